@@ -1,0 +1,1 @@
+//! Stub for `pattern`: filled by its own commit.

@@ -1,0 +1,1 @@
+//! Stub for `slip`: filled by its own commit.

@@ -1,0 +1,1 @@
+//! Cross-crate and cross-peer tests live in `tests/*.rs`.
