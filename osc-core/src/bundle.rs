@@ -1,0 +1,173 @@
+//! OSC bundles: a timetag and a sequence of elements, each a message or a nested bundle.
+
+use core::fmt;
+
+use crate::decode::{parse_validated_packet, BUNDLE_TAG};
+use crate::error::EncodeError;
+use crate::packet::Packet;
+use crate::timetag::TimeTag;
+use crate::wire::Writer;
+
+/// An OSC bundle: a timetag and its elements (messages or nested bundles), in order.
+///
+/// A decoded bundle is a view of validated bytes; a bundle to encode borrows a slice of [`Packet`]s.
+///
+/// ```
+/// use osc_core::{Arg, Bundle, Message, Packet, TimeTag};
+///
+/// let a = [Arg::Int(1)];
+/// let elements = [
+///     Packet::Message(Message::new("/a", &a)),
+///     Packet::Message(Message::new("/b", &[])),
+/// ];
+/// let bundle = Bundle::new(TimeTag::IMMEDIATELY, &elements);
+/// let mut buf = [0u8; 64];
+/// let n = bundle.encode(&mut buf).unwrap();
+/// assert_eq!(&buf[..16], b"#bundle\0\0\0\0\0\0\0\0\x01");
+///
+/// let back = osc_core::decode(&buf[..n]).unwrap().into_bundle().unwrap();
+/// assert_eq!(back.timetag(), TimeTag::IMMEDIATELY);
+/// assert_eq!(back.elements().count(), 2);
+/// assert_eq!(back, bundle);
+/// ```
+#[derive(Copy, Clone)]
+pub struct Bundle<'a> {
+    timetag: TimeTag,
+    elements: Repr<'a>,
+}
+
+#[derive(Copy, Clone)]
+enum Repr<'a> {
+    /// Validated element bytes (size-prefixed elements after the 16-byte header).
+    Wire(&'a [u8]),
+    Slice(&'a [Packet<'a>]),
+}
+
+impl<'a> Bundle<'a> {
+    /// A bundle to encode, with elements from a slice.
+    pub const fn new(timetag: TimeTag, elements: &'a [Packet<'a>]) -> Self {
+        Self {
+            timetag,
+            elements: Repr::Slice(elements),
+        }
+    }
+
+    /// A view of validated element bytes.
+    pub(crate) const fn wire(timetag: TimeTag, elements: &'a [u8]) -> Self {
+        Self {
+            timetag,
+            elements: Repr::Wire(elements),
+        }
+    }
+
+    /// The bundle's timetag.
+    pub const fn timetag(&self) -> TimeTag {
+        self.timetag
+    }
+
+    /// An iterator over the elements, in packet order.
+    pub fn elements(&self) -> Elements<'a> {
+        Elements(match self.elements {
+            Repr::Wire(b) => ElemRepr::Wire(b),
+            Repr::Slice(s) => ElemRepr::Slice(s.iter()),
+        })
+    }
+
+    /// The exact number of bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        self.elements()
+            .map(|e| e.encoded_len().saturating_add(4))
+            .fold(16usize, usize::saturating_add)
+    }
+
+    /// Encodes the bundle into `buf` and returns the number of bytes written.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let len = self.encoded_len();
+        let available = buf.len();
+        let out = buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall {
+            needed: len,
+            available,
+        })?;
+        let mut w = Writer::new(out);
+        self.write(&mut w)?;
+        Ok(w.pos())
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        w.put(&BUNDLE_TAG)?;
+        w.put(&self.timetag.to_bits().to_be_bytes())?;
+        for e in self.elements() {
+            let at = w.pos();
+            w.reserve(4)?;
+            e.write(w)?;
+            let size = u32::try_from(w.pos() - at - 4)
+                .ok()
+                .filter(|&s| s <= i32::MAX as u32)
+                .ok_or(EncodeError::TooLarge)?;
+            w.patch_u32(at, size)?;
+        }
+        Ok(())
+    }
+}
+
+impl PartialEq for Bundle<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.timetag == other.timetag && self.elements().eq(other.elements())
+    }
+}
+
+impl fmt::Debug for Bundle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bundle")
+            .field("timetag", &self.timetag)
+            .field("elements", &DebugElements(*self))
+            .finish()
+    }
+}
+
+struct DebugElements<'a>(Bundle<'a>);
+
+impl fmt::Debug for DebugElements<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.elements()).finish()
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Bundle<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Bundle {{ timetag: {}, elements: {} }}", self.timetag, {
+            self.elements().count()
+        });
+    }
+}
+
+/// Iterator over the elements of a [`Bundle`].
+#[derive(Clone)]
+pub struct Elements<'a>(ElemRepr<'a>);
+
+#[derive(Clone)]
+enum ElemRepr<'a> {
+    Wire(&'a [u8]),
+    Slice(core::slice::Iter<'a, Packet<'a>>),
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Packet<'a>;
+
+    fn next(&mut self) -> Option<Packet<'a>> {
+        match &mut self.0 {
+            ElemRepr::Slice(it) => it.next().copied(),
+            ElemRepr::Wire(rest) => {
+                let r: &'a [u8] = rest;
+                let (size, tail) = r.split_first_chunk::<4>()?;
+                let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
+                let (element, tail) = tail.split_at_checked(size)?;
+                *rest = tail;
+                parse_validated_packet(element)
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Elements<'_> {}

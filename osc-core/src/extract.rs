@@ -1,0 +1,157 @@
+//! Typed extraction: turning arguments into Rust values with clear errors.
+//!
+//! [`Message::get`](crate::Message::get) takes a tuple of [`FromArg`] types and checks the count and every
+//! type in one call.
+
+use crate::error::ArgError;
+use crate::timetag::TimeTag;
+use crate::types::{Arg, ArgIter, Args, Color, Midi};
+
+/// A Rust type that one argument converts to.
+///
+/// Conversions are exact: an `i` is not silently turned into an `f32`. Use [`Arg`] to accept any type.
+///
+/// ```
+/// use osc_core::{Arg, FromArg};
+/// assert_eq!(i32::from_arg(Arg::Int(7), 0), Ok(7));
+/// assert!(i32::from_arg(Arg::Long(7), 0).is_err());
+/// assert_eq!(bool::from_arg(Arg::Bool(false), 0), Ok(false));
+/// ```
+pub trait FromArg<'a>: Sized {
+    /// What this type expects, for error messages (e.g. `"int32 (i)"`).
+    const EXPECTED: &'static str;
+
+    /// Converts the argument at position `index`.
+    fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError>;
+}
+
+macro_rules! from_arg {
+    ($($t:ty, $expected:literal, $pat:pat => $v:expr;)*) => {$(
+        impl<'a> FromArg<'a> for $t {
+            const EXPECTED: &'static str = $expected;
+            #[inline]
+            fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
+                match arg {
+                    $pat => Ok($v),
+                    other => Err(ArgError::TypeMismatch {
+                        index,
+                        expected: Self::EXPECTED,
+                        found: other.type_tag(),
+                    }),
+                }
+            }
+        }
+    )*};
+}
+
+from_arg! {
+    i32, "int32 (i)", Arg::Int(v) => v;
+    f32, "float32 (f)", Arg::Float(v) => v;
+    &'a str, "string (s) or symbol (S)", Arg::String(v) | Arg::Symbol(v) => v;
+    &'a [u8], "blob (b)", Arg::Blob(v) => v;
+    i64, "int64 (h)", Arg::Long(v) => v;
+    f64, "float64 (d)", Arg::Double(v) => v;
+    TimeTag, "timetag (t)", Arg::Time(v) => v;
+    char, "char (c)", Arg::Char(v) => v;
+    Color, "color (r)", Arg::Color(v) => v;
+    Midi, "midi (m)", Arg::Midi(v) => v;
+    bool, "true (T) or false (F)", Arg::Bool(v) => v;
+    Args<'a>, "array ([)", Arg::Array(v) => v;
+    (), "nil (N)", Arg::Nil => ();
+}
+
+impl<'a> FromArg<'a> for Arg<'a> {
+    const EXPECTED: &'static str = "any argument";
+    fn from_arg(arg: Arg<'a>, _index: usize) -> Result<Self, ArgError> {
+        Ok(arg)
+    }
+}
+
+/// `Option<T>` reads `N` (nil) as `None` and anything else as `T`.
+impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
+        match arg {
+            Arg::Nil => Ok(None),
+            other => T::from_arg(other, index).map(Some),
+        }
+    }
+}
+
+/// A tuple of [`FromArg`] types: the arguments of a message, taken in order.
+pub trait FromArgs<'a>: Sized {
+    /// How many arguments the tuple takes.
+    const COUNT: usize;
+
+    /// Takes `COUNT` arguments from `it`.
+    fn from_args(it: &mut ArgIter<'a>) -> Result<Self, ArgError>;
+}
+
+macro_rules! from_args {
+    ($n:expr; $($t:ident $i:tt),*) => {
+        impl<'a, $($t: FromArg<'a>),*> FromArgs<'a> for ($($t,)*) {
+            const COUNT: usize = $n;
+            #[inline]
+            fn from_args(it: &mut ArgIter<'a>) -> Result<Self, ArgError> {
+                Ok(($(
+                    $t::from_arg(it.next().ok_or(ArgError::Missing { index: $i })?, $i)?,
+                )*))
+            }
+        }
+    };
+}
+
+impl<'a> FromArgs<'a> for () {
+    const COUNT: usize = 0;
+    fn from_args(_: &mut ArgIter<'a>) -> Result<Self, ArgError> {
+        Ok(())
+    }
+}
+
+from_args!(1; A 0);
+from_args!(2; A 0, B 1);
+from_args!(3; A 0, B 1, C 2);
+from_args!(4; A 0, B 1, C 2, D 3);
+from_args!(5; A 0, B 1, C 2, D 3, E 4);
+from_args!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+from_args!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+from_args!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+from_args!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+from_args!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+from_args!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+from_args!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+#[cfg(test)]
+mod tests {
+    use crate::{Arg, ArgError, Message, TypeTag};
+
+    #[test]
+    fn extraction() {
+        let inner = [Arg::Int(1), Arg::Int(2)];
+        let args = [
+            Arg::Int(1),
+            Arg::String("x"),
+            Arg::Nil,
+            Arg::Double(2.5),
+            Arg::Array(crate::Args::from_slice(&inner)),
+        ];
+        let m = Message::new("/m", &args);
+        let (a, b, c, d, e): (i32, &str, Option<i32>, f64, crate::Args<'_>) = m.get().unwrap();
+        assert_eq!((a, b, c, d), (1, "x", None, 2.5));
+        assert_eq!(e.len(), 2);
+        assert_eq!(m.get_prefix::<(i32,)>(), Ok((1,)));
+        assert_eq!(
+            m.get::<(i32, i32)>(),
+            Err(ArgError::TypeMismatch {
+                index: 1,
+                expected: "int32 (i)",
+                found: TypeTag::String
+            })
+        );
+        let short = Message::new("/m", &args[..1]);
+        assert_eq!(
+            short.get::<(i32, f32)>(),
+            Err(ArgError::Missing { index: 1 })
+        );
+    }
+}
