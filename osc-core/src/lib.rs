@@ -71,6 +71,7 @@
 mod builder;
 mod bundle;
 mod decode;
+mod display;
 mod error;
 mod extract;
 mod message;
