@@ -87,7 +87,7 @@ fn encode_allocates_nothing() {
         let args = [
             Arg::Int(-123_456_789),
             Arg::Float(1234.5),
-            Arg::Double(2.718281828459045),
+            Arg::Double(core::f64::consts::E),
             Arg::Long(1_234_567_890_123_456_789),
             Arg::String("abcdefghijklmnopqrstuvwx"),
             Arg::Blob(&w2_blob),

@@ -4,7 +4,7 @@
 use osc_core::{Arg, Packet};
 
 /// Bytes from one line of lowercase hex.
-pub fn hex(s: &str) -> Vec<u8> {
+pub(crate) fn hex(s: &str) -> Vec<u8> {
     let s = s.trim();
     (0..s.len())
         .step_by(2)
@@ -13,12 +13,12 @@ pub fn hex(s: &str) -> Vec<u8> {
 }
 
 /// W1's arguments with the int32 replaced.
-pub fn w1_args(i: i32) -> [Arg<'static>; 3] {
+pub(crate) fn w1_args(i: i32) -> [Arg<'static>; 3] {
     [Arg::Int(i), Arg::Float(0.5), Arg::String("sine")]
 }
 
 /// The digest of shared/bench/WORKLOADS.md ("digest"), optionally with the blob byte sum.
-pub fn digest(p: &Packet<'_>, blob_sum: bool) -> u64 {
+pub(crate) fn digest(p: &Packet<'_>, blob_sum: bool) -> u64 {
     match p {
         Packet::Message(m) => {
             let mut d = m.address().len() as u64;
