@@ -71,11 +71,14 @@
 mod builder;
 mod bundle;
 mod decode;
+mod dispatch;
 mod display;
 mod error;
 mod extract;
 mod message;
 mod packet;
+mod reply;
+mod schedule;
 mod timetag;
 mod types;
 mod wire;
@@ -86,6 +89,11 @@ pub mod slip;
 
 pub use builder::{BundleBuilder, MessageBuilder};
 pub use bundle::{Bundle, Elements};
+pub use dispatch::{
+    Dispatcher, Handler, HandlerFn, MapError, MapErrorKind, Outcome, Request,
+};
+pub use reply::{Replies, ReplyIter};
+pub use schedule::{ScheduleError, Scheduler, SchedulerStats, TimePolicy};
 pub use decode::{DecodeConfig, BUNDLE_TAG, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use error::{ArgError, DecodeError, DecodeErrorKind, EncodeError};
 pub use extract::{FromArg, FromArgs};
