@@ -1,7 +1,21 @@
-//! Hosted adapters for [`osc_core`].
+//! Hosted adapters for [`osc_core`]: UDP and TCP clients and servers on `std`.
 //!
-//! This crate re-exports `osc-core` so that a desktop application needs one dependency. The UDP and TCP
-//! clients and servers are tracked in the std issue and are not part of this release: nothing here
-//! opens a socket yet.
+//! Work in progress: see the module docs of each item.
 
 pub use osc_core;
+
+mod counters;
+mod error;
+mod framing;
+mod shutdown;
+mod sock;
+pub mod tcp;
+pub mod time;
+pub mod udp;
+
+pub use counters::{Counters, Stats};
+pub use error::Error;
+pub use framing::{Framing, FramingMode, ParseFramingError};
+pub use shutdown::Shutdown;
+pub use tcp::TcpConnection;
+pub use udp::{DispatchClient, UdpClient};

@@ -1,0 +1,132 @@
+//! [`Counters`]: what a running server has seen, readable from any thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use osc_core::Outcome;
+
+/// Live counters of a server, shared through an `Arc` and readable while it runs.
+///
+/// Every server form owns one (`server.counters()` returns the `Arc`); all its threads add to it
+/// with relaxed atomics, so reading is cheap and never blocks the server. [`snapshot`](Self::snapshot)
+/// copies the values into a plain [`Stats`].
+///
+/// ```
+/// use osc_std::Counters;
+///
+/// let c = Counters::default();
+/// assert_eq!(c.snapshot().received, 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct Counters {
+    received: AtomicU64,
+    malformed: AtomicU64,
+    messages: AtomicU64,
+    unmatched: AtomicU64,
+    scheduled: AtomicU64,
+    late: AtomicU64,
+    dropped: AtomicU64,
+    panics: AtomicU64,
+    replies: AtomicU64,
+    reply_errors: AtomicU64,
+    connections: AtomicU64,
+    rejected: AtomicU64,
+}
+
+/// A copy of a server's [`Counters`] at one moment.
+///
+/// For a datagram server, `received == (datagrams that decoded) + malformed`, exactly; for a stream
+/// server the same holds for frames.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Datagrams (UDP) or frames (TCP) received, good or bad.
+    pub received: u64,
+    /// Datagrams or frames that are not valid OSC packets, plus stream framing errors (a frame too
+    /// long, a bad SLIP escape, a negative length prefix).
+    pub malformed: u64,
+    /// Messages dispatched (each message of a bundle counts), at once or when their bundle fired.
+    pub messages: u64,
+    /// Messages that matched no route (the default handler, if any, ran for them).
+    pub unmatched: u64,
+    /// Bundles queued by the scheduler to fire later.
+    pub scheduled: u64,
+    /// Bundles dropped for arriving too late ([`TimePolicy::DropLate`](osc_core::TimePolicy)).
+    pub late: u64,
+    /// Packets or bundles dropped for lack of room: scheduler full, worker queue full, or a
+    /// bundle nested deeper than the dispatcher walks.
+    pub dropped: u64,
+    /// Handler panics caught; the server went on with the next packet.
+    pub panics: u64,
+    /// Reply packets sent.
+    pub replies: u64,
+    /// Reply packets that could not be sent (a socket error, or a peer gone).
+    pub reply_errors: u64,
+    /// Connections accepted (TCP).
+    pub connections: u64,
+    /// Connections refused because the server was at its connection limit (TCP).
+    pub rejected: u64,
+}
+
+macro_rules! bump {
+    ($($(#[$doc:meta])* $name:ident => $field:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub(crate) fn $name(&self, n: u64) {
+                if n != 0 {
+                    self.$field.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+        )*
+    };
+}
+
+impl Counters {
+    /// Fresh counters, all zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> Stats {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            received: get(&self.received),
+            malformed: get(&self.malformed),
+            messages: get(&self.messages),
+            unmatched: get(&self.unmatched),
+            scheduled: get(&self.scheduled),
+            late: get(&self.late),
+            dropped: get(&self.dropped),
+            panics: get(&self.panics),
+            replies: get(&self.replies),
+            reply_errors: get(&self.reply_errors),
+            connections: get(&self.connections),
+            rejected: get(&self.rejected),
+        }
+    }
+
+    bump! {
+        add_received => received;
+        add_malformed => malformed;
+        add_dropped => dropped;
+        add_panics => panics;
+        add_replies => replies;
+        add_reply_errors => reply_errors;
+        add_connections => connections;
+        add_rejected => rejected;
+    }
+
+    /// Adds what a dispatch or scheduler call reports.
+    pub(crate) fn add_outcome(&self, o: &Outcome) {
+        let add = |a: &AtomicU64, n: usize| {
+            if n != 0 {
+                a.fetch_add(n as u64, Ordering::Relaxed);
+            }
+        };
+        add(&self.messages, o.messages);
+        add(&self.unmatched, o.unmatched);
+        add(&self.scheduled, o.scheduled);
+        add(&self.late, o.late);
+        add(&self.dropped, o.overflow + o.too_deep);
+    }
+}
