@@ -20,5 +20,5 @@ pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
 pub use handle::ServerHandle;
 pub use shutdown::Shutdown;
-pub use tcp::TcpConnection;
+pub use tcp::{TcpConnection, TcpServer};
 pub use udp::{DispatchClient, UdpClient, UdpServer};

@@ -1,7 +1,7 @@
 //! OSC over UDP: clients and servers.
 
 mod client;
-mod server;
+pub(crate) mod server;
 mod threaded;
 
 pub use client::{DispatchClient, UdpClient, MAX_DATAGRAM};
