@@ -13,6 +13,8 @@ mod shutdown;
 mod sock;
 pub mod tcp;
 pub mod time;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod udp;
 
 pub use counters::{Counters, Stats};

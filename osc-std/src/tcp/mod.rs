@@ -1,7 +1,7 @@
 //! OSC over TCP: framed connections and servers.
 
 mod connection;
-mod server;
+pub(crate) mod server;
 
 pub use connection::{TcpConnection, DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT};
 pub use server::{TcpServer, TcpServerBuilder, TCP_SCHEDULER_BYTES, TCP_SCHEDULER_SLOTS};

@@ -536,32 +536,19 @@ impl<'c> Connection<'c> {
             ..
         } = self;
         let mut input = read_buf.get(..n).unwrap_or_default();
-        let (framing, decoder) = match decoder {
-            Some(d) => d,
-            None => {
-                let Some(&first) = input.first() else {
-                    return Step::Continue;
-                };
-                let f = config.framing.detect(first);
-                decoder.insert((f, StreamDecoder::new(f, config.max_frame)))
-            }
+        let Some(&first) = input.first() else {
+            return Step::Continue;
         };
+        let (framing, decoder) = decoder_for(decoder, first, config);
         while !input.is_empty() {
             let (used, frame) = decoder.feed(input);
             input = input.get(used..).unwrap_or_default();
-            match frame {
-                None => {}
-                Some(Ok(bytes)) => {
-                    counters.add_received(1);
-                    engine.handle(time::now(), bytes, *peer, dispatcher, ctx);
+            let Some(frame) = frame else { continue };
+            match handle_frame(frame, engine, counters, *peer, dispatcher, ctx) {
+                FrameStep::Done => {}
+                FrameStep::Close => return Step::Close,
+                FrameStep::Reply => {
                     if let Step::Close = write_replies(stream, engine, *framing, out) {
-                        return Step::Close;
-                    }
-                }
-                Some(Err(e)) => {
-                    counters.add_received(1);
-                    counters.add_malformed(1);
-                    if e == FrameError::NegativeLength {
                         return Step::Close;
                     }
                 }
@@ -599,13 +586,63 @@ impl<'c> Connection<'c> {
     }
 }
 
-/// Frames the engine's replies into `out` and writes them in one go.
-fn write_replies(
-    stream: &mut TcpStream,
-    engine: &TcpEngine,
-    framing: Framing,
-    out: &mut Vec<u8>,
-) -> Step {
+/// What a connection does after a frame.
+pub(crate) enum FrameStep {
+    /// Nothing to send.
+    Done,
+    /// Send the engine's replies.
+    Reply,
+    /// The stream is out of step: close the connection.
+    Close,
+}
+
+/// Counts and handles one complete frame (or framing error) from a connection to `peer`.
+pub(crate) fn handle_frame<'r, H, C, const N: usize>(
+    frame: Result<&[u8], FrameError>,
+    engine: &mut TcpEngine,
+    counters: &Counters,
+    peer: SocketAddr,
+    dispatcher: &mut Dispatcher<'r, H, N>,
+    ctx: &mut C,
+) -> FrameStep
+where
+    H: Handler<C, SocketAddr>,
+{
+    counters.add_received(1);
+    match frame {
+        Ok(bytes) => {
+            engine.handle(time::now(), bytes, peer, dispatcher, ctx);
+            if engine.replies().next().is_some() {
+                FrameStep::Reply
+            } else {
+                FrameStep::Done
+            }
+        }
+        Err(e) => {
+            counters.add_malformed(1);
+            if e == FrameError::NegativeLength {
+                FrameStep::Close
+            } else {
+                FrameStep::Done
+            }
+        }
+    }
+}
+
+/// The decoder of a connection, created on its first byte when the framing is detected.
+pub(crate) fn decoder_for<'d>(
+    decoder: &'d mut Option<(Framing, StreamDecoder)>,
+    first: u8,
+    config: &TcpServerBuilder,
+) -> &'d mut (Framing, StreamDecoder) {
+    decoder.get_or_insert_with(|| {
+        let f = config.framing.detect(first);
+        (f, StreamDecoder::new(f, config.max_frame))
+    })
+}
+
+/// Frames the engine's replies into `out` (cleared first); returns how many.
+pub(crate) fn frame_replies(engine: &TcpEngine, framing: Framing, out: &mut Vec<u8>) -> u64 {
     out.clear();
     let mut count = 0;
     for reply in engine.replies() {
@@ -613,6 +650,17 @@ fn write_replies(
             count += 1;
         }
     }
+    count
+}
+
+/// Frames the engine's replies into `out` and writes them in one go.
+fn write_replies(
+    stream: &mut TcpStream,
+    engine: &TcpEngine,
+    framing: Framing,
+    out: &mut Vec<u8>,
+) -> Step {
+    let count = frame_replies(engine, framing, out);
     if count == 0 {
         return Step::Continue;
     }
