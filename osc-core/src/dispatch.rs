@@ -301,11 +301,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             };
         }
         let routes = &self.routes;
-        self.literals.sort_unstable_by(|&a, &b| {
-            route_address(routes, a)
-                .cmp(route_address(routes, b))
-                .then(a.cmp(&b))
-        });
+        self.literals
+            .sort_unstable_by(|&a, &b| route_address(routes, a).cmp(route_address(routes, b)).then(a.cmp(&b)));
     }
 
     /// Sets (or with `None` clears) the handler for messages that match no route; returns the old one.
@@ -348,14 +345,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             Packet::Bundle(b) => {
                 out.too_deep = walk(*b, TimeTag::from_bits(0), |visit| {
                     if let Visit::Message { message, timetag } = visit {
-                        self.dispatch_message(
-                            &message,
-                            Some(timetag),
-                            ctx,
-                            sender,
-                            replies,
-                            &mut out,
-                        );
+                        self.dispatch_message(&message, Some(timetag), ctx, sender, replies, &mut out);
                     }
                     true
                 });
@@ -491,11 +481,7 @@ pub(crate) enum Visit<'p> {
 /// Walks `root` and its nested bundles in packet order without recursion. `visit` returns whether to
 /// enter a bundle (for messages the value is ignored). Returns the number of bundles skipped for being
 /// nested deeper than [`MAX_DEPTH_LIMIT`].
-pub(crate) fn walk<'p>(
-    root: Bundle<'p>,
-    floor: TimeTag,
-    mut visit: impl FnMut(Visit<'p>) -> bool,
-) -> usize {
+pub(crate) fn walk<'p>(root: Bundle<'p>, floor: TimeTag, mut visit: impl FnMut(Visit<'p>) -> bool) -> usize {
     let due = floor.max(root.timetag());
     if !visit(Visit::Bundle { bundle: root, due }) {
         return 0;
