@@ -1,6 +1,8 @@
 //! Dispatcher and scheduler behaviour: routing in both directions, order, capacity, default handler,
 //! replies, bundles, timetag scheduling and its policies, and the D1–D3 workloads.
 
+#![allow(clippy::type_complexity)] // a `dyn FnMut` handler type spelled out on purpose
+
 mod common;
 
 use core::time::Duration;

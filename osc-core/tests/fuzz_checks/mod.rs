@@ -1,7 +1,7 @@
 //! Properties checked by the fuzz targets (`osc-core/fuzz`) and by the regression test that replays the
 //! committed corpus and every crash input ever found (`tests/fuzz_regressions.rs`). Each function panics
 //! when a property fails; none may panic for any input otherwise.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use osc_core::len_prefix::{self, LenPrefixDecoder};
 use osc_core::slip::{self, SlipDecoder};
