@@ -237,7 +237,6 @@ fn future_bundle_does_not_block(handle: ServerHandle) {
 
     let (second, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
     let fired = start.elapsed();
-    eprintln!("FIRED {:?}", fired - delay);
     assert_eq!(
         second.as_message().unwrap().get_prefix::<(i32,)>().unwrap(),
         (2,)
