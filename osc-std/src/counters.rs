@@ -45,6 +45,7 @@ pub struct Stats {
     /// long, a bad SLIP escape, a negative length prefix).
     pub malformed: u64,
     /// Messages dispatched (each message of a bundle counts), at once or when their bundle fired.
+    /// The messages of a packet whose handler panicked are not counted here (see `panics`).
     pub messages: u64,
     /// Messages that matched no route (the default handler, if any, ran for them).
     pub unmatched: u64,
