@@ -64,16 +64,20 @@ fn inside_netns(test: &str) -> bool {
         return false;
     }
     let exe = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
+    // The child's output is shown only if it fails, so that its own "test result" line does not
+    // mix with this run's.
+    let out = Command::new("unshare")
         .args(["--net", "sh", "-c", SETUP])
         .arg(&exe)
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
-        .status()
+        .output()
         .unwrap();
     assert!(
-        status.success(),
-        "{test} failed inside its network namespace"
+        out.status.success(),
+        "{test} failed inside its network namespace:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
     false
 }
