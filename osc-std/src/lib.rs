@@ -45,7 +45,7 @@
 //! | threaded UDP | [`udp::ThreadedUdpServer`] | a receive loop + a worker pool fed through bounded queues |
 //! | reuse-port UDP | [`udp::ReusePortUdpServer`] | N sockets on one port (`SO_REUSEPORT`), one thread each |
 //! | threaded TCP | [`tcp::TcpServer`] | an accept loop + one thread per connection, up to a limit |
-//! | async UDP / TCP | [`tokio::UdpServer`](crate::tokio) / [`tokio::TcpServer`](crate::tokio) | tokio tasks (feature `tokio`) |
+//! | async UDP / TCP | `tokio::UdpServer` / `tokio::TcpServer` | tokio tasks (feature `tokio`) |
 //!
 //! The socket options (address reuse, multicast groups on a chosen interface, broadcast, buffer
 //! sizes, time policy, reply buffer, framing, limits, timeouts) are set on
@@ -150,7 +150,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **tokio**: see the [`tokio`](crate::tokio) module (feature `tokio`).
+//! **tokio**: see the `osc_std::tokio` module (feature `tokio`).
 //!
 //! ## Guarantees
 //!
@@ -169,7 +169,7 @@
 //!
 //! ## Feature flags
 //!
-//! - `tokio`: the async servers in [`tokio`](crate::tokio) (tokio 1.x).
+//! - `tokio`: the async servers in `osc_std::tokio` (tokio 1.x).
 //!
 //! ## MSRV
 //!

@@ -131,6 +131,16 @@ impl UdpClient {
         self.socket.peer_addr()
     }
 
+    /// Leaves non-blocking mode (set by a `recv` with a zero timeout), so that sends wait for
+    /// room in the socket buffer rather than fail.
+    fn blocking_for_send(&mut self) -> io::Result<()> {
+        if self.timeout == ReadTimeout::Poll {
+            self.socket.set_nonblocking(false)?;
+            self.timeout = ReadTimeout::Unknown;
+        }
+        Ok(())
+    }
+
     /// Encodes `packet` into the send buffer, growing it if needed.
     fn encode(&mut self, packet: &Packet<'_>) -> Result<usize, EncodeError> {
         let n = packet.encoded_len();
@@ -147,12 +157,14 @@ impl UdpClient {
     /// Sends a packet to the connected remote; returns the datagram's size.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
         let n = self.encode(packet)?;
+        self.blocking_for_send()?;
         Ok(self.socket.send(self.encoded(n))?)
     }
 
     /// Sends a packet to `to`; returns the datagram's size.
     pub fn send_to(&mut self, packet: &Packet<'_>, to: SocketAddr) -> Result<usize, Error> {
         let n = self.encode(packet)?;
+        self.blocking_for_send()?;
         Ok(self.socket.send_to(self.encoded(n), to)?)
     }
 
@@ -200,10 +212,15 @@ impl UdpClient {
             self.send_buf.resize(capacity, 0);
         }
         let n = build(BundleBuilder::new(&mut self.send_buf, timetag)?)?.finish()?;
+        self.blocking_for_send()?;
         Ok(self.socket.send(self.encoded(n))?)
     }
 
     /// Sends bytes as they are (they need not be a valid packet) to the connected remote.
+    ///
+    /// This takes `&self` and leaves the socket's mode alone: right after a
+    /// [`recv`](Self::recv) with a zero timeout the socket is non-blocking, and a send that finds
+    /// the socket buffer full then fails with `WouldBlock` instead of waiting.
     pub fn send_raw(&self, bytes: &[u8]) -> Result<usize, Error> {
         Ok(self.socket.send(bytes)?)
     }
