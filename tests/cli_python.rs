@@ -189,7 +189,7 @@ const AT_PYTHON: &str = concat!(
 
 /// Sends with `osc send … --reply` and checks both what the server decoded and the reply printed.
 fn send_and_check(server: &Proc, url: &str, options: &[&str]) {
-    let mut args = vec!["send", "--reply", "20", "--count", "1"];
+    let mut args = vec!["send", "--reply", "10", "--count", "1"];
     args.extend_from_slice(options);
     args.push(url);
     args.extend_from_slice(&TO_PYTHON);
@@ -200,7 +200,7 @@ fn send_and_check(server: &Proc, url: &str, options: &[&str]) {
 
     // A bundle, and JSON output of the reply.
     let mut args = vec![
-        "send", "--reply", "20", "--count", "1", "--json", "--bundle",
+        "send", "--reply", "10", "--count", "1", "--json", "--bundle",
     ];
     args.extend_from_slice(options);
     args.extend_from_slice(&[url, "/osc/bundled", "s", "in a bundle"]);
