@@ -1,28 +1,4 @@
 //! Decoding: one validating pass over the bytes, then infallible zero-copy views.
-//!
-//! # Profiles
-//!
-//! [`DecodeConfig::new`] (also `Default` and what [`decode`](crate::decode) uses) is **tolerant** where real
-//! devices need it; [`DecodeConfig::strict`] follows the OSC 1.0 text to the letter. The differences:
-//!
-//! | input | tolerant (default) | strict |
-//! |---|---|---|
-//! | no type-tag string after the address (Behringer X32, OSC 1.0 §"robust") | zero arguments | [`MissingTypeTags`](crate::DecodeErrorKind::MissingTypeTags) |
-//! | bytes after the address that do not start with `,` | zero arguments, bytes ignored | [`BadTypeTagString`](crate::DecodeErrorKind::BadTypeTagString) |
-//! | bytes after the last argument, e.g. Reaktor 5.8's `/FB ,f <float>` plus 2 stray bytes | ignored | [`TrailingBytes`](crate::DecodeErrorKind::TrailingBytes) |
-//! | non-zero padding bytes after a string or blob | ignored | [`NonZeroPadding`](crate::DecodeErrorKind::NonZeroPadding) |
-//!
-//! Both profiles reject everything else: unknown type tags (their size cannot be known, and the spec says
-//! to discard such messages), strings without NUL or with missing padding, non-UTF-8 strings, negative blob
-//! sizes, `c` values that are not Unicode scalar values, unbalanced `[` `]`, and bundle elements whose size
-//! is negative, zero, not a multiple of 4 or beyond the end of the enclosing bundle. Each error names the
-//! byte offset where it was found.
-//!
-//! # Depth
-//!
-//! Bundles inside bundles and arrays inside arrays are each limited to [`DEFAULT_MAX_DEPTH`] levels (a
-//! top-level bundle is level 1, an array in a message is level 1), configurable up to [`MAX_DEPTH_LIMIT`].
-//! Validation is iterative: its stack use does not depend on the input.
 
 use crate::bundle::Bundle;
 use crate::error::{DecodeError, DecodeErrorKind as K};
@@ -41,7 +17,31 @@ pub const DEFAULT_MAX_DEPTH: usize = 16;
 /// The largest nesting limit [`DecodeConfig::max_depth`] accepts; larger values are clamped.
 pub const MAX_DEPTH_LIMIT: usize = 32;
 
-/// How strictly to decode. See the [module docs](self) for the two profiles.
+/// How strictly to decode.
+///
+/// # Profiles
+///
+/// [`DecodeConfig::new`] (also `Default` and what [`decode`](crate::decode) uses) is **tolerant** where real
+/// devices need it; [`DecodeConfig::strict`] follows the OSC 1.0 text to the letter. The differences:
+///
+/// | input | tolerant (default) | strict |
+/// |---|---|---|
+/// | no type-tag string after the address (Behringer X32, OSC 1.0 §"robust") | zero arguments | [`MissingTypeTags`](crate::DecodeErrorKind::MissingTypeTags) |
+/// | bytes after the address that do not start with `,` | zero arguments, bytes ignored | [`BadTypeTagString`](crate::DecodeErrorKind::BadTypeTagString) |
+/// | bytes after the last argument, e.g. Reaktor 5.8's `/FB ,f <float>` plus 2 stray bytes | ignored | [`TrailingBytes`](crate::DecodeErrorKind::TrailingBytes) |
+/// | non-zero padding bytes after a string or blob | ignored | [`NonZeroPadding`](crate::DecodeErrorKind::NonZeroPadding) |
+///
+/// Both profiles reject everything else: unknown type tags (their size cannot be known, and the spec says
+/// to discard such messages), strings without NUL or with missing padding, non-UTF-8 strings, negative blob
+/// sizes, `c` values that are not Unicode scalar values, unbalanced `[` `]`, and bundle elements whose size
+/// is negative, zero, not a multiple of 4 or beyond the end of the enclosing bundle. Each error names the
+/// byte offset where it was found.
+///
+/// # Depth
+///
+/// Bundles inside bundles and arrays inside arrays are each limited to [`DEFAULT_MAX_DEPTH`] levels (a
+/// top-level bundle is level 1, an array in a message is level 1), configurable up to [`MAX_DEPTH_LIMIT`].
+/// Validation is iterative: its stack use does not depend on the input.
 ///
 /// ```
 /// use osc_core::{DecodeConfig, DecodeErrorKind};

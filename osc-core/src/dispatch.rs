@@ -1,68 +1,4 @@
 //! Dispatch: routing decoded messages to handlers through a fixed-capacity table.
-//!
-//! A [`Dispatcher<H, N>`] holds up to `N` routes, each an OSC address (or address pattern) and a handler
-//! `H`. It never allocates; it can live in a `static`.
-//!
-//! # Matching, in both directions
-//!
-//! - **Incoming pattern, literal route** (the OSC spec): a message to `/synth/*/freq` reaches the routes
-//!   `/synth/1/freq`, `/synth/2/freq`, …
-//! - **Incoming literal, pattern route** (liblo 0.32 style): a route registered as `/synth/*/freq` is
-//!   reached by a message to `/synth/1/freq`. The pattern syntax is the same ([`pattern`](crate::pattern)).
-//! - **Both literal**: exact string equality, found through a sorted index (binary search), not by
-//!   scanning every route.
-//! - **Both carry wildcards**: the two patterns are compared as text; a message to `/synth/*` reaches a
-//!   route registered as `/synth/*` and no other pattern route. (Deciding whether two patterns share
-//!   an address is not what OSC asks for, and is expensive.)
-//!
-//! When a message reaches several routes, their handlers run in registration order. When it reaches none,
-//! the default handler (if set) runs once. Routes are validated when registered
-//! ([`validate_address`](crate::pattern::validate_address) / [`validate_pattern`](crate::pattern::validate_pattern)).
-//!
-//! # Handlers
-//!
-//! A handler is anything implementing [`Handler`]: in particular any
-//! `FnMut(&mut C, &Request<A>, &mut Replies)` and the plain function pointer type [`HandlerFn`]. `C` is a
-//! user context passed to every dispatch call (application state); a handler struct can carry its own
-//! per-route state too. The [`Request`] carries the message, the enclosing bundle's timetag, the opaque
-//! sender identity the adapter supplied (a socket address, an endpoint, a connection id) and the route that
-//! matched; [`Replies`] collects reply packets for the adapter to send back to the sender.
-//!
-//! # Bundles
-//!
-//! [`Dispatcher::dispatch`] walks bundles element by element, in packet order, nested bundles included,
-//! and ignores timetags except to show them to handlers. To honour timetags, use a
-//! [`Scheduler`](crate::Scheduler). Walking uses a fixed stack of [`MAX_DEPTH_LIMIT`] levels, not
-//! recursion; deeper bundles (possible only for bundles built from values) are skipped and counted.
-//!
-//! ```
-//! use osc_core::{decode, Arg, Dispatcher, HandlerFn, Message, Replies, Request};
-//!
-//! #[derive(Default)]
-//! struct Synth { freq: i32 }
-//!
-//! fn on_freq(synth: &mut Synth, req: &Request<'_, '_, u32>, replies: &mut Replies<'_>) {
-//!     if let Ok((f,)) = req.message.get::<(i32,)>() {
-//!         synth.freq = f;
-//!         let _ = replies.message_with("/ack", |m| m.int(f));
-//!     }
-//! }
-//!
-//! let mut d: Dispatcher<HandlerFn<Synth, u32>, 8> = Dispatcher::new();
-//! d.map("/synth/1/freq", on_freq).map_err(|e| e.kind)?;
-//!
-//! let mut buf = [0u8; 64];
-//! let n = Message::new("/synth/*/freq", &[Arg::Int(440)]).encode(&mut buf)?;
-//! let packet = decode(&buf[..n])?;
-//!
-//! let mut synth = Synth::default();
-//! let mut out = [0u8; 64];
-//! let mut replies = Replies::new(&mut out);
-//! let sender = 7u32; // whatever identifies the peer to the adapter
-//! let outcome = d.dispatch(&packet, &mut synth, &sender, &mut replies);
-//! assert_eq!((outcome.handler_calls, synth.freq, replies.len()), (1, 440, 1));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use core::fmt;
 
@@ -130,7 +66,6 @@ impl fmt::Display for MapErrorKind {
 impl core::error::Error for MapErrorKind {}
 
 /// A route was refused; the handler is handed back.
-#[derive(Debug)]
 pub struct MapError<H> {
     /// Why.
     pub kind: MapErrorKind,
@@ -144,7 +79,15 @@ impl<H> fmt::Display for MapError<H> {
     }
 }
 
-impl<H: fmt::Debug> core::error::Error for MapError<H> {}
+impl<H> fmt::Debug for MapError<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H> core::error::Error for MapError<H> {}
 
 /// What happened to a dispatched packet.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -186,9 +129,70 @@ struct Route<'r, H> {
     handler: H,
 }
 
-/// A fixed-capacity routing table of up to `N` routes (at most 65 536).
+/// A fixed-capacity routing table: a `Dispatcher<H, N>` holds up to `N` routes (at most 65 536),
+/// each an OSC address (or address pattern) and a handler
+/// `H`. It never allocates; it can live in a `static`.
 ///
-/// See the [module docs](self) for the matching rules.
+/// # Matching, in both directions
+///
+/// - **Incoming pattern, literal route** (the OSC spec): a message to `/synth/*/freq` reaches the routes
+///   `/synth/1/freq`, `/synth/2/freq`, …
+/// - **Incoming literal, pattern route** (liblo 0.32 style): a route registered as `/synth/*/freq` is
+///   reached by a message to `/synth/1/freq`. The pattern syntax is the same ([`pattern`](crate::pattern)).
+/// - **Both literal**: exact string equality, found through a sorted index (binary search), not by
+///   scanning every route.
+/// - **Both carry wildcards**: the two patterns are compared as text; a message to `/synth/*` reaches a
+///   route registered as `/synth/*` and no other pattern route. (Deciding whether two patterns share
+///   an address is not what OSC asks for, and is expensive.)
+///
+/// When a message reaches several routes, their handlers run in registration order. When it reaches none,
+/// the default handler (if set) runs once. Routes are validated when registered
+/// ([`validate_address`](crate::pattern::validate_address) / [`validate_pattern`](crate::pattern::validate_pattern)).
+///
+/// # Handlers
+///
+/// A handler is anything implementing [`Handler`]: in particular any
+/// `FnMut(&mut C, &Request<A>, &mut Replies)` and the plain function pointer type [`HandlerFn`]. `C` is a
+/// user context passed to every dispatch call (application state); a handler struct can carry its own
+/// per-route state too. The [`Request`] carries the message, the enclosing bundle's timetag, the opaque
+/// sender identity the adapter supplied (a socket address, an endpoint, a connection id) and the route that
+/// matched; [`Replies`] collects reply packets for the adapter to send back to the sender.
+///
+/// # Bundles
+///
+/// [`Dispatcher::dispatch`] walks bundles element by element, in packet order, nested bundles included,
+/// and ignores timetags except to show them to handlers. To honour timetags, use a
+/// [`Scheduler`](crate::Scheduler). Walking uses a fixed stack of [`MAX_DEPTH_LIMIT`] levels, not
+/// recursion; deeper bundles (possible only for bundles built from values) are skipped and counted.
+///
+/// ```
+/// use osc_core::{decode, Arg, Dispatcher, HandlerFn, Message, Replies, Request};
+///
+/// #[derive(Default)]
+/// struct Synth { freq: i32 }
+///
+/// fn on_freq(synth: &mut Synth, req: &Request<'_, '_, u32>, replies: &mut Replies<'_>) {
+///     if let Ok((f,)) = req.message.get::<(i32,)>() {
+///         synth.freq = f;
+///         let _ = replies.message_with("/ack", |m| m.int(f));
+///     }
+/// }
+///
+/// let mut d: Dispatcher<HandlerFn<Synth, u32>, 8> = Dispatcher::new();
+/// d.map("/synth/1/freq", on_freq).map_err(|e| e.kind)?;
+///
+/// let mut buf = [0u8; 64];
+/// let n = Message::new("/synth/*/freq", &[Arg::Int(440)]).encode(&mut buf)?;
+/// let packet = decode(&buf[..n])?;
+///
+/// let mut synth = Synth::default();
+/// let mut out = [0u8; 64];
+/// let mut replies = Replies::new(&mut out);
+/// let sender = 7u32; // whatever identifies the peer to the adapter
+/// let outcome = d.dispatch(&packet, &mut synth, &sender, &mut replies);
+/// assert_eq!((outcome.handler_calls, synth.freq, replies.len()), (1, 440, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Dispatcher<'r, H, const N: usize> {
     /// Routes in registration order.
     routes: Vec<Route<'r, H>, N>,
@@ -208,7 +212,7 @@ impl<'r, H, const N: usize> Default for Dispatcher<'r, H, N> {
 impl<'r, H, const N: usize> fmt::Debug for Dispatcher<'r, H, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatcher")
-            .field("routes", &self.routes.iter().map(|r| r.address).count())
+            .field("routes", &self.routes.len())
             .field("capacity", &N)
             .field("default", &self.default.is_some())
             .finish()

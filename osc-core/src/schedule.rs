@@ -1,59 +1,4 @@
 //! Timetag scheduling: bundles due in the future wait in a fixed-capacity queue until their time.
-//!
-//! A [`Scheduler<A, SLOTS, BYTES>`] holds up to `SLOTS` bundles whose bytes it copies into a `BYTES`-byte
-//! arena it owns (receive buffers are reused, so a bundle cannot stay borrowed). The clock stays outside:
-//! every call takes `now` as a [`TimeTag`].
-//!
-//! # Call order
-//!
-//! 1. For each received packet: [`handle`](Scheduler::handle)`(now, packet, …)`. Messages and due
-//!    bundles are dispatched at once; bundles due later are stored (with the sender, so replies go to it).
-//! 2. Sleep until the next packet or [`next_deadline`](Scheduler::next_deadline), whichever comes first.
-//! 3. Call [`poll`](Scheduler::poll)`(now, scratch, …)` until it returns `None`: each call dispatches the
-//!    earliest due bundle and returns its sender so the adapter can send the replies. Spurious calls are
-//!    harmless.
-//!
-//! No handler ever waits: a future bundle never blocks the receive loop.
-//!
-//! # Rules
-//!
-//! - Due bundles fire in timetag order; equal timetags in arrival order.
-//! - A nested bundle is due at its own timetag or its parent's, whichever is later, so it never fires
-//!   before its parent. [`TimeTag::IMMEDIATELY`] inside a future bundle means "with the parent".
-//! - [`TimePolicy::Immediate`] ignores timetags (they are still shown to handlers).
-//!   [`TimePolicy::Schedule`] dispatches past and present bundles at once and stores future ones.
-//!   [`TimePolicy::DropLate`] does the same but drops a bundle that *arrives* more than `tolerance` after its
-//!   time (counted in [`Outcome::late`]); bundles that were on time when they arrived always fire.
-//! - When the queue or the arena is full, the bundle that does not fit is dropped and counted
-//!   ([`Outcome::overflow`], [`SchedulerStats::overflow`]); nothing already queued is touched.
-//!
-//! ```
-//! use core::time::Duration;
-//! use osc_core::{decode, BundleBuilder, Dispatcher, HandlerFn, Replies, Scheduler, TimePolicy, TimeTag};
-//!
-//! let mut fired: Vec<i32> = Vec::new();
-//! let mut d: Dispatcher<HandlerFn<Vec<i32>, ()>, 4> = Dispatcher::new();
-//! d.map("/note", |log, req, _| log.push(req.message.get::<(i32,)>().unwrap().0)).unwrap();
-//!
-//! let now = TimeTag::new(3_900_000_000, 0);
-//! let later = now.wrapping_add(Duration::from_millis(10));
-//! let mut buf = [0u8; 64];
-//! let n = BundleBuilder::new(&mut buf, later).unwrap()
-//!     .message_with("/note", |m| m.int(60)).unwrap()
-//!     .finish().unwrap();
-//!
-//! let mut sched: Scheduler<(), 8, 1024> = Scheduler::new(TimePolicy::Schedule);
-//! let mut out = [0u8; 64];
-//! let mut replies = Replies::new(&mut out);
-//! let o = sched.handle(now, &decode(&buf[..n]).unwrap(), &mut d, &mut fired, &(), &mut replies);
-//! assert_eq!((o.scheduled, fired.len()), (1, 0));
-//! assert_eq!(sched.next_deadline(), Some(later));
-//!
-//! let mut scratch = [0u8; 64];
-//! assert!(sched.poll(now, &mut scratch, &mut d, &mut fired, &mut replies).is_none());
-//! assert!(sched.poll(later, &mut scratch, &mut d, &mut fired, &mut replies).is_some());
-//! assert_eq!(fired, [60]);
-//! ```
 
 use core::fmt;
 use core::time::Duration;
@@ -136,8 +81,61 @@ struct Entry<A> {
     sender: A,
 }
 
-/// A fixed-capacity timetag queue for up to `SLOTS` bundles totalling `BYTES` bytes. See the
-/// [module docs](self).
+/// A fixed-capacity timetag queue: a `Scheduler<A, SLOTS, BYTES>` holds up to `SLOTS` bundles whose
+/// bytes it copies into a `BYTES`-byte
+/// arena it owns (receive buffers are reused, so a bundle cannot stay borrowed). The clock stays outside:
+/// every call takes `now` as a [`TimeTag`].
+///
+/// # Call order
+///
+/// 1. For each received packet: [`handle`](Scheduler::handle)`(now, packet, …)`. Messages and due
+///    bundles are dispatched at once; bundles due later are stored (with the sender, so replies go to it).
+/// 2. Sleep until the next packet or [`next_deadline`](Scheduler::next_deadline), whichever comes first.
+/// 3. Call [`poll`](Scheduler::poll)`(now, scratch, …)` until it returns `None`: each call dispatches the
+///    earliest due bundle and returns its sender so the adapter can send the replies. Spurious calls are
+///    harmless.
+///
+/// No handler ever waits: a future bundle never blocks the receive loop.
+///
+/// # Rules
+///
+/// - Due bundles fire in timetag order; equal timetags in arrival order.
+/// - A nested bundle is due at its own timetag or its parent's, whichever is later, so it never fires
+///   before its parent. [`TimeTag::IMMEDIATELY`] inside a future bundle means "with the parent".
+/// - [`TimePolicy::Immediate`] ignores timetags (they are still shown to handlers).
+///   [`TimePolicy::Schedule`] dispatches past and present bundles at once and stores future ones.
+///   [`TimePolicy::DropLate`] does the same but drops a bundle that *arrives* more than `tolerance` after its
+///   time (counted in [`Outcome::late`]); bundles that were on time when they arrived always fire.
+/// - When the queue or the arena is full, the bundle that does not fit is dropped and counted
+///   ([`Outcome::overflow`], [`SchedulerStats::overflow`]); nothing already queued is touched.
+///
+/// ```
+/// use core::time::Duration;
+/// use osc_core::{decode, BundleBuilder, Dispatcher, HandlerFn, Replies, Scheduler, TimePolicy, TimeTag};
+///
+/// let mut fired: Vec<i32> = Vec::new();
+/// let mut d: Dispatcher<HandlerFn<Vec<i32>, ()>, 4> = Dispatcher::new();
+/// d.map("/note", |log, req, _| log.push(req.message.get::<(i32,)>().unwrap().0)).unwrap();
+///
+/// let now = TimeTag::new(3_900_000_000, 0);
+/// let later = now.wrapping_add(Duration::from_millis(10));
+/// let mut buf = [0u8; 64];
+/// let n = BundleBuilder::new(&mut buf, later).unwrap()
+///     .message_with("/note", |m| m.int(60)).unwrap()
+///     .finish().unwrap();
+///
+/// let mut sched: Scheduler<(), 8, 1024> = Scheduler::new(TimePolicy::Schedule);
+/// let mut out = [0u8; 64];
+/// let mut replies = Replies::new(&mut out);
+/// let o = sched.handle(now, &decode(&buf[..n]).unwrap(), &mut d, &mut fired, &(), &mut replies);
+/// assert_eq!((o.scheduled, fired.len()), (1, 0));
+/// assert_eq!(sched.next_deadline(), Some(later));
+///
+/// let mut scratch = [0u8; 64];
+/// assert!(sched.poll(now, &mut scratch, &mut d, &mut fired, &mut replies).is_none());
+/// assert!(sched.poll(later, &mut scratch, &mut d, &mut fired, &mut replies).is_some());
+/// assert_eq!(fired, [60]);
+/// ```
 pub struct Scheduler<A, const SLOTS: usize, const BYTES: usize> {
     policy: TimePolicy,
     /// Sorted by due time; equal times in arrival order (insertion goes after equal ones).

@@ -260,3 +260,24 @@ impl StreamDecoder {
         }
     }
 }
+
+/// Appends `packet`, framed, to `out`.
+pub(crate) fn append_frame(
+    framing: Framing,
+    packet: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    match framing {
+        Framing::LengthPrefix => {
+            out.extend_from_slice(&len_prefix::write_header(packet.len())?);
+            out.extend_from_slice(packet);
+        }
+        Framing::Slip => {
+            let start = out.len();
+            out.resize(start + slip::encoded_len(packet), 0);
+            let n = slip::encode(packet, out.get_mut(start..).unwrap_or_default())?;
+            out.truncate(start + n);
+        }
+    }
+    Ok(())
+}

@@ -5,17 +5,22 @@
 pub use osc_core;
 
 mod counters;
+mod engine;
 mod error;
 mod framing;
+mod handle;
 mod shutdown;
 mod sock;
 pub mod tcp;
 pub mod time;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod udp;
 
 pub use counters::{Counters, Stats};
 pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
+pub use handle::ServerHandle;
 pub use shutdown::Shutdown;
-pub use tcp::TcpConnection;
-pub use udp::{DispatchClient, UdpClient};
+pub use tcp::{TcpConnection, TcpServer};
+pub use udp::{DispatchClient, UdpClient, UdpServer};

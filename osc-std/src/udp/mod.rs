@@ -1,5 +1,9 @@
 //! OSC over UDP: clients and servers.
 
 mod client;
+pub(crate) mod server;
+mod threaded;
 
 pub use client::{DispatchClient, UdpClient, MAX_DATAGRAM};
+pub use server::{MulticastGroup, UdpServer, UdpServerBuilder, SCHEDULER_BYTES, SCHEDULER_SLOTS};
+pub use threaded::{ReusePortUdpServer, ThreadedUdpServer};

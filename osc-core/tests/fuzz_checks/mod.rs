@@ -1,0 +1,184 @@
+//! Properties checked by the fuzz targets (`osc-core/fuzz`) and by the regression test that replays the
+//! committed corpus and every crash input ever found (`tests/fuzz_regressions.rs`). Each function panics
+//! when a property fails; none may panic for any input otherwise.
+#![allow(dead_code, unreachable_pub)]
+
+use osc_core::len_prefix::{self, LenPrefixDecoder};
+use osc_core::slip::{self, SlipDecoder};
+use osc_core::{decode, Arg, DecodeConfig, FrameError, Packet};
+
+/// Decoding arbitrary bytes never panics, and whatever decodes can be walked completely.
+pub fn decode_any(data: &[u8]) {
+    for cfg in [
+        DecodeConfig::new(),
+        DecodeConfig::strict(),
+        DecodeConfig::new().max_depth(1),
+        DecodeConfig::new().max_depth(osc_core::MAX_DEPTH_LIMIT),
+    ] {
+        if let Ok(p) = cfg.decode(data) {
+            walk(&p);
+            let _ = p.to_string();
+        }
+    }
+}
+
+/// decode → encode → decode gives the same packet; strict acceptance implies tolerant acceptance of
+/// the same value; what we encode is accepted by the strict profile and re-encodes to the same bytes.
+pub fn roundtrip(data: &[u8]) {
+    let strict = DecodeConfig::strict().decode(data);
+    let Ok(p) = decode(data) else {
+        assert!(strict.is_err(), "strict accepted what tolerant refused");
+        return;
+    };
+    if let Ok(s) = strict {
+        assert_eq!(s, p);
+    }
+    let mut out = vec![0u8; p.encoded_len()];
+    // Encoding may refuse what decoding tolerated (e.g. an address with a space); nothing else.
+    let Ok(n) = p.encode(&mut out) else { return };
+    assert_eq!(n, out.len(), "encoded_len is exact");
+    let again = DecodeConfig::strict()
+        .max_depth(osc_core::MAX_DEPTH_LIMIT)
+        .decode(&out)
+        .expect("our own output decodes strictly");
+    assert_eq!(again, p);
+    let mut out2 = vec![0u8; again.encoded_len()];
+    again.encode(&mut out2).expect("re-encode");
+    assert_eq!(out2, out);
+}
+
+fn walk(p: &Packet<'_>) -> usize {
+    match p {
+        Packet::Message(m) => m.iter().map(|a| walk_arg(&a)).sum::<usize>() + 1,
+        Packet::Bundle(b) => b.elements().map(|e| walk(&e)).sum::<usize>() + 1,
+    }
+}
+
+fn walk_arg(a: &Arg<'_>) -> usize {
+    match a {
+        Arg::Array(inner) => inner.iter().map(|x| walk_arg(&x)).sum::<usize>() + 1,
+        _ => 1,
+    }
+}
+
+/// Splits fuzz input into a chunking seed and a body.
+fn split(data: &[u8]) -> (u64, &[u8]) {
+    match data.split_first_chunk::<8>() {
+        Some((seed, rest)) => (u64::from_le_bytes(*seed), rest),
+        None => (0, data),
+    }
+}
+
+/// Chunk lengths from a seed: 1..=17 bytes, deterministic.
+fn chunks(mut seed: u64, body: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = ((seed >> 33) % 17 + 1) as usize;
+        let (a, b) = rest.split_at(n.min(rest.len()));
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+type Events = Vec<Result<Vec<u8>, FrameError>>;
+
+fn feed_slip(buf_len: usize, parts: &[&[u8]]) -> Events {
+    let mut dec = SlipDecoder::new(vec![0u8; buf_len]);
+    let mut events = Vec::new();
+    for part in parts {
+        let mut input = *part;
+        while !input.is_empty() {
+            let (n, ev) = dec.feed(input);
+            assert!(n > 0 && n <= input.len(), "feed consumes 1..=len bytes");
+            if let Some(ev) = ev {
+                if let Ok(frame) = &ev {
+                    assert!(frame.len() <= buf_len);
+                }
+                events.push(ev.map(<[u8]>::to_vec));
+            }
+            input = &input[n..];
+        }
+    }
+    events
+}
+
+fn feed_len(buf_len: usize, parts: &[&[u8]]) -> Events {
+    let mut dec = LenPrefixDecoder::new(vec![0u8; buf_len]);
+    let mut events = Vec::new();
+    for part in parts {
+        let mut input = *part;
+        while !input.is_empty() {
+            let (n, ev) = dec.feed(input);
+            assert!(n > 0 && n <= input.len(), "feed consumes 1..=len bytes");
+            if let Some(ev) = ev {
+                if let Ok(frame) = &ev {
+                    assert!(frame.len() <= buf_len);
+                }
+                events.push(ev.map(<[u8]>::to_vec));
+            }
+            input = &input[n..];
+        }
+    }
+    events
+}
+
+/// Packets cut from the body at `sep` bytes (so the fuzzer controls payloads and their count).
+fn payloads(body: &[u8], sep: u8) -> Vec<&[u8]> {
+    body.split(|&b| b == sep)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The SLIP decoder gives the same events for every chunking of arbitrary bytes, and recovers exactly the
+/// payloads of a stream our encoder wrote, whatever the chunking.
+pub fn slip_stream(data: &[u8]) {
+    let (seed, body) = split(data);
+    let whole = feed_slip(64, &[body]);
+    assert_eq!(
+        feed_slip(64, &chunks(seed, body)),
+        whole,
+        "chunking changed SLIP events"
+    );
+    let bytes: Vec<&[u8]> = body.iter().map(core::slice::from_ref).collect();
+    assert_eq!(feed_slip(64, &bytes), whole);
+
+    let packets = payloads(body, b'|');
+    let mut stream = Vec::new();
+    for p in &packets {
+        let mut out = vec![0u8; slip::encoded_len(p)];
+        assert_eq!(slip::encode(p, &mut out), Ok(out.len()));
+        stream.extend_from_slice(&out);
+    }
+    let got = feed_slip(body.len().max(1), &chunks(seed, &stream));
+    let want: Events = packets.iter().map(|p| Ok(p.to_vec())).collect();
+    assert_eq!(got, want, "SLIP stream lost or changed a frame");
+}
+
+/// The same for the OSC 1.0 length prefix.
+pub fn len_prefix_stream(data: &[u8]) {
+    let (seed, body) = split(data);
+    let whole = feed_len(64, &[body]);
+    assert_eq!(
+        feed_len(64, &chunks(seed, body)),
+        whole,
+        "chunking changed events"
+    );
+    let bytes: Vec<&[u8]> = body.iter().map(core::slice::from_ref).collect();
+    assert_eq!(feed_len(64, &bytes), whole);
+
+    let packets = payloads(body, b'|');
+    let mut stream = Vec::new();
+    for p in &packets {
+        let mut out = vec![0u8; len_prefix::encoded_len(p)];
+        assert_eq!(len_prefix::encode(p, &mut out), Ok(out.len()));
+        stream.extend_from_slice(&out);
+    }
+    let got = feed_len(body.len().max(1), &chunks(seed, &stream));
+    let want: Events = packets.iter().map(|p| Ok(p.to_vec())).collect();
+    assert_eq!(got, want, "length-prefixed stream lost or changed a frame");
+}

@@ -1,0 +1,150 @@
+//! The per-thread state every server form drives: osc-core's scheduler and dispatcher, a reply
+//! buffer, and the counters. Transports only move bytes in and out.
+
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use osc_core::{DecodeConfig, Dispatcher, Handler, Replies, Scheduler, TimePolicy, TimeTag};
+
+use crate::counters::Counters;
+
+/// Receive → decode → schedule or dispatch → collect replies, for one thread.
+///
+/// Nothing here allocates after [`Engine::new`]; handler panics are caught and counted.
+pub(crate) struct Engine<const SLOTS: usize, const BYTES: usize> {
+    scheduler: Box<Scheduler<SocketAddr, SLOTS, BYTES>>,
+    reply_buf: Box<[u8]>,
+    reply_len: usize,
+    decode: DecodeConfig,
+    counters: Arc<Counters>,
+}
+
+impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
+    pub(crate) fn new(
+        policy: TimePolicy,
+        reply_buffer: usize,
+        decode: DecodeConfig,
+        counters: Arc<Counters>,
+    ) -> Self {
+        Self {
+            scheduler: Box::new(Scheduler::new(policy)),
+            reply_buf: vec![0u8; reply_buffer].into_boxed_slice(),
+            reply_len: 0,
+            decode,
+            counters,
+        }
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Decodes one received packet and hands it to the scheduler (which dispatches what is due and
+    /// queues the rest). Counts a malformed packet, the outcome or a panic; the replies are then in
+    /// [`replies`](Self::replies), for `from`. `received` is counted by the caller.
+    pub(crate) fn handle<'r, H, C, const N: usize>(
+        &mut self,
+        now: TimeTag,
+        bytes: &[u8],
+        from: SocketAddr,
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+    ) where
+        H: Handler<C, SocketAddr>,
+    {
+        self.reply_len = 0;
+        let packet = match self.decode.decode(bytes) {
+            Ok(p) => p,
+            Err(_) => {
+                self.counters.add_malformed(1);
+                return;
+            }
+        };
+        let mut replies = Replies::new(&mut self.reply_buf);
+        let scheduler = &mut self.scheduler;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            scheduler.handle(now, &packet, dispatcher, ctx, &from, &mut replies)
+        }));
+        // Replies made before a panic are kept: their handlers' side effects happened too.
+        self.reply_len = replies.as_length_prefixed().len();
+        match result {
+            Ok(outcome) => self.counters.add_outcome(&outcome),
+            Err(_) => self.counters.add_panics(1),
+        }
+    }
+
+    /// Fires the earliest queued bundle if it is due at `now`; returns its sender, whose replies are
+    /// then in [`replies`](Self::replies). `None` when nothing (more) is due. A handler panic is
+    /// counted, its replies dropped, and the next due bundle tried.
+    ///
+    /// `scratch` must hold the largest queued bundle (the receive buffer will do).
+    pub(crate) fn poll<'r, H, C, const N: usize>(
+        &mut self,
+        now: TimeTag,
+        scratch: &mut [u8],
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+    ) -> Option<SocketAddr>
+    where
+        H: Handler<C, SocketAddr>,
+    {
+        loop {
+            self.reply_len = 0;
+            let mut replies = Replies::new(&mut self.reply_buf);
+            let scheduler = &mut self.scheduler;
+            let before = scheduler.stats().scratch_too_small;
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                scheduler.poll(now, scratch, dispatcher, ctx, &mut replies)
+            }));
+            let reply_len = replies.as_length_prefixed().len();
+            let lost = self.scheduler.stats().scratch_too_small - before;
+            self.counters.add_dropped(lost);
+            match result {
+                Ok(None) => return None,
+                Ok(Some((to, outcome))) => {
+                    self.counters.add_outcome(&outcome);
+                    self.reply_len = reply_len;
+                    return Some(to);
+                }
+                Err(_) => self.counters.add_panics(1),
+            }
+        }
+    }
+
+    /// The replies of the last [`handle`](Self::handle) or [`poll`](Self::poll), one encoded packet each.
+    pub(crate) fn replies(&self) -> LenPrefixed<'_> {
+        LenPrefixed(self.reply_buf.get(..self.reply_len).unwrap_or_default())
+    }
+
+    /// When the earliest queued bundle is due.
+    pub(crate) fn next_deadline(&self) -> Option<TimeTag> {
+        self.scheduler.next_deadline()
+    }
+
+    /// How long to wait for input: until the next deadline (zero if it has passed), at most `cap`.
+    pub(crate) fn wait(&self, now: TimeTag, cap: Duration) -> Duration {
+        match self.next_deadline() {
+            Some(due) => due.duration_since(now).unwrap_or(Duration::ZERO).min(cap),
+            None => cap,
+        }
+    }
+}
+
+/// Packets stored back to back, each preceded by its size as a big-endian u32 (the layout of
+/// osc-core's [`Replies`]).
+#[derive(Clone, Debug)]
+pub(crate) struct LenPrefixed<'a>(&'a [u8]);
+
+impl<'a> Iterator for LenPrefixed<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (size, rest) = self.0.split_first_chunk::<4>()?;
+        let n = usize::try_from(u32::from_be_bytes(*size)).ok()?;
+        let (packet, rest) = rest.split_at_checked(n)?;
+        self.0 = rest;
+        Some(packet)
+    }
+}

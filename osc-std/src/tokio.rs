@@ -1,0 +1,471 @@
+//! Async UDP and TCP servers on tokio 1.x (feature `tokio`).
+//!
+//! The same engine as the blocking servers (osc-core's scheduler and dispatcher, the same
+//! counters, the same handling of bad input), driven by a tokio task instead of a thread. The
+//! sockets are configured by the same builders: [`UdpServerBuilder::bind_tokio`] and
+//! [`TcpServerBuilder::bind_tokio`] (call them inside a tokio runtime).
+//!
+//! Handlers are ordinary synchronous osc-core handlers: they run on the task and must not block.
+//! A future bundle waits in the scheduler while the task goes on receiving; it never blocks the
+//! runtime.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//! use std::time::Duration;
+//! use osc_core::{Dispatcher, HandlerFn};
+//! use osc_std::{udp::UdpServerBuilder, UdpClient};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! rt.block_on(async {
+//!     let mut d: Dispatcher<HandlerFn<(), SocketAddr>, 4> = Dispatcher::new();
+//!     d.map("/ping", |_, _, r| { let _ = r.message_with("/pong", |m| Ok(m)); }).unwrap();
+//!
+//!     let mut server = UdpServerBuilder::new().bind_tokio("127.0.0.1:0")?;
+//!     let (addr, stop) = (server.local_addr()?, server.shutdown_handle());
+//!     let task = tokio::spawn(async move { server.run(&mut d, &mut ()).await });
+//!
+//!     // A blocking client on another thread, for the example's sake.
+//!     let reply = tokio::task::spawn_blocking(move || {
+//!         let mut client = UdpClient::connect(addr)?;
+//!         client.send_message("/ping", &[])?;
+//!         let (p, _) = client.recv(Some(Duration::from_secs(5)))?.expect("a reply");
+//!         Ok::<_, osc_std::Error>(p.as_message().unwrap().address().to_owned())
+//!     }).await??;
+//!     assert_eq!(reply, "/pong");
+//!
+//!     stop.shutdown();
+//!     task.await??;
+//!     Ok(())
+//! })
+//! # }
+//! ```
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
+use ::tokio::sync::{watch, Notify};
+use ::tokio::task::JoinSet;
+use osc_core::{Dispatcher, Handler};
+
+use crate::counters::{Counters, Stats};
+use crate::engine::Engine;
+use crate::framing::{Framing, StreamDecoder};
+use crate::shutdown::Shutdown;
+use crate::sock::is_transient;
+use crate::tcp::server::{
+    decoder_for, frame_replies, handle_frame, FrameStep, TcpEngine, TcpServerBuilder,
+    TCP_SCHEDULER_BYTES,
+};
+use crate::time;
+use crate::udp::server::{UdpEngine, UdpServerBuilder};
+use crate::udp::MAX_DATAGRAM;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+impl UdpServerBuilder {
+    /// Binds an async [`UdpServer`](crate::tokio::UdpServer) (feature `tokio`). Must be called
+    /// inside a tokio runtime.
+    pub fn bind_tokio(self, addr: impl ToSocketAddrs) -> io::Result<UdpServer> {
+        let socket = self.socket(addr)?;
+        socket.set_nonblocking(true)?;
+        let socket = UdpSocket::from_std(socket)?;
+        let shutdown = Shutdown::new();
+        let notify = Arc::new(Notify::new());
+        let wake = notify.clone();
+        shutdown.on_shutdown(move || wake.notify_one());
+        Ok(UdpServer {
+            socket,
+            config: self,
+            shutdown,
+            notify,
+            counters: Arc::new(Counters::new()),
+        })
+    }
+}
+
+impl TcpServerBuilder {
+    /// Binds an async [`TcpServer`](crate::tokio::TcpServer) (feature `tokio`). Must be called
+    /// inside a tokio runtime.
+    pub fn bind_tokio(self, addr: impl ToSocketAddrs) -> io::Result<TcpServer> {
+        let listener = self.listener(addr)?;
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
+        let shutdown = Shutdown::new();
+        let (stop_tx, _) = watch::channel(false);
+        let stop = stop_tx.clone();
+        shutdown.on_shutdown(move || {
+            let _ = stop.send(true);
+        });
+        Ok(TcpServer {
+            listener,
+            config: Arc::new(self),
+            shutdown,
+            stop: stop_tx,
+            counters: Arc::new(Counters::new()),
+        })
+    }
+}
+
+/// An async UDP server: one task receives, dispatches and replies, like the blocking
+/// [`UdpServer`](crate::udp::UdpServer). Built with [`UdpServerBuilder::bind_tokio`]; see the
+/// [module docs](self) for an example.
+#[derive(Debug)]
+pub struct UdpServer {
+    socket: UdpSocket,
+    config: UdpServerBuilder,
+    shutdown: Shutdown,
+    notify: Arc<Notify>,
+    counters: Arc<Counters>,
+}
+
+impl UdpServer {
+    /// Binds a server with the default options (inside a tokio runtime).
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Self> {
+        UdpServerBuilder::new().bind_tokio(addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The server's socket (it can also send).
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// A handle that makes [`run`](Self::run) return.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// The live counters.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    /// A copy of the counters now.
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot()
+    }
+
+    /// Serves until the shutdown handle fires. Waits for the next datagram, the next bundle
+    /// deadline or the shutdown, whichever comes first.
+    pub async fn run<'r, H, C, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+    ) -> io::Result<()>
+    where
+        H: Handler<C, SocketAddr>,
+    {
+        let mut recv_buf = vec![0u8; MAX_DATAGRAM].into_boxed_slice();
+        let mut engine: UdpEngine = Engine::new(
+            self.config.time_policy,
+            self.config.reply_buffer_size,
+            self.config.decode,
+            self.counters.clone(),
+        );
+        while !self.shutdown.is_shutdown() {
+            let now = time::now();
+            while let Some(to) = engine.poll(now, &mut recv_buf, dispatcher, ctx) {
+                send_replies(&self.socket, &engine, to).await;
+            }
+            let deadline = engine
+                .next_deadline()
+                .map(|_| engine.wait(now, Duration::MAX));
+            let received = ::tokio::select! {
+                biased;
+                () = self.notify.notified() => break,
+                r = self.socket.recv_from(&mut recv_buf) => Some(r),
+                () = sleep_opt(deadline) => None,
+            };
+            match received {
+                None => {}
+                Some(Ok((n, from))) => {
+                    self.counters.add_received(1);
+                    let bytes = recv_buf.get(..n).unwrap_or_default();
+                    engine.handle(time::now(), bytes, from, dispatcher, ctx);
+                    send_replies(&self.socket, &engine, from).await;
+                }
+                Some(Err(e)) if is_transient(&e) => {}
+                Some(Err(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sleeps for `d`, or for ever with `None`.
+async fn sleep_opt(d: Option<Duration>) {
+    match d {
+        Some(d) => ::tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn send_replies(socket: &UdpSocket, engine: &UdpEngine, to: SocketAddr) {
+    for reply in engine.replies() {
+        match socket.send_to(reply, to).await {
+            Ok(_) => engine.counters().add_replies(1),
+            Err(_) => engine.counters().add_reply_errors(1),
+        }
+    }
+}
+
+/// An async TCP server: an accept loop and one task per connection, with the same options and
+/// behaviour as the threaded [`TcpServer`](crate::tcp::TcpServer). Built with
+/// [`TcpServerBuilder::bind_tokio`].
+///
+/// Connection tasks are spawned with `::tokio::spawn`, so the factory, the handlers and the
+/// context must be `Send + 'static`.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::Duration;
+/// use osc_core::{Dispatcher, HandlerFn};
+/// use osc_std::{tcp::TcpServerBuilder, Framing, FramingMode, TcpConnection};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let rt = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let mut server = TcpServerBuilder::new().framing(FramingMode::Auto).bind_tokio("127.0.0.1:0")?;
+///     let (addr, stop) = (server.local_addr()?, server.shutdown_handle());
+///     let task = ::tokio::spawn(async move {
+///         server.run(|_peer| {
+///             let mut d: Dispatcher<HandlerFn<(), SocketAddr>, 4> = Dispatcher::new();
+///             d.map("/echo", |_, req, r| { let _ = r.send(&req.message); }).unwrap();
+///             (d, ())
+///         }).await
+///     });
+///     let echoed = ::tokio::task::spawn_blocking(move || {
+///         let mut conn = TcpConnection::connect(addr, Framing::LengthPrefix)?;
+///         conn.send_message("/echo", &[osc_core::Arg::Int(5)])?;
+///         let p = conn.recv(Some(Duration::from_secs(5)))?.expect("a reply");
+///         Ok::<_, osc_std::Error>(p.as_message().unwrap().get::<(i32,)>().unwrap().0)
+///     }).await??;
+///     assert_eq!(echoed, 5);
+///     stop.shutdown();
+///     task.await??;
+///     Ok(())
+/// })
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TcpServer {
+    listener: TcpListener,
+    config: Arc<TcpServerBuilder>,
+    shutdown: Shutdown,
+    stop: watch::Sender<bool>,
+    counters: Arc<Counters>,
+}
+
+impl TcpServer {
+    /// Binds a server with the default options (inside a tokio runtime).
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Self> {
+        TcpServerBuilder::new().bind_tokio(addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle that makes [`run`](Self::run) return.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// The live counters.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    /// A copy of the counters now.
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot()
+    }
+
+    /// Accepts and serves connections until the shutdown handle fires, then waits for the
+    /// connection tasks to finish (each closes after the bytes it has read). `make(peer)` builds
+    /// a connection's dispatcher and context.
+    pub async fn run<H, C, F, const N: usize>(&mut self, make: F) -> io::Result<()>
+    where
+        F: Fn(SocketAddr) -> (Dispatcher<'static, H, N>, C) + Send + Sync + 'static,
+        H: Handler<C, SocketAddr> + Send + 'static,
+        C: Send + 'static,
+    {
+        let make = Arc::new(make);
+        let mut tasks = JoinSet::new();
+        let mut stop = self.stop.subscribe();
+        let result = loop {
+            if self.shutdown.is_shutdown() {
+                break Ok(());
+            }
+            let accepted = ::tokio::select! {
+                biased;
+                _ = stop.changed() => break Ok(()),
+                r = self.listener.accept() => r,
+            };
+            let (stream, peer) = match accepted {
+                Ok(c) => c,
+                Err(e) if is_transient(&e) || e.kind() == io::ErrorKind::ConnectionAborted => {
+                    continue
+                }
+                Err(e) if matches!(e.raw_os_error(), Some(12 | 23 | 24)) => {
+                    ::tokio::time::sleep(self.config.poll_interval).await;
+                    continue;
+                }
+                Err(e) => break Err(e),
+            };
+            while tasks.try_join_next().is_some() {}
+            if tasks.len() >= self.config.max_connections {
+                self.counters.add_rejected(1);
+                drop(stream);
+                continue;
+            }
+            self.counters.add_connections(1);
+            let (make, config, counters) =
+                (make.clone(), self.config.clone(), self.counters.clone());
+            let stop = self.stop.subscribe();
+            tasks.spawn(async move {
+                let (mut dispatcher, mut ctx) = make(peer);
+                serve_connection(
+                    stream,
+                    peer,
+                    &config,
+                    &counters,
+                    stop,
+                    &mut dispatcher,
+                    &mut ctx,
+                )
+                .await;
+            });
+        };
+        // Stop the connections (also after an accept error) and wait for them.
+        let _ = self.stop.send(true);
+        while tasks.join_next().await.is_some() {}
+        result
+    }
+}
+
+/// Serves one connection until the peer closes, the idle timeout, a fatal framing error, or a stop.
+async fn serve_connection<'r, H, C, const N: usize>(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: &TcpServerBuilder,
+    counters: &Arc<Counters>,
+    mut stop: watch::Receiver<bool>,
+    dispatcher: &mut Dispatcher<'r, H, N>,
+    ctx: &mut C,
+) where
+    H: Handler<C, SocketAddr>,
+{
+    let _ = stream.set_nodelay(true);
+    let mut engine: TcpEngine = Engine::new(
+        config.time_policy,
+        config.reply_buffer_size,
+        config.decode,
+        counters.clone(),
+    );
+    let mut decoder: Option<(Framing, StreamDecoder)> = config
+        .framing
+        .fixed()
+        .map(|f| (f, StreamDecoder::new(f, config.max_frame)));
+    let mut read_buf = vec![0u8; READ_CHUNK].into_boxed_slice();
+    let mut scratch = vec![0u8; config.max_frame.min(TCP_SCHEDULER_BYTES)].into_boxed_slice();
+    let mut out = Vec::with_capacity(2 * config.reply_buffer_size + 16);
+    let mut last_input = Instant::now();
+    'conn: loop {
+        if *stop.borrow() {
+            break;
+        }
+        let now = time::now();
+        if let Some((framing, _)) = decoder.as_ref() {
+            let framing = *framing;
+            while engine.poll(now, &mut scratch, dispatcher, ctx).is_some() {
+                if !write_replies(&mut stream, &engine, framing, &mut out, config).await {
+                    break 'conn;
+                }
+            }
+        }
+        let mut wait = engine
+            .next_deadline()
+            .map(|_| engine.wait(now, Duration::MAX));
+        if let Some(idle) = config.idle_timeout {
+            let left = idle.saturating_sub(last_input.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            wait = Some(wait.map_or(left, |w| w.min(left)));
+        }
+        let read = ::tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            r = stream.read(&mut read_buf) => Some(r),
+            () = sleep_opt(wait) => None,
+        };
+        let n = match read {
+            None => continue,
+            Some(Ok(0) | Err(_)) => break,
+            Some(Ok(n)) => n,
+        };
+        last_input = Instant::now();
+        let mut input = read_buf.get(..n).unwrap_or_default();
+        let Some(&first) = input.first() else {
+            continue;
+        };
+        let (framing, decoder) = decoder_for(&mut decoder, first, config);
+        while !input.is_empty() {
+            let (used, frame) = decoder.feed(input);
+            input = input.get(used..).unwrap_or_default();
+            let Some(frame) = frame else { continue };
+            match handle_frame(frame, &mut engine, counters, peer, dispatcher, ctx) {
+                FrameStep::Done => {}
+                FrameStep::Close => break 'conn,
+                FrameStep::Reply => {
+                    if !write_replies(&mut stream, &engine, *framing, &mut out, config).await {
+                        break 'conn;
+                    }
+                }
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// Writes the engine's replies, framed; false if the connection should close.
+async fn write_replies(
+    stream: &mut TcpStream,
+    engine: &TcpEngine,
+    framing: Framing,
+    out: &mut Vec<u8>,
+    config: &TcpServerBuilder,
+) -> bool {
+    let count = frame_replies(engine, framing, out);
+    if count == 0 {
+        return true;
+    }
+    let write = stream.write_all(out);
+    let written = match config.write_timeout {
+        Some(t) => ::tokio::time::timeout(t, write)
+            .await
+            .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut))),
+        None => write.await,
+    };
+    match written {
+        Ok(()) => {
+            engine.counters().add_replies(count);
+            true
+        }
+        Err(_) => {
+            engine.counters().add_reply_errors(count);
+            false
+        }
+    }
+}
