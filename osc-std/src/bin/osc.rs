@@ -141,6 +141,11 @@ t SSSSSSSS.FFFFFFFF; T #T; F #F; N Nil; I Infinitum; arrays [1 2].
 With --json, one object per packet: {\"address\":\"/a\",\"args\":[{\"i\":1}]} or
 {\"timetag\":1,\"elements\":[...]}.
 
+Differences from liblo's oscdump: control characters, quotes and backslashes in strings are escaped;
+blob bytes are always 0x and two digits; a message without arguments has no trailing space; messages
+outside bundles get no timetag prefix unless --timestamps is given; r and arrays are printed (liblo
+rejects them).
+
 When ready, dump prints `osc dump: listening on URL` to stderr (with the real port when PORT is 0).
 Malformed packets are reported on stderr and skipped.
 
@@ -160,7 +165,7 @@ struct DumpArgs {
     #[arg(long)]
     json: bool,
 
-    /// Exit after this many packets.
+    /// Exit after this many packets (a bundle counts as one).
     #[arg(long, value_name = "N")]
     count: Option<u64>,
 

@@ -170,6 +170,9 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
             }
         }
         Transport::Tcp => {
+            // Not `osc_std::TcpServer`: it hands messages to a dispatcher, and dump prints whole
+            // packets (bundles with their structure). Each connection is a `TcpConnection`, which does
+            // the framing; `FramingMode::detect` picks it for `auto`.
             let listener = TcpListener::bind(endpoint.addr)
                 .map_err(|e| Fail(format!("cannot listen on {endpoint}: {e}")))?;
             announce("tcp", listener.local_addr()?);

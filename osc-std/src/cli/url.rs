@@ -31,7 +31,8 @@ pub(crate) const URL_HELP: &str = "udp://HOST:PORT or tcp://HOST:PORT, e.g. udp:
 tcp://[::1]:9000 (liblo's osc.udp:// and osc.tcp:// are accepted too)";
 
 /// Parses an endpoint URL. An empty host means all interfaces (`0.0.0.0`), as in liblo; a bare port
-/// number means `udp://0.0.0.0:PORT`. Host names are resolved; the first address is used.
+/// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
+/// addresses (like `localhost`) uses the first IPv4 one, since most OSC peers listen on IPv4 only.
 pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -62,10 +63,15 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     };
     let port: u16 = port.parse().map_err(|_| bad("invalid port"))?;
     let host = if host.is_empty() { "0.0.0.0" } else { host };
-    let addr = (host, port)
+    let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| bad(&format!("cannot resolve host {host:?}: {e}")))?
-        .next()
+        .collect();
+    let addr = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
         .ok_or_else(|| bad(&format!("host {host:?} has no address")))?;
     Ok(Endpoint { transport, addr })
 }
@@ -89,7 +95,10 @@ mod tests {
         let e = parse("osc.udp://:7000/").unwrap();
         assert_eq!(e.addr.to_string(), "0.0.0.0:7000");
         assert_eq!(parse("9000").unwrap().to_string(), "udp://0.0.0.0:9000");
-        assert_eq!(parse("udp://localhost:1").unwrap().addr.port(), 1);
+        assert_eq!(
+            parse("udp://localhost:1").unwrap().addr.to_string(),
+            "127.0.0.1:1"
+        );
         for bad in [
             "",
             "udp://1.2.3.4",
