@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use cli_support::{osc, run_timeout, skip, spawn_dump, Proc};
+use cli_support::{osc, skip, spawn_dump, try_run_timeout, Proc};
 
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/cli_peer.py");
 
@@ -28,7 +28,7 @@ fn check_python(python: &Path) -> Result<(), String> {
         "-c",
         "import importlib.metadata as m; print(m.version('python-osc'))",
     ]);
-    let out = run_timeout(cmd, b"", Duration::from_secs(60));
+    let out = try_run_timeout(cmd, b"", Duration::from_secs(60))?;
     match out.stdout.trim() {
         "1.10.2" => Ok(()),
         v if out.code == 0 => Err(format!(
@@ -59,7 +59,7 @@ fn python() -> Result<&'static Path, &'static str> {
         }
         let mut cmd = Command::new("python3");
         cmd.args(["-m", "venv", "--clear"]).arg(&venv);
-        let out = run_timeout(cmd, b"", Duration::from_secs(300));
+        let out = try_run_timeout(cmd, b"", Duration::from_secs(300))?;
         if out.code != 0 {
             return Err(format!("python3 -m venv failed: {}", out.stderr.trim()));
         }
@@ -70,7 +70,7 @@ fn python() -> Result<&'static Path, &'static str> {
             "--disable-pip-version-check",
             "python-osc==1.10.2",
         ]);
-        let out = run_timeout(cmd, b"", Duration::from_secs(600));
+        let out = try_run_timeout(cmd, b"", Duration::from_secs(600))?;
         if out.code != 0 {
             return Err(format!(
                 "pip install python-osc==1.10.2 failed: {}",

@@ -283,14 +283,23 @@ pub(crate) fn run_with_input(cmd: Command, input: &[u8]) -> Output {
 }
 
 /// Runs a command to completion with bytes on stdin, killing it after `limit`.
-pub(crate) fn run_timeout(mut cmd: Command, input: &[u8], limit: Duration) -> Output {
+pub(crate) fn run_timeout(cmd: Command, input: &[u8], limit: Duration) -> Output {
+    try_run_timeout(cmd, input, limit).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Like [`run_timeout`], but a program that cannot be started is an `Err` instead of a failure.
+pub(crate) fn try_run_timeout(
+    mut cmd: Command,
+    input: &[u8],
+    limit: Duration,
+) -> Result<Output, String> {
     let name = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
     let mut stdin = child.stdin.take().expect("stdin");
     let input = input.to_vec();
     let writer = thread::spawn(move || {
@@ -317,18 +326,18 @@ pub(crate) fn run_timeout(mut cmd: Command, input: &[u8], limit: Duration) -> Ou
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{name} did not finish within {limit:?}");
+            return Err(format!("{name} did not finish within {limit:?}"));
         }
         thread::sleep(Duration::from_millis(5));
     };
     let _ = writer.join();
     let stdout_bytes = out_t.join().unwrap_or_default();
-    Output {
+    Ok(Output {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
         stdout_bytes,
         stderr: String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned(),
-    }
+    })
 }
 
 /// Runs `osc ARGS…` with empty stdin.
