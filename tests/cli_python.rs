@@ -1,7 +1,7 @@
 //! Interop with python-osc 1.10.2, both directions, over loopback:
 //!
-//! - python-osc `UDPClient` → `osc dump udp://…`, and `TCPClient` in mode "1.0" (length prefix) and "1.1"
-//!   (SLIP) → `osc dump tcp://…` with the matching `--framing` and with `auto`;
+//! - python-osc `SimpleUDPClient` → `osc dump udp://…`, and `SimpleTCPClient` in mode "1.0" (length
+//!   prefix) and "1.1" (SLIP) → `osc dump tcp://…` with the matching `--framing` and with `auto`;
 //! - `osc send udp://…` → python-osc `BlockingOSCUDPServer`, and `osc send tcp://… --framing length|slip`
 //!   → `BlockingOSCTCPServer` and `ThreadingOSCTCPServer` in mode 1.0/1.1, each time with the server's
 //!   reply printed by `osc send --reply`.
@@ -100,7 +100,7 @@ macro_rules! need_python {
     };
 }
 
-/// What `osc dump --json` prints for the packets `cli_peer.py` sends (see `test_messages` there).
+/// What `osc dump --json` prints for the packets `cli_peer.py` sends (see `send_test_packets` there).
 const FROM_PYTHON: [&str; 4] = [
     concat!(
         r#"{"address":"/py/infer","args":[{"i":1},{"h":-2147483648},{"h":1099511627776},{"f":0.5},"#,

@@ -1,7 +1,7 @@
 """python-osc 1.10.2 peer for the `osc` CLI interop tests (tests/cli_python.rs).
 
 Modes:
-  udp-send PORT                 send the test messages and bundle with SimpleUDPClient
+  udp-send PORT                 send the test packets with SimpleUDPClient
   tcp-send PORT MODE            send them with SimpleTCPClient (MODE "1.0" = length prefix, "1.1" = SLIP)
   udp-server COUNT              BlockingOSCUDPServer on an ephemeral port
   tcp-server MODE KIND COUNT    KIND "blocking" (BlockingOSCTCPServer) or "threading" (ThreadingOSCTCPServer)
@@ -52,15 +52,15 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def test_messages():
-    """The messages every sender mode sends, in order; the Rust test knows the expected JSON."""
-    msgs = []
+INFERRED = [1, -(2**31), 2**40, 0.5, 0.1, float("inf"), "sine", "é", b"\x00\x01\xff",
+            True, False, None, [1, [2.5, "x"]], (0, 144, 60, 127)]
+
+
+def send_test_packets(client):
+    """Sends the test packets in order with a SimpleUDPClient or SimpleTCPClient; the Rust tests know
+    the expected JSON of each."""
     # Types inferred by python-osc from Python values.
-    b = osc_message_builder.OscMessageBuilder("/py/infer")
-    for v in [1, -(2**31), 2**40, 0.5, 0.1, float("inf"), "sine", "é", b"\x00\x01\xff",
-              True, False, None, [1, [2.5, "x"]], (0, 144, 60, 127)]:
-        b.add_arg(v)
-    msgs.append(b.build())
+    client.send_message("/py/infer", INFERRED)
     # Types given explicitly.
     b = osc_message_builder.OscMessageBuilder("/py/explicit")
     b.add_arg(1.5, "d")
@@ -69,17 +69,16 @@ def test_messages():
     b.add_arg(7, "h")
     b.add_arg(-3, "i")
     b.add_arg(2, "f")
-    msgs.append(b.build())
+    client.send(b.build())
     # No arguments.
-    msgs.append(osc_message_builder.OscMessageBuilder("/py/empty").build())
+    client.send_message("/py/empty", [])
     # A bundle timed "immediately" holding a message and a bundle timed at UNIX time 1e9.
     inner = osc_bundle_builder.OscBundleBuilder(1_000_000_000)
     inner.add_content(osc_message_builder.build_msg("/py/inner", [42]))
     outer = osc_bundle_builder.OscBundleBuilder(osc_bundle_builder.IMMEDIATELY)
     outer.add_content(osc_message_builder.build_msg("/py/bundled", ["a", 1]))
     outer.add_content(inner.build())
-    msgs.append(outer.build())
-    return msgs
+    client.send(outer.build())
 
 
 class PrintingDispatcher(Dispatcher):
@@ -122,13 +121,10 @@ def main():
     sys.stdout.reconfigure(encoding="utf-8")
     mode = sys.argv[1]
     if mode == "udp-send":
-        client = udp_client.UDPClient("127.0.0.1", int(sys.argv[2]))
-        for m in test_messages():
-            client.send(m)
+        send_test_packets(udp_client.SimpleUDPClient("127.0.0.1", int(sys.argv[2])))
     elif mode == "tcp-send":
-        with tcp_client.TCPClient("127.0.0.1", int(sys.argv[2]), mode=sys.argv[3]) as client:
-            for m in test_messages():
-                client.send(m)
+        with tcp_client.SimpleTCPClient("127.0.0.1", int(sys.argv[2]), mode=sys.argv[3]) as client:
+            send_test_packets(client)
     elif mode == "udp-server":
         done = threading.Event()
         d = PrintingDispatcher(int(sys.argv[2]), done)

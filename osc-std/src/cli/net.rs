@@ -3,8 +3,7 @@
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -50,8 +49,18 @@ pub(crate) struct SendOptions {
 /// `max_replies` have arrived.
 pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> Result<(), Fail> {
     let mut replies = 0u64;
-    let deadline = options.reply.map(|d| Instant::now() + d);
-    let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    // `Some(None)`: a wait too long for `Instant` to represent, i.e. no limit.
+    let deadline = options.reply.map(|d| Instant::now().checked_add(d));
+    // The next receive timeout while there is time left (`Some(None)`: block).
+    let remaining = || -> Option<Option<Duration>> {
+        match deadline? {
+            None => Some(None),
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now());
+                (!left.is_zero()).then_some(Some(left))
+            }
+        }
+    };
     let enough = |n: u64| options.max_replies.is_some_and(|m| n >= m);
     let mut show = |p: &Packet<'_>| -> Result<bool, Fail> {
         replies += 1;
@@ -65,8 +74,8 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
             client
                 .send_raw(bytes)
                 .map_err(|e| Fail(format!("cannot send to {endpoint}: {e}")))?;
-            while let Some(left) = remaining().filter(|d| !d.is_zero()) {
-                match client.recv(Some(left)) {
+            while let Some(wait) = remaining() {
+                match client.recv(wait) {
                     Ok(Some((p, _from))) => {
                         if show(&p)? {
                             break;
@@ -83,8 +92,8 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
                 .map_err(|e| Fail(format!("cannot connect to {endpoint}: {e}")))?;
             conn.send_raw(bytes)
                 .map_err(|e| Fail(format!("cannot send to {endpoint}: {e}")))?;
-            while let Some(left) = remaining().filter(|d| !d.is_zero()) {
-                match conn.recv(Some(left)) {
+            while let Some(wait) = remaining() {
+                match conn.recv(wait) {
                     Ok(Some(p)) => {
                         if show(&p)? {
                             break;
@@ -119,20 +128,22 @@ pub(crate) struct DumpOptions {
     pub(crate) config: DecodeConfig,
 }
 
-/// Prints packets and counts them; ends the process once `count` packets are printed.
+/// Prints packets and counts them; ends the process once `count` packets are printed. TCP
+/// connections print from their own threads: the lock keeps packets whole and the count exact.
 struct Printer {
     json: bool,
     timestamps: bool,
     count: Option<u64>,
-    seen: AtomicU64,
+    seen: Mutex<u64>,
 }
 
 impl Printer {
     fn packet(&self, packet: &Packet<'_>) -> Result<(), Fail> {
         let lines = render(packet, self.json, self.timestamps);
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         print_lines(&lines)?;
-        let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.count.is_some_and(|c| n >= c) {
+        *seen += 1;
+        if self.count.is_some_and(|c| *seen >= c) {
             process::exit(0);
         }
         Ok(())
@@ -149,7 +160,7 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
         json: options.json,
         timestamps: options.timestamps,
         count: options.count,
-        seen: AtomicU64::new(0),
+        seen: Mutex::new(0),
     });
     if options.count == Some(0) {
         return Ok(());
