@@ -81,8 +81,11 @@ Examples:
 #[derive(Args, Debug)]
 #[command(after_help = SEND_AFTER)]
 struct SendArgs {
-    /// Destination: udp://HOST:PORT or tcp://HOST:PORT (IPv6 as udp://[::1]:9000).
-    #[arg(value_name = "URL")]
+    // As an attribute, not a doc comment: rustdoc would read `[::1]` as a link.
+    #[arg(
+        value_name = "URL",
+        help = "Destination: udp://HOST:PORT or tcp://HOST:PORT (IPv6 as udp://[::1]:9000)"
+    )]
     url: String,
 
     /// OSC address, e.g. /synth/1/freq.
