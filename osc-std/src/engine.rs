@@ -130,6 +130,39 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
             None => cap,
         }
     }
+
+    /// How a thread that blocks in socket reads should wait for input: see [`Wait`].
+    pub(crate) fn read_wait(&self, now: TimeTag, cap: Duration) -> Wait {
+        match self.next_deadline() {
+            None => Wait::Block(cap),
+            Some(due) => {
+                let left = due.duration_since(now).unwrap_or(Duration::ZERO);
+                match left.checked_sub(PRECISE_WINDOW) {
+                    Some(coarse) if !coarse.is_zero() => Wait::Block(coarse.min(cap)),
+                    _ => Wait::Spin(left.min(SPIN_STEP)),
+                }
+            }
+        }
+    }
+}
+
+/// A socket read timeout (`SO_RCVTIMEO`) is kept in scheduler ticks by some kernels (Linux: 1 to
+/// 10 ms), so a blocking read may return that much later than asked. Within this window of a
+/// bundle's deadline, threads stop blocking in reads.
+const PRECISE_WINDOW: Duration = Duration::from_millis(10);
+
+/// The sleep between non-blocking reads inside [`PRECISE_WINDOW`]: a bundle fires at most about
+/// this late, and a packet arriving then waits at most this long.
+const SPIN_STEP: Duration = Duration::from_micros(200);
+
+/// How to wait for input before the next bundle deadline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Block in a read with this timeout (it ends well before the deadline, or there is none).
+    Block(Duration),
+    /// The deadline is near: read without blocking, and if nothing is there sleep this long
+    /// (`thread::sleep` is precise to tens of microseconds).
+    Spin(Duration),
 }
 
 /// Packets stored back to back, each preceded by its size as a big-endian u32 (the layout of
@@ -146,5 +179,22 @@ impl<'a> Iterator for LenPrefixed<'a> {
         let (packet, rest) = rest.split_at_checked(n)?;
         self.0 = rest;
         Some(packet)
+    }
+}
+
+impl Wait {
+    /// The read timeout to set: `ZERO` means a non-blocking read.
+    pub(crate) fn read_timeout(self) -> Duration {
+        match self {
+            Self::Block(d) => d,
+            Self::Spin(_) => Duration::ZERO,
+        }
+    }
+
+    /// What to do when the read found nothing: sleep a little when spinning.
+    pub(crate) fn after_timeout(self) {
+        if let Self::Spin(d) = self {
+            std::thread::sleep(d);
+        }
     }
 }

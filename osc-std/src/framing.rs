@@ -64,7 +64,8 @@ impl Framing {
         }
     }
 
-    /// Frames `packet` into `out` (grown as needed, never shrunk) and returns the framed bytes.
+    /// Frames `packet` into `out` (grown as needed, never shrunk: for SLIP to the worst case of
+    /// `2 * packet.len() + 2`) and returns the framed bytes.
     ///
     /// ```
     /// use osc_std::Framing;
@@ -75,7 +76,12 @@ impl Framing {
     /// # Ok::<(), osc_core::FrameError>(())
     /// ```
     pub fn encode<'o>(self, packet: &[u8], out: &'o mut Vec<u8>) -> Result<&'o [u8], FrameError> {
-        let n = self.encoded_len(packet);
+        // SLIP: room for the worst case (every byte escaped), so that one pass encodes and a
+        // reused `out` does not grow again for a packet of the same size.
+        let n = match self {
+            Self::Slip => packet.len().saturating_mul(2).saturating_add(2),
+            Self::LengthPrefix => len_prefix::encoded_len(packet),
+        };
         if out.len() < n {
             out.resize(n, 0);
         }

@@ -10,7 +10,7 @@ use osc_core::{DecodeConfig, Dispatcher, FrameError, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Stats};
-use crate::engine::Engine;
+use crate::engine::{Engine, Wait};
 use crate::framing::{append_frame, Framing, FramingMode, StreamDecoder};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
@@ -486,24 +486,31 @@ impl<'c> Connection<'c> {
             if let Step::Close = self.fire_due(dispatcher, ctx) {
                 break;
             }
-            let mut wait = self.engine.wait(now, self.config.poll_interval);
+            let mut wait = self.engine.read_wait(now, self.config.poll_interval);
             if let Some(idle) = self.config.idle_timeout {
                 let left = idle.saturating_sub(last_input.elapsed());
                 if left.is_zero() {
                     break;
                 }
-                wait = wait.min(left);
+                if let Wait::Block(d) = wait {
+                    wait = Wait::Block(d.min(left));
+                }
             }
-            if wait.is_zero() {
-                continue;
-            }
-            if self.timeout.apply(&self.stream, Some(wait)).is_err() {
+            if self
+                .timeout
+                .apply(&self.stream, Some(wait.read_timeout()))
+                .is_err()
+            {
                 break;
             }
             let n = match self.stream.read(&mut self.read_buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if is_timeout(&e) => {
+                    wait.after_timeout();
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
             last_input = Instant::now();
@@ -533,6 +540,7 @@ impl<'c> Connection<'c> {
             decoder,
             read_buf,
             out,
+            timeout,
             ..
         } = self;
         let mut input = read_buf.get(..n).unwrap_or_default();
@@ -548,7 +556,7 @@ impl<'c> Connection<'c> {
                 FrameStep::Done => {}
                 FrameStep::Close => return Step::Close,
                 FrameStep::Reply => {
-                    if let Step::Close = write_replies(stream, engine, *framing, out) {
+                    if let Step::Close = write_replies(stream, timeout, engine, *framing, out) {
                         return Step::Close;
                     }
                 }
@@ -576,9 +584,13 @@ impl<'c> Connection<'c> {
             .poll(now, &mut self.scratch, dispatcher, ctx)
             .is_some()
         {
-            if let Step::Close =
-                write_replies(&mut self.stream, &self.engine, framing, &mut self.out)
-            {
+            if let Step::Close = write_replies(
+                &mut self.stream,
+                &mut self.timeout,
+                &self.engine,
+                framing,
+                &mut self.out,
+            ) {
                 return Step::Close;
             }
         }
@@ -656,6 +668,7 @@ pub(crate) fn frame_replies(engine: &TcpEngine, framing: Framing, out: &mut Vec<
 /// Frames the engine's replies into `out` and writes them in one go.
 fn write_replies(
     stream: &mut TcpStream,
+    timeout: &mut ReadTimeout,
     engine: &TcpEngine,
     framing: Framing,
     out: &mut Vec<u8>,
@@ -663,6 +676,13 @@ fn write_replies(
     let count = frame_replies(engine, framing, out);
     if count == 0 {
         return Step::Continue;
+    }
+    // Reads may have left the socket non-blocking (near a bundle deadline); writes must block.
+    if *timeout == ReadTimeout::Poll {
+        if stream.set_nonblocking(false).is_err() {
+            return Step::Close;
+        }
+        *timeout = ReadTimeout::Unknown;
     }
     match stream.write_all(out) {
         Ok(()) => {

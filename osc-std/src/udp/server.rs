@@ -301,15 +301,17 @@ pub(crate) fn self_address(local: SocketAddr) -> SocketAddr {
     to
 }
 
-/// Makes `shutdown` wake a thread blocked receiving on `socket` with an empty datagram sent to it
-/// (the receive loop sees the shutdown flag and does not count it). Holds the socket weakly, so
-/// a dropped server releases its port.
+/// Makes `shutdown` wake a thread blocked receiving on `socket`, with an empty datagram sent to the
+/// socket's own address; the receive loop checks the flag after every receive, so the datagram is
+/// not mistaken for input. Holds the socket weakly, so a dropped server releases its port.
+///
+/// With `SO_REUSEPORT` the datagram may reach another socket of the group (the kernel picks by
+/// source address); the poll interval bounds the wait of the others.
 pub(crate) fn wake_on_shutdown(shutdown: &Shutdown, socket: &Arc<UdpSocket>) {
     let weak: Weak<UdpSocket> = Arc::downgrade(socket);
     shutdown.on_shutdown(move || {
         if let Some(socket) = weak.upgrade() {
             if let Ok(local) = socket.local_addr() {
-                // Best effort: the poll interval bounds the wait if this datagram is lost.
                 let _ = socket.send_to(&[], self_address(local));
             }
         }
@@ -368,19 +370,21 @@ impl BlockingLoop {
             while let Some(to) = engine.poll(now, recv_buf, dispatcher, ctx) {
                 send_replies(socket, engine, to);
             }
-            let wait = engine.wait(now, *poll_interval);
-            timeout.apply(&**socket, Some(wait))?;
-            match socket.recv_from(recv_buf) {
+            let wait = engine.read_wait(now, *poll_interval);
+            timeout.apply(&**socket, Some(wait.read_timeout()))?;
+            let received = socket.recv_from(recv_buf);
+            if shutdown.is_shutdown() {
+                break;
+            }
+            match received {
                 Ok((n, from)) => {
-                    if shutdown.is_shutdown() {
-                        break;
-                    }
                     engine.counters().add_received(1);
                     let bytes = recv_buf.get(..n).unwrap_or_default();
                     engine.handle(time::now(), bytes, from, dispatcher, ctx);
                     send_replies(socket, engine, from);
                 }
-                Err(e) if is_timeout(&e) || is_transient(&e) => {}
+                Err(e) if is_timeout(&e) => wait.after_timeout(),
+                Err(e) if is_transient(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -508,8 +512,7 @@ impl UdpServer {
     /// Serves on this thread until the shutdown handle fires; returns `Err` only for a socket
     /// error that is not about one datagram.
     ///
-    /// `ctx` is passed to every handler. Bundles queued when it returns stay queued for the next
-    /// `run`.
+    /// `ctx` is passed to every handler. Bundles still queued when it returns are not fired.
     pub fn run<'r, H, C, const N: usize>(
         &mut self,
         dispatcher: &mut Dispatcher<'r, H, N>,

@@ -259,14 +259,15 @@ fn receive_loop(
             Some(b) => b,
             None => &mut overflow,
         };
-        let (len, from) = match socket.recv_from(target) {
+        let received = socket.recv_from(target);
+        if shutdown.is_shutdown() {
+            break;
+        }
+        let (len, from) = match received {
             Ok(r) => r,
             Err(e) if is_timeout(&e) || is_transient(&e) => continue,
             Err(e) => return Err(e),
         };
-        if shutdown.is_shutdown() {
-            break;
-        }
         counters.add_received(1);
         let Some(buf) = held.take() else {
             counters.add_dropped(1);
