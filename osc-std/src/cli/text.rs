@@ -1,4 +1,5 @@
-//! The one-line-per-message text form, modelled on liblo's `oscdump`.
+//! The one-line-per-message text form, modelled on liblo's `oscdump`: osc-core's `Display` forms, plus
+//! the receive-time prefix of `--timestamps`.
 //!
 //! A message prints as `ADDRESS TYPES ARG ARG …`, e.g. `/synth/1/freq ifs 440 0.500000 "sine"`. Messages
 //! inside a bundle are prefixed with the timetag of the bundle that directly contains them, as
@@ -26,151 +27,14 @@
 //! `--timestamps` is given, which prints the receive time like `oscdump` does (and the receive time for
 //! bundles timed "immediately", as `oscdump` does).
 
-use std::fmt::Write as _;
-
-use osc_core::{Arg, Args, Message, Packet, TimeTag};
-
-/// Writes `%f` for a float the way C's printf does.
-fn push_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str(if v.is_sign_negative() { "-nan" } else { "nan" });
-    } else if v.is_infinite() {
-        out.push_str(if v < 0.0 { "-inf" } else { "inf" });
-    } else {
-        let _ = write!(out, "{v:.6}");
-    }
-}
-
-/// Writes `s`, escaping `\`, `quote` and control characters.
-fn push_escaped(out: &mut String, s: &str, quote: char) {
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-}
-
-fn push_bytes(out: &mut String, bytes: &[u8]) {
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let _ = write!(out, "0x{b:02x}");
-    }
-}
-
-/// Writes a timetag as `SSSSSSSS.FFFFFFFF`.
-pub(crate) fn push_timetag(out: &mut String, t: TimeTag) {
-    let _ = write!(out, "{:08x}.{:08x}", t.seconds(), t.fraction());
-}
-
-fn push_arg(out: &mut String, a: &Arg<'_>) {
-    match *a {
-        Arg::Int(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Arg::Long(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Arg::Float(v) => push_float(out, f64::from(v)),
-        Arg::Double(v) => push_float(out, v),
-        Arg::String(s) => {
-            out.push('"');
-            push_escaped(out, s, '"');
-            out.push('"');
-        }
-        Arg::Symbol(s) => {
-            out.push('\'');
-            push_escaped(out, s, '\0');
-        }
-        Arg::Char(c) => {
-            out.push('\'');
-            let mut buf = [0u8; 4];
-            push_escaped(out, c.encode_utf8(&mut buf), '\'');
-            out.push('\'');
-        }
-        Arg::Blob(b) => {
-            let _ = write!(out, "[{}b", b.len());
-            if !b.is_empty() {
-                out.push(' ');
-                push_bytes(out, b);
-            }
-            out.push(']');
-        }
-        Arg::Midi(m) => {
-            out.push_str("MIDI [");
-            push_bytes(out, &m.to_bytes());
-            out.push(']');
-        }
-        Arg::Color(c) => {
-            out.push_str("RGBA [");
-            push_bytes(out, &c.to_u32().to_be_bytes());
-            out.push(']');
-        }
-        Arg::Time(t) => push_timetag(out, t),
-        Arg::Bool(true) => out.push_str("#T"),
-        Arg::Bool(false) => out.push_str("#F"),
-        Arg::Nil => out.push_str("Nil"),
-        Arg::Impulse => out.push_str("Infinitum"),
-        Arg::Array(inner) => {
-            out.push('[');
-            push_args(out, inner, false);
-            out.push(']');
-        }
-    }
-}
-
-fn push_args(out: &mut String, args: Args<'_>, leading_space: bool) {
-    for (i, a) in args.iter().enumerate() {
-        if leading_space || i > 0 {
-            out.push(' ');
-        }
-        push_arg(out, &a);
-    }
-}
-
-fn push_tags(out: &mut String, args: Args<'_>) {
-    if let Some(tags) = args.type_tags() {
-        out.push_str(tags);
-        return;
-    }
-    for a in args.iter() {
-        match a {
-            Arg::Array(inner) => {
-                out.push('[');
-                push_tags(out, inner);
-                out.push(']');
-            }
-            other => out.push(char::from(other.type_tag().as_byte())),
-        }
-    }
-}
+use osc_core::{Message, Packet, TimeTag};
 
 /// One message as a line (without the newline), optionally prefixed by a timetag.
 pub(crate) fn message_line(msg: &Message<'_>, prefix: Option<TimeTag>) -> String {
-    let mut out = String::new();
-    if let Some(t) = prefix {
-        push_timetag(&mut out, t);
-        out.push(' ');
+    match prefix {
+        Some(t) => format!("{t} {msg}"),
+        None => msg.to_string(),
     }
-    out.push_str(msg.address());
-    if !msg.args().is_empty() {
-        out.push(' ');
-        push_tags(&mut out, msg.args());
-        push_args(&mut out, msg.args(), true);
-    }
-    out
 }
 
 /// The lines of a packet: one per message, bundles flattened in order.
@@ -208,77 +72,7 @@ pub(crate) fn packet_lines(packet: &Packet<'_>, received: Option<TimeTag>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use osc_core::{Bundle, Color, Midi};
-
-    fn line(args: &[Arg<'_>]) -> String {
-        message_line(&Message::new("/x", args), None)
-    }
-
-    #[test]
-    fn liblo_forms() {
-        assert_eq!(
-            line(&[Arg::Int(440), Arg::Float(0.5), Arg::String("sine")]),
-            r#"/x ifs 440 0.500000 "sine""#
-        );
-        assert_eq!(
-            line(&[
-                Arg::Int(-5),
-                Arg::Long(123_456_789_012),
-                Arg::Float(0.5),
-                Arg::Double(1.5),
-                Arg::String("hi there"),
-                Arg::Symbol("sym"),
-                Arg::Char('A'),
-                Arg::Midi(Midi::from_bytes([0, 0x90, 0x3c, 0x7f])),
-                Arg::Bool(true),
-                Arg::Bool(false),
-                Arg::Nil,
-                Arg::Impulse,
-            ]),
-            r#"/x ihfdsScmTFNI -5 123456789012 0.500000 1.500000 "hi there" 'sym 'A' MIDI [0x00 0x90 0x3c 0x7f] #T #F Nil Infinitum"#
-        );
-        assert_eq!(
-            line(&[
-                Arg::Float(1e30),
-                Arg::Double(-0.000_001),
-                Arg::Double(std::f64::consts::PI)
-            ]),
-            "/x fdd 1000000015047466219876688855040.000000 -0.000001 3.141593"
-        );
-        assert_eq!(
-            line(&[
-                Arg::Float(f32::NAN),
-                Arg::Float(-f32::NAN),
-                Arg::Float(f32::INFINITY),
-                Arg::Double(f64::NEG_INFINITY)
-            ]),
-            "/x fffd nan -nan inf -inf"
-        );
-        assert_eq!(
-            line(&[
-                Arg::Blob(&[1, 2, 255]),
-                Arg::Blob(&[]),
-                Arg::Time(TimeTag::new(0xe875_4700, 0x8000_0000)),
-                Arg::Color(Color::from_u32(0xff00_00ff)),
-            ]),
-            "/x bbtr [3b 0x01 0x02 0xff] [0b] e8754700.80000000 RGBA [0xff 0x00 0x00 0xff]"
-        );
-        assert_eq!(line(&[]), "/x");
-    }
-
-    #[test]
-    fn escapes_and_arrays() {
-        let inner = [Arg::Int(1), Arg::Int(2)];
-        assert_eq!(
-            line(&[
-                Arg::String("a\"b\\c\nd\u{1b}é"),
-                Arg::Symbol("it's"),
-                Arg::Char('\''),
-                Arg::Array(osc_core::Args::from_slice(&inner)),
-            ]),
-            r#"/x sSc[ii] "a\"b\\c\nd\u{1b}é" 'it's '\'' [1 2]"#
-        );
-    }
+    use osc_core::{Arg, Bundle};
 
     #[test]
     fn bundles_flatten_with_their_timetag() {
