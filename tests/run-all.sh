@@ -89,19 +89,25 @@ make_venv() {
         "python-osc==$PYTHON_OSC_VERSION"
 }
 
+# Debian packages for the peers of the CLI interop tests (liblo's oscsend/oscdump) and other setup that
+# the component scripts under tests/ci/ declare.
+step_peers() {
+    bash tests/ci/cli.sh
+}
+
 step_fmt() {
     cargo fmt --all -- --check
 }
 
 step_clippy() {
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --all-features -- -D warnings
 }
 
 # All targets (libs, bins, tests, examples, benches in test mode), then the doc tests, which --all-targets
 # leaves out. The output is also logged to count the results for the summary.
 step_test() {
-    cargo test --workspace --all-targets 2>&1 | tee -a "$TEST_LOG"
-    cargo test --workspace --doc 2>&1 | tee -a "$TEST_LOG"
+    cargo test --workspace --all-targets --all-features 2>&1 | tee -a "$TEST_LOG"
+    cargo test --workspace --doc --all-features 2>&1 | tee -a "$TEST_LOG"
 }
 
 step_embedded() {
@@ -114,12 +120,13 @@ step_embedded() {
 }
 
 step_doc() {
-    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 }
 
 STEPS=(
     "toolchain: embedded targets, clippy, rustfmt:step_toolchain"
     "python-osc $PYTHON_OSC_VERSION peer (virtualenv in the build dir):step_python_peer"
+    "peers: liblo-tools (tests/ci/cli.sh):step_peers"
     "cargo fmt --check:step_fmt"
     "cargo clippy -D warnings:step_clippy"
     "cargo test --workspace (all targets, then doc tests):step_test"

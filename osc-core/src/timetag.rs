@@ -211,13 +211,14 @@ impl From<TimeTag> for u64 {
 }
 
 impl fmt::Display for TimeTag {
-    /// `immediately`, or `seconds.fraction` with the fraction in hexadecimal (liblo's `oscdump` style).
+    /// `SSSSSSSS.FFFFFFFF`: seconds and fraction in hexadecimal, as liblo's `oscdump` prints them.
+    ///
+    /// ```
+    /// use osc_core::TimeTag;
+    /// assert_eq!(TimeTag::IMMEDIATELY.to_string(), "00000000.00000001");
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_immediately() {
-            f.write_str("immediately")
-        } else {
-            write!(f, "{:08x}.{:08x}", self.seconds(), self.fraction())
-        }
+        write!(f, "{:08x}.{:08x}", self.seconds(), self.fraction())
     }
 }
 

@@ -1,0 +1,436 @@
+//! `osc`: send, receive, decode and encode Open Sound Control packets from the command line.
+//!
+//! Run `osc --help` and `osc help <command>` for the full usage. The tool is a thin layer over
+//! `osc-core` (codec) and `osc-std` (sockets): it parses arguments, prints, and does nothing else.
+
+#[path = "../cli/mod.rs"]
+mod cli;
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use osc_core::{DecodeConfig, TimeTag};
+
+use cli::value::PacketValue;
+use cli::{hex, json, net, text, typed, url};
+
+const EXAMPLES: &str = "\
+Examples:
+  osc dump udp://127.0.0.1:9000
+  osc send udp://127.0.0.1:9000 /synth/1/freq ifs 440 0.5 sine
+  osc send tcp://127.0.0.1:9000 --framing length /status
+  osc send udp://127.0.0.1:57110 --reply 1 /status
+  osc decode --hex 2f706e67000000002c000000
+  osc encode '{\"address\":\"/a\",\"args\":[{\"i\":1}]}'
+
+Exit status: 0 on success, 1 on an error (bad input, network failure, no reply), 2 on bad usage.";
+
+/// Send, receive, decode and encode Open Sound Control (OSC 1.0/1.1) packets.
+///
+/// Text output follows liblo's oscdump (`/synth/1/freq ifs 440 0.500000 "sine"`); with --json each packet
+/// is one JSON object per line. Transports: UDP (IPv4 and IPv6) and TCP with OSC 1.1 SLIP or OSC 1.0
+/// length-prefix framing.
+#[derive(Parser, Debug)]
+#[command(name = "osc", version, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Send one message (or bundle) and optionally print the replies.
+    Send(SendArgs),
+    /// Receive packets and print one line per message (or one JSON object per packet).
+    Dump(DumpArgs),
+    /// Decode one packet from hex or raw bytes and print it.
+    Decode(DecodeArgs),
+    /// Encode a packet given as JSON and print it as hex.
+    Encode(EncodeArgs),
+}
+
+const SEND_AFTER: &str = "\
+TYPES and VALUES work like liblo's oscsend: one value per type tag, except for T F N I [ ].
+
+Type tags and the value each one takes:
+  i  int32               -5, 440
+  h  int64               123456789012
+  f  float32             0.5, -1e3, nan, inf, -inf
+  d  float64             3.141592653589793
+  s  string              hello (quote spaces for your shell)
+  S  symbol              name
+  c  char                A (exactly one character)
+  b  blob                hex bytes: 00ff10 (\"\" for an empty blob)
+  m  MIDI                4 hex bytes 00903c7f, or 4 integers 0,144,60,127
+  t  timetag             now, +SECONDS, immediately, a 64-bit integer, 0x hex, or SSSSSSSS.FFFFFFFF
+  r  RGBA color          8 hex digits RRGGBBAA, optionally after # or 0x: ff0000ff
+  T F N I                true, false, nil, impulse: take no value
+  [ ]                    start and end an array: 'i[ff]s' 1 0.5 0.25 x
+
+Options go before the address; every word after TYPES is a value (so -5 and -inf need no escaping).
+
+Examples:
+  osc send udp://127.0.0.1:9000 /synth/1/freq ifs 440 0.5 sine
+  osc send udp://[::1]:9000 /note m 00903c7f
+  osc send tcp://127.0.0.1:9000 --framing length /mix 'i[ff]' 3 0.25 0.75
+  osc send udp://127.0.0.1:9000 --at +0.5 /later T
+  osc send udp://127.0.0.1:9000 --packet '{\"timetag\":1,\"elements\":[{\"address\":\"/a\"}]}'
+  osc send udp://127.0.0.1:57110 --reply 1 --json /status";
+
+#[derive(Args, Debug)]
+#[command(after_help = SEND_AFTER)]
+struct SendArgs {
+    // As an attribute, not a doc comment: rustdoc would read `[::1]` as a link.
+    #[arg(
+        value_name = "URL",
+        help = "Destination: udp://HOST:PORT or tcp://HOST:PORT (IPv6 as udp://[::1]:9000)"
+    )]
+    url: String,
+
+    /// OSC address, e.g. /synth/1/freq.
+    #[arg(value_name = "ADDRESS", required_unless_present = "packet")]
+    address: Option<String>,
+
+    /// Type-tag string, e.g. ifs (a leading comma is allowed). Omit it to send no arguments.
+    #[arg(value_name = "TYPES")]
+    types: Option<String>,
+
+    /// The values, one per type tag that takes a value.
+    #[arg(
+        value_name = "VALUES",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    values: Vec<String>,
+
+    /// TCP framing: slip (OSC 1.1, double END) or length (OSC 1.0, int32 size prefix).
+    #[arg(long, value_name = "slip|length", default_value = "slip")]
+    framing: osc_std::Framing,
+
+    /// After sending, wait this many seconds for replies and print them (exit status 1 if none came).
+    #[arg(long, value_name = "SECONDS")]
+    reply: Option<f64>,
+
+    /// With --reply: stop waiting once this many replies have arrived.
+    #[arg(long, value_name = "N", requires = "reply")]
+    count: Option<u64>,
+
+    /// Print replies as JSON, one object per packet.
+    #[arg(long)]
+    json: bool,
+
+    /// Wrap the message in a bundle (timed "immediately" unless --at is given).
+    #[arg(long)]
+    bundle: bool,
+
+    /// Send in a bundle with this timetag: now, +SECONDS, immediately, a 64-bit integer, 0x hex or
+    /// SSSSSSSS.FFFFFFFF.
+    #[arg(long, value_name = "TIMETAG")]
+    at: Option<String>,
+
+    /// Send this packet, given in the JSON form of `osc encode`, instead of ADDRESS TYPES VALUES.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["address", "types", "values"])]
+    packet: Option<String>,
+}
+
+const DUMP_AFTER: &str = "\
+Output (one line per message, flushed at once):
+  /synth/1/freq ifs 440 0.500000 \"sine\"
+  e8754700.80000000 /a i 7          (a message inside a bundle: the bundle's timetag first)
+Argument forms: i h decimal; f d six decimals (nan, inf); s \"text\"; S 'sym; c 'A';
+b [3b 0x01 0x02 0xff]; m MIDI [0x00 0x90 0x3c 0x7f]; r RGBA [0xff 0x00 0x00 0xff];
+t SSSSSSSS.FFFFFFFF; T #T; F #F; N Nil; I Infinitum; arrays [1 2].
+With --json, one object per packet: {\"address\":\"/a\",\"args\":[{\"i\":1}]} or
+{\"timetag\":1,\"elements\":[...]}.
+
+Differences from liblo's oscdump: control characters, quotes and backslashes in strings are escaped;
+blob bytes are always 0x and two digits; a message without arguments has no trailing space; messages
+outside bundles get no timetag prefix unless --timestamps is given; r and arrays are printed (liblo
+rejects them).
+
+When ready, dump prints `osc dump: listening on URL` to stderr (with the real port when PORT is 0).
+Malformed packets are reported on stderr and skipped.
+
+Examples:
+  osc dump udp://127.0.0.1:9000
+  osc dump 9000                                  (all interfaces, like oscdump 9000)
+  osc dump tcp://127.0.0.1:9000 --framing length --json --count 1";
+
+#[derive(Args, Debug)]
+#[command(after_help = DUMP_AFTER)]
+struct DumpArgs {
+    /// Where to listen: udp://HOST:PORT, tcp://HOST:PORT, or a bare PORT (UDP, all interfaces).
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Print one JSON object per packet instead of text lines.
+    #[arg(long)]
+    json: bool,
+
+    /// Exit after this many packets (a bundle counts as one).
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+
+    /// TCP framing: slip, length, or auto (each connection's first byte decides, as liblo does).
+    #[arg(long, value_name = "slip|length|auto", default_value = "auto")]
+    framing: osc_std::FramingMode,
+
+    /// Prefix every line with a timetag exactly like oscdump: the receive time for messages outside
+    /// bundles and for bundles timed "immediately".
+    #[arg(long)]
+    timestamps: bool,
+
+    /// Reject packets that are not strictly OSC 1.0 (missing type tags, trailing bytes, non-zero
+    /// padding); by default the tolerant profile accepts them.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+Examples:
+  osc decode --hex 2f706e67000000002c000000
+  osc decode --hex - --json < packet.hex
+  osc decode < packet.bin
+
+An invalid packet prints the decoder's error with its byte offset and exits with status 1.")]
+struct DecodeArgs {
+    /// The packet as hex (whitespace allowed); `-` reads the hex from stdin. Without --hex the raw packet
+    /// bytes are read from stdin.
+    #[arg(long, value_name = "HEX")]
+    hex: Option<String>,
+
+    /// Print the packet as one JSON object instead of text lines.
+    #[arg(long)]
+    json: bool,
+
+    /// Decode with the strict OSC 1.0 profile.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+JSON form (one object per packet):
+  message  {\"address\":\"/a\",\"args\":[{\"i\":1},{\"f\":0.5},{\"s\":\"x\"}]}
+  bundle   {\"timetag\":1,\"elements\":[PACKET,...]}
+  args     {\"i\":1} {\"h\":1} {\"f\":0.5} {\"d\":1.5} {\"s\":\"x\"} {\"S\":\"sym\"} {\"c\":\"A\"}
+           {\"b\":\"00ff\"} {\"t\":123} {\"r\":4278190335} {\"m\":[0,144,60,127]}
+           {\"T\":true} {\"F\":false} {\"N\":null} {\"I\":null} {\"[\":[...]}
+  floats   \"NaN\", \"inf\" and \"-inf\" for non-finite values
+  timetags unsigned 64-bit integers (1 = immediately), or \"now\"
+
+Examples:
+  osc encode '{\"address\":\"/a\",\"args\":[{\"i\":1}]}'
+  osc encode - --raw < packet.json > packet.bin")]
+struct EncodeArgs {
+    /// The packet as JSON; `-` or nothing reads it from stdin.
+    #[arg(value_name = "JSON")]
+    json: Option<String>,
+
+    /// Write the raw bytes instead of hex.
+    #[arg(long)]
+    raw: bool,
+}
+
+/// A failure to report: the message goes to stderr, the exit status is 1.
+pub(crate) struct Fail(pub(crate) String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+fn read_stdin() -> Result<Vec<u8>, Fail> {
+    let mut buf = Vec::new();
+    io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|e| Fail(format!("cannot read stdin: {e}")))?;
+    Ok(buf)
+}
+
+fn now() -> TimeTag {
+    osc_std::time::now()
+}
+
+fn cmd_decode(a: DecodeArgs) -> Result<(), Fail> {
+    let bytes = match a.hex.as_deref() {
+        Some("-") => {
+            let text = String::from_utf8(read_stdin()?)
+                .map_err(|_| Fail("stdin is not hex text".into()))?;
+            hex::decode(text.trim(), true).map_err(|e| Fail(format!("invalid hex: {e}")))?
+        }
+        Some(h) => hex::decode(h.trim(), true).map_err(|e| Fail(format!("invalid hex: {e}")))?,
+        None => read_stdin()?,
+    };
+    let config = if a.strict {
+        DecodeConfig::strict()
+    } else {
+        DecodeConfig::new()
+    };
+    let packet = config
+        .decode(&bytes)
+        .map_err(|e| Fail(format!("invalid packet ({} bytes): {e}", bytes.len())))?;
+    let out = if a.json {
+        vec![json::packet_to_json(&packet)]
+    } else {
+        text::packet_lines(&packet, None)
+    };
+    net::print_lines(&out)
+}
+
+fn cmd_encode(a: EncodeArgs) -> Result<(), Fail> {
+    let text = match a.json.as_deref() {
+        None | Some("-") => {
+            String::from_utf8(read_stdin()?).map_err(|_| Fail("stdin is not UTF-8 text".into()))?
+        }
+        Some(j) => j.to_owned(),
+    };
+    let value = json::packet_from_json(&text, &now).map_err(Fail)?;
+    let bytes = value
+        .encode()
+        .map_err(|e| Fail(format!("cannot encode: {e}")))?;
+    if a.raw {
+        let mut out = io::stdout().lock();
+        out.write_all(&bytes).and_then(|()| out.flush())?;
+        Ok(())
+    } else {
+        net::print_lines(&[hex::encode(&bytes)])
+    }
+}
+
+fn send_packet_value(a: &SendArgs) -> Result<PacketValue, Fail> {
+    let value = match (&a.packet, &a.address) {
+        (Some(j), _) => json::packet_from_json(j, &now).map_err(Fail)?,
+        (None, Some(address)) => {
+            let args = match &a.types {
+                Some(types) => typed::parse_args(types, &a.values, &now).map_err(Fail)?,
+                None => Vec::new(),
+            };
+            PacketValue::Message {
+                address: address.clone(),
+                args,
+            }
+        }
+        (None, None) => return Err(Fail("an ADDRESS or --packet is required".into())),
+    };
+    if a.bundle || a.at.is_some() {
+        let timetag = match &a.at {
+            Some(t) => typed::parse_timetag(t, now).map_err(Fail)?,
+            None => TimeTag::IMMEDIATELY,
+        };
+        return Ok(PacketValue::Bundle {
+            timetag,
+            elements: vec![value],
+        });
+    }
+    Ok(value)
+}
+
+fn cmd_send(a: SendArgs) -> Result<(), Fail> {
+    let endpoint = url::parse(&a.url).map_err(Fail)?;
+    let reply = match a.reply {
+        None => None,
+        Some(s) => Some(
+            std::time::Duration::try_from_secs_f64(s)
+                .map_err(|_| Fail(format!("invalid --reply {s}: expected seconds >= 0")))?,
+        ),
+    };
+    let bytes = send_packet_value(&a)?
+        .encode()
+        .map_err(|e| Fail(format!("cannot encode: {e}")))?;
+    let options = net::SendOptions {
+        framing: a.framing,
+        reply,
+        max_replies: a.count,
+        json: a.json,
+    };
+    net::send(endpoint, &bytes, &options)
+}
+
+fn cmd_dump(a: DumpArgs) -> Result<(), Fail> {
+    let endpoint = url::parse(&a.url).map_err(Fail)?;
+    let options = net::DumpOptions {
+        json: a.json,
+        count: a.count,
+        framing: a.framing,
+        timestamps: a.timestamps,
+        config: if a.strict {
+            DecodeConfig::strict()
+        } else {
+            DecodeConfig::new()
+        },
+    };
+    net::dump(endpoint, options)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (name, result) = match cli.command {
+        Command::Send(a) => ("send", cmd_send(a)),
+        Command::Dump(a) => ("dump", cmd_dump(a)),
+        Command::Decode(a) => ("decode", cmd_decode(a)),
+        Command::Encode(a) => ("encode", cmd_encode(a)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(msg)) => {
+            eprintln!("osc {name}: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn negative_and_hyphen_values_are_values() {
+        let cli = Cli::try_parse_from([
+            "osc",
+            "send",
+            "udp://127.0.0.1:1",
+            "/a",
+            "ifd",
+            "-5",
+            "-inf",
+            "-1e3",
+        ])
+        .unwrap();
+        let Command::Send(a) = cli.command else {
+            panic!("not send")
+        };
+        assert_eq!(a.values, ["-5", "-inf", "-1e3"]);
+        assert_eq!(a.framing, osc_std::Framing::Slip);
+    }
+
+    #[test]
+    fn options_before_the_address() {
+        let cli = Cli::try_parse_from([
+            "osc",
+            "send",
+            "--framing",
+            "length",
+            "--reply",
+            "0.5",
+            "tcp://127.0.0.1:1",
+            "/a",
+        ])
+        .unwrap();
+        let Command::Send(a) = cli.command else {
+            panic!("not send")
+        };
+        assert_eq!(a.framing, osc_std::Framing::LengthPrefix);
+        assert_eq!(a.reply, Some(0.5));
+        assert!(a.types.is_none());
+    }
+}
