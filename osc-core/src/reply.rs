@@ -128,9 +128,24 @@ impl<'b> Replies<'b> {
     }
 }
 
-/// Iterator over the encoded packets in [`Replies`].
+/// Iterator over the encoded packets in [`Replies`], or in any buffer of the same layout (packets back to
+/// back, each preceded by its size as a big-endian int32).
 #[derive(Clone, Debug)]
 pub struct ReplyIter<'r>(&'r [u8]);
+
+impl<'r> ReplyIter<'r> {
+    /// Iterates the packets of a buffer laid out like [`Replies::as_length_prefixed`]; iteration stops at
+    /// the first incomplete entry.
+    ///
+    /// ```
+    /// let stream = b"\0\0\0\x08/a\0\0,\0\0\0\0\0\0\x08/b\0\0,\0\0\0";
+    /// let packets: Vec<&[u8]> = osc_core::ReplyIter::new(stream).collect();
+    /// assert_eq!(packets, [&b"/a\0\0,\0\0\0"[..], &b"/b\0\0,\0\0\0"[..]]);
+    /// ```
+    pub const fn new(bytes: &'r [u8]) -> Self {
+        Self(bytes)
+    }
+}
 
 impl<'r> Iterator for ReplyIter<'r> {
     type Item = &'r [u8];

@@ -6,7 +6,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use osc_core::{DecodeConfig, Dispatcher, Handler, Replies, Scheduler, TimePolicy, TimeTag};
+use osc_core::{
+    DecodeConfig, Dispatcher, Handler, Replies, ReplyIter, Scheduler, TimePolicy, TimeTag,
+};
 
 use crate::counters::Counters;
 
@@ -114,8 +116,8 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     }
 
     /// The replies of the last [`handle`](Self::handle) or [`poll`](Self::poll), one encoded packet each.
-    pub(crate) fn replies(&self) -> LenPrefixed<'_> {
-        LenPrefixed(self.reply_buf.get(..self.reply_len).unwrap_or_default())
+    pub(crate) fn replies(&self) -> ReplyIter<'_> {
+        ReplyIter::new(self.reply_buf.get(..self.reply_len).unwrap_or_default())
     }
 
     /// When the earliest queued bundle is due.
@@ -163,23 +165,6 @@ pub(crate) enum Wait {
     /// The deadline is near: read without blocking, and if nothing is there sleep this long
     /// (`thread::sleep` is precise to tens of microseconds).
     Spin(Duration),
-}
-
-/// Packets stored back to back, each preceded by its size as a big-endian u32 (the layout of
-/// osc-core's [`Replies`]).
-#[derive(Clone, Debug)]
-pub(crate) struct LenPrefixed<'a>(&'a [u8]);
-
-impl<'a> Iterator for LenPrefixed<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let (size, rest) = self.0.split_first_chunk::<4>()?;
-        let n = usize::try_from(u32::from_be_bytes(*size)).ok()?;
-        let (packet, rest) = rest.split_at_checked(n)?;
-        self.0 = rest;
-        Some(packet)
-    }
 }
 
 impl Wait {
