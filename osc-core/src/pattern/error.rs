@@ -13,8 +13,9 @@ pub enum AddressErrorKind {
     Empty,
     /// The string does not start with `/`.
     MissingSlash,
-    /// A byte that is not allowed at this position: not printable ASCII (`0x21..=0x7e`), or one
-    /// of `#` `,` anywhere outside `{...}`, or, in an address, one of `* ? [ ] { }`.
+    /// A byte that is not allowed at this position: anything but printable ASCII
+    /// (`0x21..=0x7e`) anywhere, `#` anywhere, `,` outside `{...}`, and in an address also
+    /// `* ? [ ] { }`.
     InvalidChar,
     /// An empty part: a trailing `/` (offset of that `/`), or `//` in an address (offset of the
     /// second `/`).

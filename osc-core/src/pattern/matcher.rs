@@ -2,17 +2,24 @@
 //!
 //! * Between parts, `//` is the only wildcard, and every other pattern part matches exactly one
 //!   address part. That is glob matching over parts with `//` as the star, so one restart point
-//!   (the most recent `//`) is enough: [`matches_bytes`].
+//!   (the most recent `//`) is enough: [`matches`].
+//! * [`fast`] handles the common parts without scanning them first: literal parts (a byte
+//!   compare, across as many parts as agree), and a literal start followed by `*` or by one
+//!   `{...}` that ends the part. Everything else goes through [`slow`], which checks the part
+//!   with [`next_step`] and picks an engine by its shape:
 //! * Within a part without `{...}`, `?` and `[...]` match exactly one byte, so the same
 //!   one-restart-point algorithm matches `*`: [`glob`].
 //! * A part with exactly one `{...}` and nothing else is a prefix, an alternative and a suffix:
 //!   [`one_group`].
 //! * Any other part with `{...}` runs a state-set simulation over the positions of the part:
 //!   [`complex`]. Its states fit a 256-bit set, hence [`MAX_COMPLEX_PART_LEN`].
+//!
+//! A pattern part is only declared a match once it has been read to its end, and the fast path
+//! reads every byte it accepts, so a malformed pattern never matches.
 
 use super::syntax::{class, next_step, set_matches, Class, Shape, Step};
 #[cfg(doc)]
-use super::{matches_bytes, MAX_COMPLEX_PART_LEN};
+use super::MAX_COMPLEX_PART_LEN;
 
 /// See [`super::matches_bytes`].
 pub(super) fn matches(pattern: &[u8], address: &[u8]) -> bool {
@@ -351,16 +358,9 @@ fn position(w: usize, pending: u64) -> usize {
 /// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
 fn complex(part: &[u8], seg: &[u8]) -> bool {
     let words = words_for(part);
-    // The positions that move on without consuming a byte: `*` `{` `,` `}`.
-    let mut epsilon = States::EMPTY;
-    for (i, &b) in part.iter().enumerate() {
-        if matches!(b, b'*' | b'{' | b',' | b'}') {
-            epsilon.insert(i);
-        }
-    }
     let mut current = States::EMPTY;
     current.insert(0);
-    close(part, words, &epsilon, &mut current);
+    close(part, words, &mut current);
     for &c in seg {
         let mut next = States::EMPTY;
         for w in 0..words {
@@ -392,29 +392,28 @@ fn complex(part: &[u8], seg: &[u8]) -> bool {
         if next.is_empty() {
             return false;
         }
-        close(part, words, &epsilon, &mut next);
+        close(part, words, &mut next);
         current = next;
     }
     current.contains(part.len())
 }
 
-/// Adds to `states` every position reachable from them without consuming a byte. Such moves
-/// only go forward, so one sweep in increasing order finds them all: O(|part|).
-fn close(part: &[u8], words: usize, epsilon: &States, states: &mut States) {
+/// Adds to `states` every position reachable from them without consuming a byte (from `*`,
+/// `{`, `,` and `}`). Such moves only go forward, so one sweep in increasing order finds them
+/// all: O(|part|).
+fn close(part: &[u8], words: usize, states: &mut States) {
     // The `}` of the group that the sweep is in, once found, so that each `,` need not search
     // for it again.
     let mut group_end = 0;
     for w in 0..words {
-        let (Some(&word), Some(&moves)) = (states.0.get(w), epsilon.0.get(w)) else {
-            break;
-        };
-        let mut pending = word & moves;
+        let Some(&word) = states.0.get(w) else { break };
+        let mut pending = word;
         while pending != 0 {
             let i = position(w, pending);
             pending &= pending.wrapping_sub(1);
             let mut add = |t: usize| {
                 states.insert(t);
-                if t / 64 == w && epsilon.contains(t) {
+                if t / 64 == w {
                     pending |= bit(t);
                 }
             };

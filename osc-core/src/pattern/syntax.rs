@@ -1,7 +1,8 @@
 //! Pattern syntax: byte classes and the scanner that splits a pattern into steps.
 //!
-//! Validation and matching both go through [`next_step`], so they cannot disagree about what is
-//! well formed.
+//! Validation goes through [`next_step`], and so does the matcher for every part that its fast
+//! path does not handle. The fast path accepts only what `next_step` accepts too: bytes of class
+//! [`Class::Addr`], a `*` alone, and a `{...}` of such bytes and `,`.
 
 use super::error::AddressErrorKind as Kind;
 use super::MAX_COMPLEX_PART_LEN;
@@ -51,6 +52,7 @@ static CLASSES: [Class; 256] = {
     table
 };
 
+/// The class of `b`.
 #[inline(always)]
 pub(super) fn class(b: u8) -> Class {
     // The table has 256 entries, so the fallback is never taken (and is optimised out).

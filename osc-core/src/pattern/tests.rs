@@ -668,10 +668,12 @@ fn instantiate(pattern: &str, mut seed: u64) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// At least 2048 cases; more with `PROPTEST_CASES`.
 fn config() -> ProptestConfig {
+    let default = ProptestConfig::default();
     ProptestConfig {
-        cases: 2048,
-        ..ProptestConfig::default()
+        cases: default.cases.max(2048),
+        ..default
     }
 }
 
@@ -728,6 +730,17 @@ proptest! {
         if matches(&p, &a) {
             prop_assert!(a.starts_with(&p[..literal_prefix_len(&p)]));
         }
+    }
+
+    #[test]
+    fn a_literal_pattern_matches_by_byte_compare(
+        p in r"/[ab/!\- #,]{0,8}",
+        a in r"(/[ab!\-]{1,3}){1,4}",
+    ) {
+        if !is_pattern(&p) {
+            prop_assert_eq!(matches(&p, &a), p == a);
+        }
+        prop_assert!(matches(&a, &a));
     }
 
     #[test]
