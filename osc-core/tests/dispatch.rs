@@ -203,7 +203,7 @@ fn handlers_reply_and_see_the_sender() {
         .iter()
         .map(|p| decode(p).unwrap().to_string())
         .collect();
-    assert_eq!(got, ["/echo ,s \"peer-1\"", "/ping ,i 9"]);
+    assert_eq!(got, ["/echo s \"peer-1\"", "/ping i 9"]);
 }
 
 #[test]
