@@ -129,6 +129,30 @@ struct Route<'r, H> {
     handler: H,
 }
 
+/// The message being dispatched, with what its handlers are shown besides.
+struct Incoming<'a, 'p, A> {
+    message: &'a Message<'p>,
+    timetag: Option<TimeTag>,
+    sender: &'a A,
+}
+
+impl<H> Route<'_, H> {
+    /// Runs the handler on `incoming`.
+    #[inline]
+    fn call<C, A>(&mut self, incoming: &Incoming<'_, '_, A>, ctx: &mut C, replies: &mut Replies<'_>)
+    where
+        H: Handler<C, A>,
+    {
+        let request = Request {
+            message: *incoming.message,
+            timetag: incoming.timetag,
+            sender: incoming.sender,
+            route: self.address,
+        };
+        self.handler.handle(ctx, &request, replies);
+    }
+}
+
 /// A fixed-capacity routing table: a `Dispatcher<H, N>` holds up to `N` routes (at most 65 536),
 /// each an OSC address (or address pattern) and a handler
 /// `H`. It never allocates; it can live in a `static`.
@@ -198,6 +222,8 @@ pub struct Dispatcher<'r, H, const N: usize> {
     routes: Vec<Route<'r, H>, N>,
     /// Indices of literal routes, sorted by address, then registration order.
     literals: Vec<u16, N>,
+    /// The literal routes again, in a hash table: the lookup of a literal address.
+    hashed: HashIndex<N>,
     /// Indices of pattern routes, in registration order.
     patterns: Vec<u16, N>,
     default: Option<H>,
@@ -228,6 +254,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         Self {
             routes: Vec::new(),
             literals: Vec::new(),
+            hashed: HashIndex::new(),
             patterns: Vec::new(),
             default: None,
         }
@@ -276,6 +303,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 .literals
                 .partition_point(|&i| route_address(routes, i) <= address);
             let _ = self.literals.insert(at, index16);
+            self.hashed.insert(address_tag(address.as_bytes()), index16);
         }
         Ok(())
     }
@@ -295,12 +323,14 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
 
     fn reindex(&mut self) {
         self.literals.clear();
+        self.hashed.clear();
         self.patterns.clear();
         for (i, r) in self.routes.iter().enumerate() {
             let Ok(i) = u16::try_from(i) else { break };
             let _ = if r.is_pattern {
                 self.patterns.push(i)
             } else {
+                self.hashed.push(address_tag(r.address.as_bytes()), i);
                 self.literals.push(i)
             };
         }
@@ -310,6 +340,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 .cmp(route_address(routes, b))
                 .then(a.cmp(&b))
         });
+        self.hashed.finish();
     }
 
     /// Sets (or with `None` clears) the handler for messages that match no route; returns the old one.
@@ -346,23 +377,39 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     {
         let mut out = Outcome::default();
         match packet {
-            Packet::Message(m) => {
-                self.dispatch_message(m, None, ctx, sender, replies, &mut out);
+            Packet::Message(message) => {
+                let incoming = Incoming {
+                    message,
+                    timetag: None,
+                    sender,
+                };
+                self.dispatch_one(&incoming, ctx, replies, &mut out);
             }
             Packet::Bundle(b) => {
-                out.too_deep = walk(*b, TimeTag::from_bits(0), |visit| {
-                    if let Visit::Message { message, timetag } = visit {
-                        self.dispatch_message(
-                            &message,
-                            Some(timetag),
-                            ctx,
-                            sender,
-                            replies,
-                            &mut out,
-                        );
+                // The walk of `walk`, without its callback: each message is dispatched where the
+                // element iterator left it.
+                let mut stack: Vec<(Elements<'_>, TimeTag), MAX_DEPTH_LIMIT> = Vec::new();
+                let _ = stack.push((b.elements(), b.timetag()));
+                while let Some((elements, timetag)) = stack.last_mut() {
+                    match elements.next() {
+                        None => {
+                            stack.pop();
+                        }
+                        Some(Packet::Message(message)) => {
+                            let incoming = Incoming {
+                                message: &message,
+                                timetag: Some(*timetag),
+                                sender,
+                            };
+                            self.dispatch_one(&incoming, ctx, replies, &mut out);
+                        }
+                        Some(Packet::Bundle(inner)) => {
+                            if stack.push((inner.elements(), inner.timetag())).is_err() {
+                                out.too_deep += 1;
+                            }
+                        }
                     }
-                    true
-                });
+                }
             }
         }
         out
@@ -382,103 +429,331 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     where
         H: Handler<C, A>,
     {
-        out.messages += 1;
-        let address = message.address();
-        let mut calls = 0usize;
-        let mut call = |routes: &mut Vec<Route<'r, H>, N>, index: u16| {
-            if let Some(r) = routes.get_mut(usize::from(index)) {
-                let request = Request {
-                    message: *message,
-                    timetag,
-                    sender,
-                    route: r.address,
-                };
-                r.handler.handle(ctx, &request, replies);
-                calls += 1;
-            }
+        let incoming = Incoming {
+            message,
+            timetag,
+            sender,
         };
-        if pattern::is_pattern(address) {
-            for i in 0..self.routes.len() {
-                let hit = match self.routes.get(i) {
-                    Some(r) if r.is_pattern => r.address == address,
-                    Some(r) => pattern::matches(address, r.address),
-                    None => false,
-                };
-                if hit {
-                    call(&mut self.routes, i as u16);
+        self.dispatch_one(&incoming, ctx, replies, out)
+    }
+
+    /// [`dispatch_message`](Self::dispatch_message), in line in each caller: the literal lookup is
+    /// short, and everything else is out of line.
+    #[inline(always)]
+    fn dispatch_one<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+        out: &mut Outcome,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        out.messages += 1;
+        let address = incoming.message.address().as_bytes();
+        let tag = address_tag(address);
+        let mut calls = 0usize;
+        if self.patterns.is_empty() {
+            // The usual case: literal routes only. Those registered under exactly `address` are in its
+            // bucket, with its tag, in registration order; the bucket's other entries are skipped.
+            for &(t, i) in self.hashed.bucket(tag) {
+                if t != tag {
+                    continue;
                 }
+                if let Some(r) = self.routes.get_mut(usize::from(i)) {
+                    if bytes_eq(r.address.as_bytes(), address) {
+                        r.call(incoming, ctx, replies);
+                        calls += 1;
+                    }
+                }
+            }
+            // A literal route holds no wildcard: a message that reached one carries no pattern.
+            if calls == 0 && pattern::is_pattern(incoming.message.address()) {
+                calls = self.dispatch_pattern(incoming, ctx, replies);
             }
         } else {
-            let routes = &self.routes;
-            let lo = self
-                .literals
-                .partition_point(|&i| route_address(routes, i) < address);
-            let hits = self.literals.get(lo..).unwrap_or_default();
-            let n = hits
-                .iter()
-                .take_while(|&&i| route_address(routes, i) == address)
-                .count();
-            let lits = hits.get(..n).unwrap_or_default();
-            let pats = &self.patterns;
-            let (mut li, mut pi) = (0usize, 0usize);
-            // Merge literal hits and matching pattern routes by registration index.
-            let mut next_pat: Option<u16> = None;
-            let mut pats_done = false;
-            loop {
-                if next_pat.is_none() && !pats_done {
-                    next_pat = loop {
-                        match pats.get(pi) {
-                            None => {
-                                pats_done = true;
-                                break None;
-                            }
-                            Some(&i) => {
-                                pi += 1;
-                                if pattern::matches(route_address(&self.routes, i), address) {
-                                    break Some(i);
-                                }
-                            }
-                        }
-                    };
-                }
-                let index = match (lits.get(li), next_pat) {
-                    (Some(&l), Some(p)) if l < p => {
-                        li += 1;
-                        l
-                    }
-                    (_, Some(p)) => {
-                        next_pat = None;
-                        p
-                    }
-                    (Some(&l), None) => {
-                        li += 1;
-                        l
-                    }
-                    (None, None) => break,
-                };
-                call(&mut self.routes, index);
-            }
+            calls = self.dispatch_mixed(incoming, tag, ctx, replies);
         }
         if calls == 0 {
             out.unmatched += 1;
-            if let Some(h) = self.default.as_mut() {
-                let request = Request {
-                    message: *message,
-                    timetag,
-                    sender,
-                    route: "",
-                };
-                h.handle(ctx, &request, replies);
-                calls = 1;
-            }
+            calls = self.dispatch_default(incoming, ctx, replies);
         }
         out.handler_calls += calls;
         calls
+    }
+
+    /// A message that carries a pattern: the literal routes it matches and the pattern routes
+    /// registered under exactly the same pattern, in registration order.
+    #[inline(never)]
+    fn dispatch_pattern<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        let address = incoming.message.address();
+        let mut calls = 0;
+        for r in self.routes.iter_mut() {
+            let hit = if r.is_pattern {
+                r.address == address
+            } else {
+                pattern::matches(address, r.address)
+            };
+            if hit {
+                r.call(incoming, ctx, replies);
+                calls += 1;
+            }
+        }
+        calls
+    }
+
+    /// Any message, with pattern routes registered: the literal routes registered under exactly its
+    /// address (`tag` is its [`address_tag`]) and the pattern routes that match it, merged into
+    /// registration order; or [`dispatch_pattern`](Self::dispatch_pattern) if it carries a pattern.
+    #[inline(never)]
+    fn dispatch_mixed<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        tag: u16,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        let address = incoming.message.address();
+        if pattern::is_pattern(address) {
+            return self.dispatch_pattern(incoming, ctx, replies);
+        }
+        let lits = self.hashed.bucket(tag);
+        let pats = &self.patterns;
+        let mut calls = 0;
+        let (mut li, mut pi) = (0usize, 0usize);
+        let mut next_pat: Option<u16> = None;
+        let mut pats_done = false;
+        loop {
+            if next_pat.is_none() && !pats_done {
+                next_pat = loop {
+                    match pats.get(pi) {
+                        None => {
+                            pats_done = true;
+                            break None;
+                        }
+                        Some(&i) => {
+                            pi += 1;
+                            if pattern::matches(route_address(&self.routes, i), address) {
+                                break Some(i);
+                            }
+                        }
+                    }
+                };
+            }
+            let next_lit = loop {
+                match lits.get(li) {
+                    Some(&(t, i)) if t == tag && route_address(&self.routes, i) == address => {
+                        break Some(i);
+                    }
+                    Some(_) => li += 1,
+                    None => break None,
+                }
+            };
+            let index = match (next_lit, next_pat) {
+                (Some(l), Some(p)) if l < p => {
+                    li += 1;
+                    l
+                }
+                (_, Some(p)) => {
+                    next_pat = None;
+                    p
+                }
+                (Some(l), None) => {
+                    li += 1;
+                    l
+                }
+                (None, None) => break,
+            };
+            if let Some(r) = self.routes.get_mut(usize::from(index)) {
+                r.call(incoming, ctx, replies);
+                calls += 1;
+            }
+        }
+        calls
+    }
+
+    /// The default handler, if there is one; returns the number of calls (0 or 1).
+    #[inline(never)]
+    fn dispatch_default<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        let Some(h) = self.default.as_mut() else {
+            return 0;
+        };
+        let request = Request {
+            message: *incoming.message,
+            timetag: incoming.timetag,
+            sender: incoming.sender,
+            route: "",
+        };
+        h.handle(ctx, &request, replies);
+        1
     }
 }
 
 fn route_address<'r, H, const N: usize>(routes: &Vec<Route<'r, H>, N>, i: u16) -> &'r str {
     routes.get(usize::from(i)).map_or("", |r| r.address)
+}
+
+/// Whether `a == b`, compared a word at a time in line (addresses are short: a call to `memcmp` would
+/// cost as much as the comparison).
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a, b);
+    while let (Some((wx, rx)), Some((wy, ry))) =
+        (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
+    {
+        if wx != wy {
+            return false;
+        }
+        (x, y) = (rx, ry);
+    }
+    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        // The last word, overlapping bytes already compared.
+        (Some(wx), Some(wy)) => wx == wy,
+        _ => x.iter().zip(y).all(|(p, q)| p == q),
+    }
+}
+
+/// The 16-bit hash of an address that [`HashIndex`] files it under: the top bits of a word-at-a-time
+/// multiply-rotate hash (FxHash's step) over the bytes, seeded with the length.
+#[inline]
+fn address_tag(bytes: &[u8]) -> u16 {
+    const W: usize = core::mem::size_of::<usize>();
+    #[cfg(target_pointer_width = "64")]
+    const K: usize = 0x517c_c1b7_2722_0a95;
+    #[cfg(not(target_pointer_width = "64"))]
+    const K: usize = 0x9e37_79b9;
+    let step =
+        |h: usize, w: &[u8; W]| (h.rotate_left(5) ^ usize::from_le_bytes(*w)).wrapping_mul(K);
+    let mut h = bytes.len();
+    match (bytes.first_chunk::<W>(), bytes.last_chunk::<W>()) {
+        // Up to two words: the first and the last, which may overlap (most addresses, on 64 bits).
+        (Some(first), Some(last)) if bytes.len() <= 2 * W => h = step(step(h, first), last),
+        (Some(_), Some(last)) => {
+            let mut rest = bytes;
+            while let Some((word, after)) = rest.split_first_chunk::<W>() {
+                h = step(h, word);
+                rest = after;
+            }
+            if !rest.is_empty() {
+                h = step(h, last);
+            }
+        }
+        // Shorter than a word: padded with zeros.
+        _ => {
+            let mut word = [0u8; W];
+            for (d, s) in word.iter_mut().zip(bytes) {
+                *d = *s;
+            }
+            h = step(h, &word);
+        }
+    }
+    // The multiplication leaves its best bits at the top.
+    (h >> (usize::BITS - 16)) as u16
+}
+
+/// A fixed-capacity hash table of literal routes: `(tag, route index)` entries sorted by tag (see
+/// [`address_tag`]), then registration order, and the start of each bucket, a bucket being the entries
+/// whose tags share their top `BITS` bits. With `1 << BITS` buckets for at most `N` entries
+/// (`BITS = floor(log2 N)`), a bucket holds about one or two routes.
+struct HashIndex<const N: usize> {
+    entries: Vec<(u16, u16), N>,
+    /// `starts[b]`: the first entry of bucket `b` (or later). Empty until the first entry is filed.
+    starts: Vec<u16, N>,
+}
+
+impl<const N: usize> HashIndex<N> {
+    /// `floor(log2 N)`, at most 16 (N is at most 65 536), and 0 for N = 0.
+    const BITS: u32 = if N > 1 { N.ilog2() } else { 0 };
+
+    const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            starts: Vec::new(),
+        }
+    }
+
+    /// The bucket of `tag`.
+    #[inline]
+    fn bucket_of(tag: u16) -> usize {
+        usize::from(tag).wrapping_shr(16u32.saturating_sub(Self::BITS))
+    }
+
+    /// The entries of the bucket that `tag` belongs to; entries with other tags are among them.
+    #[inline]
+    fn bucket(&self, tag: u16) -> &[(u16, u16)] {
+        let b = Self::bucket_of(tag);
+        let start = self.starts.get(b).map_or(0, |&s| usize::from(s));
+        let end = self
+            .starts
+            .get(b.wrapping_add(1))
+            .map_or(self.entries.len(), |&s| usize::from(s));
+        self.entries.get(start..end).unwrap_or_default()
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.starts.clear();
+    }
+
+    /// Adds an entry for route `index`, which was registered after every route already in the table.
+    fn insert(&mut self, tag: u16, index: u16) {
+        let at = self.entries.partition_point(|&(t, _)| t <= tag);
+        if self.entries.insert(at, (tag, index)).is_ok() {
+            self.index_buckets();
+        }
+    }
+
+    /// Adds an entry in any order; [`finish`](Self::finish) sorts them.
+    fn push(&mut self, tag: u16, index: u16) {
+        let _ = self.entries.push((tag, index));
+    }
+
+    fn finish(&mut self) {
+        self.entries.sort_unstable();
+        self.index_buckets();
+    }
+
+    /// Recomputes `starts` from `entries`.
+    fn index_buckets(&mut self) {
+        self.starts.clear();
+        let mut at = 0usize;
+        for b in 0..1usize << Self::BITS {
+            while self
+                .entries
+                .get(at)
+                .is_some_and(|&(t, _)| Self::bucket_of(t) < b)
+            {
+                at += 1;
+            }
+            // There are at most N buckets, so the push succeeds. `at` exceeds `u16::MAX` only for
+            // N = 65 536 and buckets after the last entry: their range then takes in the last entry,
+            // which a lookup skips because its tag differs.
+            let _ = self.starts.push(u16::try_from(at).unwrap_or(u16::MAX));
+        }
+    }
 }
 
 /// One step of a bundle walk.
