@@ -1,5 +1,6 @@
 //! Dispatch: routing decoded messages to handlers through a fixed-capacity table.
 
+use core::cmp::Ordering;
 use core::fmt;
 
 use heapless::Vec;
@@ -8,7 +9,7 @@ use crate::bundle::{Bundle, Elements};
 use crate::decode::MAX_DEPTH_LIMIT;
 use crate::message::Message;
 use crate::packet::Packet;
-use crate::pattern::{self, AddressError};
+use crate::pattern::{self, bytes_eq, AddressError, Part, Parts, Split, MAX_PARTS};
 use crate::reply::Replies;
 use crate::timetag::TimeTag;
 
@@ -126,7 +127,17 @@ impl Outcome {
 struct Route<'r, H> {
     address: &'r str,
     is_pattern: bool,
+    /// The dispatch (its `Dispatcher::epoch`) that last found this route for an incoming pattern.
+    mark: u16,
     handler: H,
+}
+
+/// A literal route in the sorted index: its index in `routes`, and how many leading bytes its address
+/// shares with the previous one in the index (at most `u16::MAX`; 0 for the first).
+#[derive(Clone, Copy, Debug)]
+struct Sorted {
+    index: u16,
+    shared: u16,
 }
 
 /// The message being dispatched, with what its handlers are shown besides.
@@ -220,13 +231,16 @@ impl<H> Route<'_, H> {
 pub struct Dispatcher<'r, H, const N: usize> {
     /// Routes in registration order.
     routes: Vec<Route<'r, H>, N>,
-    /// Indices of literal routes, sorted by address, then registration order.
-    literals: Vec<u16, N>,
+    /// Literal routes, sorted part by part ([`part_order`]), then by registration: the walk for an
+    /// incoming pattern.
+    literals: Vec<Sorted, N>,
     /// The literal routes again, in a hash table: the lookup of a literal address.
     hashed: HashIndex<N>,
     /// Indices of pattern routes, in registration order.
     patterns: Vec<u16, N>,
     default: Option<H>,
+    /// Counts the dispatches of incoming patterns, which mark the routes they reach (`Route::mark`).
+    epoch: u16,
 }
 
 impl<'r, H, const N: usize> Default for Dispatcher<'r, H, N> {
@@ -257,6 +271,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             hashed: HashIndex::new(),
             patterns: Vec::new(),
             default: None,
+            epoch: 0,
         }
     }
 
@@ -287,6 +302,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if let Err(route) = self.routes.push(Route {
             address,
             is_pattern,
+            mark: 0,
             handler,
         }) {
             return Err(MapError {
@@ -299,10 +315,16 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             let _ = self.patterns.push(index16);
         } else {
             let routes = &self.routes;
-            let at = self
-                .literals
-                .partition_point(|&i| route_address(routes, i) <= address);
-            let _ = self.literals.insert(at, index16);
+            let at = self.literals.partition_point(|s| {
+                part_order(route_address(routes, s.index), address) != Ordering::Greater
+            });
+            let entry = Sorted {
+                index: index16,
+                shared: 0,
+            };
+            let _ = self.literals.insert(at, entry);
+            self.share(at);
+            self.share(at.saturating_add(1));
             self.hashed.insert(address_tag(address.as_bytes()), index16);
         }
         Ok(())
@@ -327,20 +349,46 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.patterns.clear();
         for (i, r) in self.routes.iter().enumerate() {
             let Ok(i) = u16::try_from(i) else { break };
-            let _ = if r.is_pattern {
-                self.patterns.push(i)
+            if r.is_pattern {
+                let _ = self.patterns.push(i);
             } else {
                 self.hashed.push(address_tag(r.address.as_bytes()), i);
-                self.literals.push(i)
-            };
+                let _ = self.literals.push(Sorted {
+                    index: i,
+                    shared: 0,
+                });
+            }
         }
         let routes = &self.routes;
-        self.literals.sort_unstable_by(|&a, &b| {
-            route_address(routes, a)
-                .cmp(route_address(routes, b))
-                .then(a.cmp(&b))
+        self.literals.sort_unstable_by(|a, b| {
+            part_order(
+                route_address(routes, a.index),
+                route_address(routes, b.index),
+            )
+            .then(a.index.cmp(&b.index))
         });
+        for at in 0..self.literals.len() {
+            self.share(at);
+        }
         self.hashed.finish();
+    }
+
+    /// Sets `literals[at].shared`, if there is such an entry.
+    fn share(&mut self, at: usize) {
+        let previous = at
+            .checked_sub(1)
+            .and_then(|p| self.literals.get(p))
+            .map_or("", |s| route_address(&self.routes, s.index));
+        let Some(entry) = self.literals.get_mut(at) else {
+            return;
+        };
+        let address = route_address(&self.routes, entry.index);
+        let n = previous
+            .bytes()
+            .zip(address.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        entry.shared = u16::try_from(n).unwrap_or(u16::MAX);
     }
 
     /// Sets (or with `None` clears) the handler for messages that match no route; returns the old one.
@@ -485,8 +533,70 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
 
     /// A message that carries a pattern: the literal routes it matches and the pattern routes
     /// registered under exactly the same pattern, in registration order.
+    ///
+    /// The pattern is split into parts once, then [`Walk`] goes through the literal routes part by
+    /// part and marks those that match; the marked routes are then called in registration order.
     #[inline(never)]
     fn dispatch_pattern<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        let address = incoming.message.address();
+        let parts = match pattern::split(address.as_bytes()) {
+            Split::Parts(parts) => parts,
+            // Matches no literal route, and is no registered pattern (those are well formed).
+            Split::Malformed => return 0,
+            Split::Other => return self.dispatch_pattern_scan(incoming, ctx, replies),
+        };
+        let epoch = self.next_epoch();
+        let mut walk = Walk::new(
+            &mut self.routes,
+            &self.literals,
+            &self.hashed,
+            &parts,
+            epoch,
+        );
+        walk.run();
+        for &i in &self.patterns {
+            if walk.address(i) == address.as_bytes() {
+                walk.mark(i);
+            }
+        }
+        let (first, last) = (walk.first, walk.last);
+
+        let mut calls = 0;
+        let hits = self.routes.get_mut(first..=last).unwrap_or_default();
+        for r in hits {
+            if r.mark == epoch {
+                r.call(incoming, ctx, replies);
+                calls += 1;
+            }
+        }
+        calls
+    }
+
+    /// A new value for `epoch`, never 0 (the mark of a route that no pattern has reached yet) and
+    /// greater than every route's mark.
+    fn next_epoch(&mut self) -> u16 {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            for r in self.routes.iter_mut() {
+                r.mark = 0;
+            }
+            self.epoch = 1;
+        }
+        self.epoch
+    }
+
+    /// [`dispatch_pattern`](Self::dispatch_pattern) for the patterns that [`pattern::split`] leaves
+    /// whole (`//`, many parts): every route is matched with [`pattern::matches`].
+    #[inline(never)]
+    fn dispatch_pattern_scan<C, A>(
         &mut self,
         incoming: &Incoming<'_, '_, A>,
         ctx: &mut C,
@@ -609,31 +719,472 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     }
 }
 
-fn route_address<'r, H, const N: usize>(routes: &Vec<Route<'r, H>, N>, i: u16) -> &'r str {
-    routes.get(usize::from(i)).map_or("", |r| r.address)
+/// The longest address that [`Walk`] looks up in the hash table; longer ones are found by the walk
+/// through the sorted index.
+const KEY_MAX: usize = 96;
+
+/// For the last part with finitely many values, a range of at most this many routes is compared
+/// route by route; in a larger one each value is looked up in the hash table.
+const LINEAR_MAX: usize = 16;
+
+/// The routes `literals[lo..hi]` share their first `j` parts, which matched; part `j` starts after
+/// the `/` at `pos`. `next` is where the walk of this range goes on: an offset in the part's
+/// alternatives, or the first route of its next block.
+#[derive(Clone, Copy)]
+struct Frame {
+    j: usize,
+    lo: usize,
+    hi: usize,
+    pos: usize,
+    next: usize,
 }
 
-/// Whether `a == b`, compared a word at a time in line (addresses are short: a call to `memcmp` would
-/// cost as much as the comparison).
-#[inline]
-fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a, b);
-    while let (Some((wx, rx)), Some((wy, ry))) =
-        (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
-    {
-        if wx != wy {
-            return false;
+/// The walk of the literal routes for an incoming pattern. The sorted index keeps routes in part
+/// order ([`part_order`]), so the routes that share their first parts are a range, split into
+/// blocks by the part that follows. The walk goes depth first, part by part:
+///
+/// - a part with finitely many values ([`Part::Finite`]) takes the block of each value, found by
+///   binary search (or the whole range, when its first and last routes have that value);
+/// - any other part is tried once on each block's part;
+/// - for the last part, a finite part looks each whole address up in the hash table, and any other
+///   part is tried on each route of the range.
+///
+/// It marks the routes that match (`Route::mark`) and keeps the lowest and highest route index.
+struct Walk<'w, 'r, 'p, H, const N: usize> {
+    routes: &'w mut Vec<Route<'r, H>, N>,
+    lits: &'w [Sorted],
+    hashed: &'w HashIndex<N>,
+    parts: &'w Parts<'p>,
+    kinds: [Part<'p>; MAX_PARTS],
+    epoch: u16,
+    first: usize,
+    last: usize,
+    /// The shortest and longest address part that the last part can match, as far as is known.
+    last_len: (usize, usize),
+    /// The alternatives of the last part, if it is finite.
+    last_values: Values<'p>,
+}
+
+impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
+    fn new(
+        routes: &'w mut Vec<Route<'r, H>, N>,
+        lits: &'w [Sorted],
+        hashed: &'w HashIndex<N>,
+        parts: &'w Parts<'p>,
+        epoch: u16,
+    ) -> Self {
+        let mut kinds = [Part::Open; MAX_PARTS];
+        for (j, kind) in kinds.iter_mut().enumerate() {
+            *kind = parts.part(j);
         }
-        (x, y) = (rx, ry);
+        let last = parts.part(parts.len().saturating_sub(1));
+        let last_values = match last {
+            Part::Finite { alts, .. } => Values::new(alts),
+            _ => Values::new(&[]),
+        };
+        let last_len = match last {
+            Part::Finite {
+                prefix,
+                alts,
+                suffix,
+            } => {
+                let fixed = prefix.len().saturating_add(suffix.len());
+                let (lo, hi) = alts
+                    .split(|&b| b == b',')
+                    .fold((usize::MAX, 0), |(lo, hi), alt| {
+                        (lo.min(alt.len()), hi.max(alt.len()))
+                    });
+                (fixed.saturating_add(lo).max(1), fixed.saturating_add(hi))
+            }
+            _ => (1, usize::MAX),
+        };
+        Self {
+            routes,
+            lits,
+            hashed,
+            parts,
+            kinds,
+            epoch,
+            first: usize::MAX,
+            last: 0,
+            last_len,
+            last_values,
+        }
     }
-    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
-        // The last word, overlapping bytes already compared.
-        (Some(wx), Some(wy)) => wx == wy,
-        _ => x.iter().zip(y).all(|(p, q)| p == q),
+
+    /// The address of route `i`.
+    #[inline]
+    fn address(&self, i: u16) -> &'r [u8] {
+        route_address(self.routes, i).as_bytes()
     }
+
+    /// The address of the route at `k` in the sorted index.
+    #[inline]
+    fn lit(&self, k: usize) -> &'r [u8] {
+        self.lits.get(k).map_or(&[], |s| self.address(s.index))
+    }
+
+    #[inline]
+    fn kind(&self, j: usize) -> Part<'p> {
+        self.kinds.get(j).copied().unwrap_or(Part::Open)
+    }
+
+    fn mark(&mut self, i: u16) {
+        let i = usize::from(i);
+        if let Some(r) = self.routes.get_mut(i) {
+            r.mark = self.epoch;
+            self.first = self.first.min(i);
+            self.last = self.last.max(i);
+        }
+    }
+
+    fn run(&mut self) {
+        let mut stack: Vec<Frame, MAX_PARTS> = Vec::new();
+        // Where the addresses to look up are put together.
+        let mut key = [0u8; KEY_MAX];
+        self.enter(&mut stack, &mut key, 0, 0, self.lits.len(), 0);
+        while let Some(&frame) = stack.last() {
+            let Frame {
+                j,
+                lo,
+                hi,
+                pos,
+                next,
+            } = frame;
+            let child = match self.kind(j) {
+                Part::Finite {
+                    prefix,
+                    alts,
+                    suffix,
+                } => {
+                    // The next alternative; past the end of `alts` when done.
+                    let Some(rest) = alts.get(next..) else {
+                        stack.pop();
+                        continue;
+                    };
+                    let len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+                    set_next(&mut stack, next.saturating_add(len).saturating_add(1));
+                    let alt = rest.get(..len).unwrap_or_default();
+                    self.finite_block(lo, hi, pos, [prefix, alt, suffix])
+                }
+                part => {
+                    let Some((k, e, seg)) = self.next_block(next.max(lo), hi, pos) else {
+                        stack.pop();
+                        continue;
+                    };
+                    set_next(&mut stack, e);
+                    let hit = match part {
+                        Part::Any => true,
+                        _ => self.parts.part_matches(j, seg),
+                    };
+                    let end = pos.saturating_add(1).saturating_add(seg.len());
+                    hit.then_some((k, e, end))
+                }
+            };
+            if let Some((lo, hi, pos)) = child {
+                self.enter(&mut stack, &mut key, j.saturating_add(1), lo, hi, pos);
+            }
+        }
+    }
+
+    /// Goes on with part `j` for the routes `lits[lo..hi]`: pushes a frame, or handles the last part
+    /// at once.
+    fn enter(
+        &mut self,
+        stack: &mut Vec<Frame, MAX_PARTS>,
+        key: &mut [u8; KEY_MAX],
+        j: usize,
+        lo: usize,
+        hi: usize,
+        pos: usize,
+    ) {
+        if lo >= hi {
+            return;
+        }
+        if j.saturating_add(1) < self.parts.len() {
+            let _ = stack.push(Frame {
+                j,
+                lo,
+                hi,
+                pos,
+                next: 0,
+            });
+            return;
+        }
+        let kind = self.kind(j);
+        if let Part::Finite {
+            prefix,
+            alts,
+            suffix,
+        } = kind
+        {
+            // Few routes: compare each; many: look each value up.
+            if hi.saturating_sub(lo) > LINEAR_MAX
+                && self.look_up(key, lo, pos, prefix, alts, suffix)
+            {
+                return;
+            }
+        }
+        // The routes with exactly one more part, which matches.
+        let (min, max) = self.last_len;
+        for k in lo..hi {
+            let a = self.lit(k);
+            let Some(seg) = a.get(pos.saturating_add(1)..) else {
+                continue;
+            };
+            if seg.len() < min || seg.len() > max {
+                continue;
+            }
+            let hit = match kind {
+                // A value has no `/`: equal to `seg`, it is the whole rest of the address.
+                Part::Finite { prefix, suffix, .. } => {
+                    self.last_values.contains(seg, prefix, suffix)
+                }
+                Part::Any => !seg.contains(&b'/'),
+                Part::Open => !seg.contains(&b'/') && self.parts.part_matches(j, seg),
+            };
+            if hit {
+                if let Some(s) = self.lits.get(k) {
+                    self.mark(s.index);
+                }
+            }
+        }
+    }
+
+    /// Marks the routes registered under the first `pos` bytes of `lits[lo]` followed by `/` and a
+    /// value of the last part: each such address is looked up in the hash table. Returns `false` if
+    /// an address is too long for `key` (the caller then walks the routes).
+    #[inline(never)]
+    fn look_up(
+        &mut self,
+        key: &mut [u8; KEY_MAX],
+        lo: usize,
+        pos: usize,
+        prefix: &[u8],
+        alts: &[u8],
+        suffix: &[u8],
+    ) -> bool {
+        let head = self.lit(lo).get(..pos).unwrap_or_default();
+        let Some(at) = put(key, 0, head)
+            .and_then(|at| put(key, at, b"/"))
+            .and_then(|at| put(key, at, prefix))
+        else {
+            return false;
+        };
+        let mut rest = alts;
+        loop {
+            let len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let (alt, after) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+            let Some(end) = put(key, at, alt).and_then(|end| put(key, end, suffix)) else {
+                return false;
+            };
+            // An empty part matches no address part.
+            if end > pos.saturating_add(1) {
+                let address = key.get(..end).unwrap_or_default();
+                let tag = address_tag(address);
+                for &(t, i) in self.hashed.bucket(tag) {
+                    if t == tag && bytes_eq(self.address(i), address) {
+                        self.mark(i);
+                    }
+                }
+            }
+            let [_, after @ ..] = after else {
+                return true;
+            };
+            rest = after;
+        }
+    }
+
+    /// The block of `lits[lo..hi]` whose part (after the `/` at `pos`) is `pieces` put end to end:
+    /// `(from, to, end of the part)`, or `None` if there is none.
+    fn finite_block(
+        &self,
+        lo: usize,
+        hi: usize,
+        pos: usize,
+        pieces: [&[u8]; 3],
+    ) -> Option<(usize, usize, usize)> {
+        let len = pieces
+            .iter()
+            .map(|p| p.len())
+            .fold(0usize, usize::saturating_add);
+        if len == 0 {
+            return None;
+        }
+        let end = pos.saturating_add(1).saturating_add(len);
+        let order = |k: usize| cmp_part(self.lit(k), pos, pieces);
+        // Often the whole range has this part.
+        if order(lo) == Ordering::Equal && order(hi.saturating_sub(1)) == Ordering::Equal {
+            return Some((lo, hi, end));
+        }
+        let range = self.lits.get(lo..hi)?;
+        let from = range
+            .partition_point(|s| cmp_part(self.address(s.index), pos, pieces) == Ordering::Less);
+        let size = range
+            .get(from..)?
+            .partition_point(|s| cmp_part(self.address(s.index), pos, pieces) == Ordering::Equal);
+        let from = lo.saturating_add(from);
+        (size > 0).then_some((from, from.saturating_add(size), end))
+    }
+
+    /// The block of routes at or after `k` (and before `hi`) with the same part after the `/` at
+    /// `pos`: `(start, end, the part)`. Routes that end at `pos` are skipped.
+    fn next_block(&self, k: usize, hi: usize, pos: usize) -> Option<(usize, usize, &'r [u8])> {
+        let mut k = k;
+        while k < hi && self.lit(k).len() <= pos {
+            k += 1;
+        }
+        if k >= hi {
+            return None;
+        }
+        let rest = self.lit(k).get(pos.saturating_add(1)..).unwrap_or_default();
+        let seg = rest.split(|&b| b == b'/').next().unwrap_or_default();
+        let end = pos.saturating_add(1).saturating_add(seg.len());
+        // The next routes share the part if they share its bytes and its end.
+        let mut e = k.saturating_add(1);
+        while let Some(s) = self.lits.get(e).filter(|_| e < hi) {
+            let shared = usize::from(s.shared);
+            if shared > end || (shared == end && self.address(s.index).get(end) == Some(&b'/')) {
+                e += 1;
+            } else {
+                break;
+            }
+        }
+        Some((k, e, seg))
+    }
+}
+
+/// The alternatives of a finite part, split once: up to [`Values::MAX`] of them as `(start, length)`
+/// in `alts`; with more, they are split again at each use.
+struct Values<'p> {
+    alts: &'p [u8],
+    spans: Vec<(usize, usize), { Values::MAX }>,
+    all: bool,
+}
+
+impl<'p> Values<'p> {
+    const MAX: usize = 8;
+
+    fn new(alts: &'p [u8]) -> Self {
+        let mut spans = Vec::new();
+        let mut all = true;
+        let mut start = 0usize;
+        for alt in alts.split(|&b| b == b',') {
+            if spans.push((start, alt.len())).is_err() {
+                all = false;
+                break;
+            }
+            start = start.saturating_add(alt.len()).saturating_add(1);
+        }
+        Self { alts, spans, all }
+    }
+
+    /// Whether `seg` is `prefix ++ alt ++ suffix` for one of the alternatives.
+    #[inline]
+    fn contains(&self, seg: &[u8], prefix: &[u8], suffix: &[u8]) -> bool {
+        let mut middle = seg;
+        if !prefix.is_empty() || !suffix.is_empty() {
+            match seg
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(suffix))
+            {
+                Some(m) => middle = m,
+                None => return false,
+            }
+        }
+        let middle_len = middle.len();
+        if !self.all {
+            return self
+                .alts
+                .split(|&b| b == b',')
+                .any(|alt| bytes_eq(alt, middle));
+        }
+        self.spans.iter().any(|&(start, len)| {
+            len == middle_len
+                && self
+                    .alts
+                    .get(start..start.saturating_add(len))
+                    .is_some_and(|alt| bytes_eq(alt, middle))
+        })
+    }
+}
+
+/// Sets `next` of the top frame.
+fn set_next(stack: &mut Vec<Frame, MAX_PARTS>, next: usize) {
+    if let Some(frame) = stack.last_mut() {
+        frame.next = next;
+    }
+}
+
+/// Writes `piece` into `key` at `at`; returns where it ends, or `None` if it does not fit.
+#[inline]
+fn put(key: &mut [u8; KEY_MAX], at: usize, piece: &[u8]) -> Option<usize> {
+    let end = at.checked_add(piece.len())?;
+    let dst = key.get_mut(at..end)?;
+    // Parts are short: fixed-size copies (overlapping at the end), without a call to `memcpy`.
+    fn copy<const K: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<K>(), src.first_chunk::<K>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<K>(), src.last_chunk::<K>()) {
+            *d = *s;
+        }
+    }
+    match piece.len() {
+        0 => {}
+        1 => copy::<1>(dst, piece),
+        2..=3 => copy::<2>(dst, piece),
+        4..=7 => copy::<4>(dst, piece),
+        8..=16 => copy::<8>(dst, piece),
+        len => {
+            let mut i = 0;
+            while i < len {
+                let (Some(d), Some(s)) = (dst.get_mut(i..), piece.get(i..)) else {
+                    break;
+                };
+                copy::<8>(d, s);
+                i = i.saturating_add(8);
+            }
+        }
+    }
+    Some(end)
+}
+
+/// Orders addresses part by part: as bytes, with `/` below every other byte. Routes that share their
+/// first parts are then next to each other, ordered by the part that follows, and an address comes
+/// just before those that continue it with more parts.
+fn part_order(a: &str, b: &str) -> Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { c };
+    a.bytes().map(key).cmp(b.bytes().map(key))
+}
+
+/// Compares the part of address `a` that starts after the `/` at `pos` with `pieces` put end to
+/// end. An address that ends at `pos` has no such part and comes first.
+#[inline]
+fn cmp_part(a: &[u8], pos: usize, pieces: [&[u8]; 3]) -> Ordering {
+    let Some(rest) = a.get(pos.saturating_add(1)..) else {
+        return Ordering::Less;
+    };
+    // Parts are short: a byte loop, stopping at the first difference.
+    let mut seg = rest.iter();
+    for piece in pieces {
+        for &y in piece {
+            match seg.next() {
+                Some(&x) if x == y => {}
+                // `/` (the end of the part) is below every byte of a part.
+                Some(&x) if x != b'/' => return x.cmp(&y),
+                _ => return Ordering::Less,
+            }
+        }
+    }
+    match seg.next() {
+        None | Some(b'/') => Ordering::Equal,
+        Some(_) => Ordering::Greater,
+    }
+}
+
+fn route_address<'r, H, const N: usize>(routes: &Vec<Route<'r, H>, N>, i: u16) -> &'r str {
+    routes.get(usize::from(i)).map_or("", |r| r.address)
 }
 
 /// The 16-bit hash of an address that [`HashIndex`] files it under: the top bits of a word-at-a-time

@@ -127,11 +127,13 @@
 
 mod error;
 mod matcher;
+mod split;
 mod syntax;
 #[cfg(test)]
 mod tests;
 
 pub use error::{AddressError, AddressErrorKind};
+pub(crate) use split::{split, Part, Parts, Split, MAX_PARTS};
 
 use syntax::{class, next_step, Class};
 
@@ -247,6 +249,38 @@ pub fn matches(pattern: &str, address: &str) -> bool {
 #[inline]
 pub fn matches_bytes(pattern: &[u8], address: &[u8]) -> bool {
     matcher::matches(pattern, address)
+}
+
+/// Whether `a == b`, compared in line a word at a time: for the short strings of addresses, a call
+/// to `memcmp` costs as much as the comparison.
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if let (Some(la), Some(lb)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        let (mut x, mut y) = (a, b);
+        while let (Some((wx, rx)), Some((wy, ry))) =
+            (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
+        {
+            if wx != wy {
+                return false;
+            }
+            (x, y) = (rx, ry);
+        }
+        // The last word, overlapping bytes already compared.
+        return la == lb;
+    }
+    match (
+        a.first_chunk::<4>(),
+        b.first_chunk::<4>(),
+        a.last_chunk::<4>(),
+        b.last_chunk::<4>(),
+    ) {
+        // 4 to 7 bytes: the first and last 4, which may overlap.
+        (Some(fa), Some(fb), Some(la), Some(lb)) => fa == fb && la == lb,
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
+    }
 }
 
 /// Whether `s` contains a wildcard: one of `*` `?` `[` `]` `{` `}`, or `//`.

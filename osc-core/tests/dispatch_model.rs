@@ -34,7 +34,7 @@ fn model(routes: &[(String, usize)], address: &str) -> Vec<usize> {
         .collect()
 }
 
-const CAP: usize = 64;
+const CAP: usize = 256;
 type D = Dispatcher<'static, Id, CAP>;
 
 fn encode(address: &str) -> Vec<u8> {
@@ -239,6 +239,40 @@ fn workload_table_against_the_model() {
         .copied()
         .chain(table.iter().map(String::as_str))
     {
+        check(&mut d, &routes, p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    }
+}
+
+/// Ranges of more routes than the walk compares one by one: the values of a finite last part are
+/// looked up in the hash table instead; long addresses do not fit its key buffer.
+#[test]
+fn large_ranges_against_the_model() {
+    let long = "x".repeat(120);
+    let mut table: Vec<String> = Vec::new();
+    for i in 0..60 {
+        table.push(format!("/k/{i}"));
+        table.push(format!("/k/{i}/x"));
+        table.push(format!("/{long}/{i}"));
+    }
+    table.push("/k".to_string());
+    table.push("/k/5".to_string());
+    let (mut d, routes) = build(&table);
+    assert_eq!(routes.len(), table.len());
+    let patterns = [
+        "/k/{5,50,59,60,}".to_string(),
+        "/k/{1,2}{0,1}".to_string(),
+        "/k/{5,50}/x".to_string(),
+        "/k/*".to_string(),
+        "/k/?".to_string(),
+        "/k/*/x".to_string(),
+        "/k/[1-3]*/{x,y}".to_string(),
+        "/{k,q}/{7,8}".to_string(),
+        "/*/{7,8}".to_string(),
+        format!("/{long}/{{1,2,3}}"),
+        format!("/{long}/*"),
+        "/*/{1,2,3}".to_string(),
+    ];
+    for p in &patterns {
         check(&mut d, &routes, p).unwrap_or_else(|e| panic!("{p}: {e}"));
     }
 }

@@ -203,18 +203,24 @@ fn slow<'p, 'a>(p: &'p [u8], a: &'a [u8]) -> Slow<'p, 'a> {
             if seg.is_empty() {
                 return Slow::Done(false);
             }
-            let hit = match shape {
-                Shape::Literal => part == seg,
-                Shape::Glob => glob(part, seg),
-                Shape::OneGroup { open, close } => one_group(part, open, close, seg),
-                Shape::Complex => complex(part, seg),
-            };
-            if hit {
+            if part_matches(part, shape, seg) {
                 Slow::Part(rest, a_rest)
             } else {
                 Slow::Mismatch
             }
         }
+    }
+}
+
+/// Whether the checked pattern part `part`, of shape `shape`, matches the address part `seg`
+/// (which is not empty).
+#[inline]
+pub(super) fn part_matches(part: &[u8], shape: Shape, seg: &[u8]) -> bool {
+    match shape {
+        Shape::Literal => part == seg,
+        Shape::Glob => glob(part, seg),
+        Shape::OneGroup { open, close } => one_group(part, open, close, seg),
+        Shape::Complex => complex(part, seg),
     }
 }
 

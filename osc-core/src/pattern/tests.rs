@@ -668,6 +668,36 @@ fn instantiate(pattern: &str, mut seed: u64) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// `split`, then part by part as the dispatcher's walk does: finite parts by their values, `*` as any
+/// part, other parts by `Parts::part_matches`.
+fn split_matches(pattern: &str, address: &str) -> Option<bool> {
+    let parts = match split(pattern.as_bytes()) {
+        Split::Parts(parts) => parts,
+        Split::Malformed => return Some(false),
+        Split::Other => return None,
+    };
+    let segs: Vec<&[u8]> = match address.as_bytes() {
+        [b'/', rest @ ..] => rest.split(|&b| b == b'/').collect(),
+        _ => return Some(false),
+    };
+    if segs.len() != parts.len() || segs.iter().any(|s| s.is_empty()) {
+        return Some(false);
+    }
+    Some(segs.iter().enumerate().all(|(j, seg)| {
+        match parts.part(j) {
+            Part::Finite {
+                prefix,
+                alts,
+                suffix,
+            } => alts
+                .split(|&b| b == b',')
+                .any(|alt| [prefix, alt, suffix].concat() == *seg),
+            Part::Any => true,
+            Part::Open => parts.part_matches(j, seg),
+        }
+    }))
+}
+
 /// At least 2048 cases; more with `PROPTEST_CASES`.
 fn config() -> ProptestConfig {
     let default = ProptestConfig::default();
@@ -700,6 +730,22 @@ proptest! {
     fn agrees_with_reference_on_instantiated_patterns(p in structured_pattern(), seed: u64) {
         let a = instantiate(&p, seed | 1);
         prop_assert_eq!(matches(&p, &a), reference(p.as_bytes(), a.as_bytes()), "{:?}", a);
+    }
+
+    #[test]
+    fn split_parts_agree_with_matches(p in structured_pattern(), seed: u64, a in r"(/[ab!\-]{0,4}){1,5}") {
+        let instantiated = instantiate(&p, seed | 1);
+        for address in [a.as_str(), instantiated.as_str()] {
+            if let Some(m) = split_matches(&p, address) {
+                prop_assert_eq!(m, matches(&p, address), "{:?} {:?}", p, address);
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_eq_is_equality(a in proptest::collection::vec(0u8..3, 0..40), b in proptest::collection::vec(0u8..3, 0..40)) {
+        prop_assert_eq!(bytes_eq(&a, &b), a == b);
+        prop_assert!(bytes_eq(&a, &a.clone()));
     }
 
     #[test]

@@ -1,0 +1,130 @@
+//! A pattern checked and split into its parts once, to be matched part by part against many
+//! addresses: the dispatcher's walk of its routes for an incoming pattern.
+//!
+//! [`matches`](super::matches) reads the pattern again for every address. A dispatcher with many
+//! routes splits the incoming pattern once with [`split`], then takes it part by part: a part with
+//! finitely many matches ([`Part::Finite`]: a literal, or a literal start, one `{...}` and a literal
+//! end) can be looked up, and any other part is tried on each distinct address part with
+//! [`Parts::part_matches`], by the same engine that [`matches`](super::matches) would use.
+
+use heapless::Vec;
+
+use super::matcher::part_matches;
+use super::syntax::{next_step, Shape, Step};
+
+/// The most parts a [`Parts`] holds. A longer pattern is [`Split::Other`].
+pub(crate) const MAX_PARTS: usize = 8;
+
+/// One checked part.
+#[derive(Clone, Copy, Debug)]
+struct Checked<'p> {
+    bytes: &'p [u8],
+    shape: Shape,
+}
+
+/// A pattern without `//`, as its parts.
+#[derive(Debug)]
+pub(crate) struct Parts<'p> {
+    parts: Vec<Checked<'p>, MAX_PARTS>,
+}
+
+/// What [`split`] found.
+#[derive(Debug)]
+// Returned once per dispatch and kept on the stack; there is no heap to box `Parts` in.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Split<'p> {
+    /// A well-formed pattern without `//`, of one to [`MAX_PARTS`] parts.
+    Parts(Parts<'p>),
+    /// A malformed pattern, which matches nothing.
+    Malformed,
+    /// Anything else (the root `/`, a pattern with `//`, more than [`MAX_PARTS`] parts): match it
+    /// with [`matches`](super::matches).
+    Other,
+}
+
+/// How a part matches.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Part<'p> {
+    /// It matches exactly the address parts `prefix ++ alt ++ suffix`, for each alternative `alt`
+    /// of the comma-separated `alts` (a literal part is its own prefix, with one empty alternative).
+    Finite {
+        prefix: &'p [u8],
+        alts: &'p [u8],
+        suffix: &'p [u8],
+    },
+    /// Only `*`: any address part.
+    Any,
+    /// Anything else: see [`Parts::part_matches`].
+    Open,
+}
+
+/// Checks `pattern` and splits it into parts.
+pub(crate) fn split(pattern: &[u8]) -> Split<'_> {
+    match pattern {
+        [] => return Split::Malformed,
+        [b'/'] => return Split::Other,
+        _ => {}
+    }
+    let mut parts = Vec::new();
+    let mut rest = pattern;
+    loop {
+        match next_step(rest) {
+            Ok(None) => return Split::Parts(Parts { parts }),
+            Ok(Some((Step::Part(bytes, shape), after))) => {
+                if parts.push(Checked { bytes, shape }).is_err() {
+                    return Split::Other;
+                }
+                rest = after;
+            }
+            // The rest may still be malformed; `matches` then matches nothing, as it should.
+            Ok(Some((Step::Descend, _))) => return Split::Other,
+            Err(_) => return Split::Malformed,
+        }
+    }
+}
+
+impl<'p> Parts<'p> {
+    /// The number of parts.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// How part `j` matches (`Open` past the end).
+    #[inline]
+    pub(crate) fn part(&self, j: usize) -> Part<'p> {
+        let Some(p) = self.parts.get(j) else {
+            return Part::Open;
+        };
+        match p.shape {
+            Shape::Literal => Part::Finite {
+                prefix: p.bytes,
+                alts: &[],
+                suffix: &[],
+            },
+            Shape::OneGroup { open, close } => match (
+                p.bytes.get(..open),
+                p.bytes.get(open.saturating_add(1)..close),
+                p.bytes.get(close.saturating_add(1)..),
+            ) {
+                (Some(prefix), Some(alts), Some(suffix)) => Part::Finite {
+                    prefix,
+                    alts,
+                    suffix,
+                },
+                _ => Part::Open,
+            },
+            Shape::Glob if p.bytes.iter().all(|&b| b == b'*') => Part::Any,
+            _ => Part::Open,
+        }
+    }
+
+    /// Whether part `j` matches the address part `seg` (not empty, without `/`), as
+    /// [`matches`](super::matches) would match it.
+    #[inline]
+    pub(crate) fn part_matches(&self, j: usize, seg: &[u8]) -> bool {
+        self.parts
+            .get(j)
+            .is_some_and(|p| part_matches(p.bytes, p.shape, seg))
+    }
+}
