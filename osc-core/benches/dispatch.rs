@@ -11,6 +11,9 @@
 //!   values (a linear scan, as WORKLOADS.md describes the rosc peer), calling the same handler body.
 //! - `D1/osc-core-predecoded`, …: `dispatch` of an already-decoded packet, to separate the
 //!   dispatcher's own cost from decoding (not part of the ratio targets).
+//! - `D2/osc-core-uncached`: D2 with every other op on `/synth/*/{gain,freq}` (same 48 bytes, same
+//!   16 routes), so that no op finds its pattern remembered by the dispatcher from the op before:
+//!   the cost of walking the routes for a pattern each time.
 //! - `P1`…`P4` (pathological patterns, one `matches` call each; `osc-core` is `pattern::matches`,
 //!   `rosc` is `Matcher::new` + `match_address`, where rosc accepts the pattern):
 //!   - `P1`: `/*a*a*a*a*a*b` against `/` and 1023 `a` (a 1 KiB address of one part);
@@ -29,7 +32,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion};
-use osc_core::{decode, pattern, Arg, Dispatcher, HandlerFn, Packet, Replies, Request};
+use osc_core::{decode, pattern, Arg, Dispatcher, HandlerFn, Message, Packet, Replies, Request};
 use rosc::address::{Matcher, OscAddress};
 use rosc::{OscPacket, OscType};
 
@@ -176,6 +179,25 @@ fn workloads(c: &mut Criterion) {
         g.bench_function("osc-core-predecoded", |b| {
             b.iter(|| osc_core_dispatch_packet(&mut ours, black_box(&packet), &mut counter))
         });
+        if *name == "D2" {
+            let args = [Arg::Int(440), Arg::Float(0.5), Arg::String("sine")];
+            let mut other = vec![0u8; bytes.len()];
+            let n = Message::new("/synth/*/{gain,freq}", &args)
+                .encode(&mut other)
+                .expect("encode");
+            assert_eq!(n, bytes.len());
+            let mut got = Counter::default();
+            osc_core_dispatch(&mut ours, &other, &mut got);
+            assert_eq!(got, expected, "{name}: osc-core, other pattern");
+            let inputs = [bytes.as_slice(), other.as_slice()];
+            let mut k = 0usize;
+            g.bench_function("osc-core-uncached", |b| {
+                b.iter(|| {
+                    k ^= 1;
+                    osc_core_dispatch(&mut ours, black_box(inputs[k]), &mut counter)
+                })
+            });
+        }
         g.finish();
         black_box(counter);
     }

@@ -241,6 +241,52 @@ pub struct Dispatcher<'r, H, const N: usize> {
     default: Option<H>,
     /// Counts the dispatches of incoming patterns, which mark the routes they reach (`Route::mark`).
     epoch: u16,
+    /// The incoming pattern whose routes are marked with `epoch`.
+    recent: Recent,
+}
+
+/// The last incoming pattern that was walked: its routes are still marked with the dispatcher's
+/// epoch, so the same pattern again (a fader sending `/synth/*/gain`, say) needs no new walk.
+/// Forgotten whenever a route is added or removed.
+#[derive(Clone, Copy)]
+struct Recent {
+    /// The pattern; `len == 0` when there is none.
+    bytes: [u8; Recent::MAX],
+    len: usize,
+    /// The lowest and highest index of a marked route.
+    first: usize,
+    last: usize,
+}
+
+impl Recent {
+    /// The longest pattern remembered.
+    const MAX: usize = 48;
+    const NONE: Self = Self {
+        bytes: [0; Self::MAX],
+        len: 0,
+        first: usize::MAX,
+        last: 0,
+    };
+
+    /// The marked range, if `pattern` is the remembered pattern.
+    #[inline]
+    fn get(&self, pattern: &[u8]) -> Option<(usize, usize)> {
+        let remembered = self.bytes.get(..self.len)?;
+        (self.len != 0 && bytes_eq(remembered, pattern)).then_some((self.first, self.last))
+    }
+
+    /// Remembers `pattern` (if it fits) and the range of the routes it marked.
+    fn set(&mut self, pattern: &[u8], first: usize, last: usize) {
+        *self = Self::NONE;
+        if let Some(dst) = self.bytes.get_mut(..pattern.len()) {
+            for (d, s) in dst.iter_mut().zip(pattern) {
+                *d = *s;
+            }
+            self.len = pattern.len();
+            self.first = first;
+            self.last = last;
+        }
+    }
 }
 
 impl<'r, H, const N: usize> Default for Dispatcher<'r, H, N> {
@@ -272,6 +318,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             patterns: Vec::new(),
             default: None,
             epoch: 0,
+            recent: Recent::NONE,
         }
     }
 
@@ -280,6 +327,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     /// Several handlers may be registered for the same address; they run in registration order. On error
     /// (table full, invalid address) the handler is handed back.
     pub fn map(&mut self, address: &'r str, handler: H) -> Result<(), MapError<H>> {
+        self.recent = Recent::NONE;
         let is_pattern = pattern::is_pattern(address);
         let valid = if is_pattern {
             pattern::validate_pattern(address)
@@ -344,6 +392,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     }
 
     fn reindex(&mut self) {
+        self.recent = Recent::NONE;
         self.literals.clear();
         self.hashed.clear();
         self.patterns.clear();
@@ -547,28 +596,16 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         H: Handler<C, A>,
     {
         let address = incoming.message.address();
-        let parts = match pattern::split(address.as_bytes()) {
-            Split::Parts(parts) => parts,
-            // Matches no literal route, and is no registered pattern (those are well formed).
-            Split::Malformed => return 0,
-            Split::Other => return self.dispatch_pattern_scan(incoming, ctx, replies),
+        let (first, last) = match self.recent.get(address.as_bytes()) {
+            Some(range) => range,
+            None => match pattern::split(address.as_bytes()) {
+                Split::Parts(parts) => self.mark_pattern(address, &parts),
+                // Matches no literal route, and is no registered pattern (those are well formed).
+                Split::Malformed => return 0,
+                Split::Other => return self.dispatch_pattern_scan(incoming, ctx, replies),
+            },
         };
-        let epoch = self.next_epoch();
-        let mut walk = Walk::new(
-            &mut self.routes,
-            &self.literals,
-            &self.hashed,
-            &parts,
-            epoch,
-        );
-        walk.run();
-        for &i in &self.patterns {
-            if walk.address(i) == address.as_bytes() {
-                walk.mark(i);
-            }
-        }
-        let (first, last) = (walk.first, walk.last);
-
+        let epoch = self.epoch;
         let mut calls = 0;
         let hits = self.routes.get_mut(first..=last).unwrap_or_default();
         for r in hits {
@@ -578,6 +615,22 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             }
         }
         calls
+    }
+
+    /// Marks the routes that `address` (split into `parts`) reaches with a new epoch, remembers it as
+    /// the recent pattern, and returns the lowest and highest index of a marked route.
+    fn mark_pattern(&mut self, address: &str, parts: &Parts<'_>) -> (usize, usize) {
+        let epoch = self.next_epoch();
+        let mut walk = Walk::new(&mut self.routes, &self.literals, &self.hashed, parts, epoch);
+        walk.run();
+        for &i in &self.patterns {
+            if walk.address(i) == address.as_bytes() {
+                walk.mark(i);
+            }
+        }
+        let (first, last) = (walk.first, walk.last);
+        self.recent.set(address.as_bytes(), first, last);
+        (first, last)
     }
 
     /// A new value for `epoch`, never 0 (the mark of a route that no pattern has reached yet) and

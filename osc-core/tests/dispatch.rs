@@ -505,3 +505,22 @@ fn value_bundles_dispatch_too() {
     d.dispatch(&Packet::Bundle(b), &mut log, &0, &mut replies);
     assert_eq!(ints(&log), [1]);
 }
+
+#[test]
+fn a_repeated_pattern_sees_routes_added_and_removed() {
+    let mut d: D<8> = Dispatcher::new();
+    d.map("/s/1/f", record).unwrap();
+    d.map("/s/2/f", record).unwrap();
+    let m = msg("/s/*/f", 1);
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/1/f", "/s/2/f"]);
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/1/f", "/s/2/f"]);
+    d.map("/s/3/f", record).unwrap();
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/1/f", "/s/2/f", "/s/3/f"]);
+    // Another pattern in between, then the first again.
+    assert_eq!(routes(&run(&mut d, &msg("/s/2/*", 1))), ["/s/2/f"]);
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/1/f", "/s/2/f", "/s/3/f"]);
+    assert_eq!(d.unmap("/s/1/f"), 1);
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/2/f", "/s/3/f"]);
+    d.map("/s/*/f", record_b).unwrap();
+    assert_eq!(routes(&run(&mut d, &m)), ["/s/2/f", "/s/3/f", "/s/*/f#b"]);
+}
