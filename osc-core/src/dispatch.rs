@@ -130,7 +130,6 @@ impl fmt::Display for MapErrorKind {
 impl core::error::Error for MapErrorKind {}
 
 /// A route was refused; the handler is handed back.
-#[derive(Debug)]
 pub struct MapError<H> {
     /// Why.
     pub kind: MapErrorKind,
@@ -144,7 +143,15 @@ impl<H> fmt::Display for MapError<H> {
     }
 }
 
-impl<H: fmt::Debug> core::error::Error for MapError<H> {}
+impl<H> fmt::Debug for MapError<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H> core::error::Error for MapError<H> {}
 
 /// What happened to a dispatched packet.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -301,8 +308,11 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             };
         }
         let routes = &self.routes;
-        self.literals
-            .sort_unstable_by(|&a, &b| route_address(routes, a).cmp(route_address(routes, b)).then(a.cmp(&b)));
+        self.literals.sort_unstable_by(|&a, &b| {
+            route_address(routes, a)
+                .cmp(route_address(routes, b))
+                .then(a.cmp(&b))
+        });
     }
 
     /// Sets (or with `None` clears) the handler for messages that match no route; returns the old one.
@@ -345,7 +355,14 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             Packet::Bundle(b) => {
                 out.too_deep = walk(*b, TimeTag::from_bits(0), |visit| {
                     if let Visit::Message { message, timetag } = visit {
-                        self.dispatch_message(&message, Some(timetag), ctx, sender, replies, &mut out);
+                        self.dispatch_message(
+                            &message,
+                            Some(timetag),
+                            ctx,
+                            sender,
+                            replies,
+                            &mut out,
+                        );
                     }
                     true
                 });
@@ -481,7 +498,11 @@ pub(crate) enum Visit<'p> {
 /// Walks `root` and its nested bundles in packet order without recursion. `visit` returns whether to
 /// enter a bundle (for messages the value is ignored). Returns the number of bundles skipped for being
 /// nested deeper than [`MAX_DEPTH_LIMIT`].
-pub(crate) fn walk<'p>(root: Bundle<'p>, floor: TimeTag, mut visit: impl FnMut(Visit<'p>) -> bool) -> usize {
+pub(crate) fn walk<'p>(
+    root: Bundle<'p>,
+    floor: TimeTag,
+    mut visit: impl FnMut(Visit<'p>) -> bool,
+) -> usize {
     let due = floor.max(root.timetag());
     if !visit(Visit::Bundle { bundle: root, due }) {
         return 0;

@@ -90,16 +90,14 @@ pub mod slip;
 
 pub use builder::{BundleBuilder, MessageBuilder};
 pub use bundle::{Bundle, Elements};
-pub use dispatch::{
-    Dispatcher, Handler, HandlerFn, MapError, MapErrorKind, Outcome, Request,
-};
-pub use reply::{Replies, ReplyIter};
-pub use schedule::{ScheduleError, Scheduler, SchedulerStats, TimePolicy};
 pub use decode::{DecodeConfig, BUNDLE_TAG, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
+pub use dispatch::{Dispatcher, Handler, HandlerFn, MapError, MapErrorKind, Outcome, Request};
 pub use error::{ArgError, DecodeError, DecodeErrorKind, EncodeError};
 pub use extract::{FromArg, FromArgs};
 pub use framing::FrameError;
 pub use message::Message;
 pub use packet::{decode, Packet};
+pub use reply::{Replies, ReplyIter};
+pub use schedule::{ScheduleError, Scheduler, SchedulerStats, TimePolicy};
 pub use timetag::{TimeTag, TimeTagError, NTP_UNIX_OFFSET};
 pub use types::{Arg, ArgIter, Args, Color, Midi, TypeTag};

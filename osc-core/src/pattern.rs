@@ -13,7 +13,11 @@ impl core::fmt::Display for AddressError {
 impl core::error::Error for AddressError {}
 
 pub fn validate_address(a: &str) -> Result<(), AddressError> {
-    if a.starts_with('/') { Ok(()) } else { Err(AddressError) }
+    if a.starts_with('/') {
+        Ok(())
+    } else {
+        Err(AddressError)
+    }
 }
 
 pub fn validate_pattern(a: &str) -> Result<(), AddressError> {
@@ -21,7 +25,9 @@ pub fn validate_pattern(a: &str) -> Result<(), AddressError> {
 }
 
 pub fn is_pattern(s: &str) -> bool {
-    s.bytes().any(|b| matches!(b, b'*' | b'?' | b'[' | b']' | b'{' | b'}')) || s.contains("//")
+    s.bytes()
+        .any(|b| matches!(b, b'*' | b'?' | b'[' | b']' | b'{' | b'}'))
+        || s.contains("//")
 }
 
 pub fn matches(pattern: &str, address: &str) -> bool {

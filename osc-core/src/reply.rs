@@ -59,10 +59,13 @@ impl<'b> Replies<'b> {
     ) -> Result<(), EncodeError> {
         let start = self.len + 4;
         let available = self.buf.len();
-        let room = self.buf.get_mut(start..).ok_or(EncodeError::BufferTooSmall {
-            needed: start,
-            available,
-        })?;
+        let room = self
+            .buf
+            .get_mut(start..)
+            .ok_or(EncodeError::BufferTooSmall {
+                needed: start,
+                available,
+            })?;
         let n = write(room).map_err(|e| match e {
             EncodeError::BufferTooSmall { needed, .. } => EncodeError::BufferTooSmall {
                 needed: needed.saturating_add(start),

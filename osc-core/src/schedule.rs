@@ -262,9 +262,15 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                 dispatcher.dispatch_message(m, None, ctx, sender, replies, &mut out);
                 out
             }
-            Packet::Bundle(b) => {
-                self.run(now, *b, TimeTag::from_bits(0), dispatcher, ctx, sender, replies)
-            }
+            Packet::Bundle(b) => self.run(
+                now,
+                *b,
+                TimeTag::from_bits(0),
+                dispatcher,
+                ctx,
+                sender,
+                replies,
+            ),
         }
     }
 
@@ -286,7 +292,14 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
         let policy = self.policy;
         out.too_deep = walk(bundle, floor, |visit| match visit {
             Visit::Message { message, timetag } => {
-                dispatcher.dispatch_message(&message, Some(timetag), ctx, sender, replies, &mut out);
+                dispatcher.dispatch_message(
+                    &message,
+                    Some(timetag),
+                    ctx,
+                    sender,
+                    replies,
+                    &mut out,
+                );
                 true
             }
             Visit::Bundle { bundle, due } => {
@@ -365,7 +378,15 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                 continue;
             };
             self.stats.fired += 1;
-            let out = self.run(now, bundle, entry.due, dispatcher, ctx, &entry.sender, replies);
+            let out = self.run(
+                now,
+                bundle,
+                entry.due,
+                dispatcher,
+                ctx,
+                &entry.sender,
+                replies,
+            );
             return Some((entry.sender, out));
         }
     }

@@ -123,3 +123,56 @@ fn encode_allocates_nothing() {
     assert_eq!(n, 0, "encoding allocated");
     assert_eq!(total, 40 + 40 + 168 + 720 + 720 + 8212);
 }
+
+#[test]
+fn dispatch_and_schedule_allocate_nothing() {
+    use osc_core::{Dispatcher, HandlerFn, Replies, Request, Scheduler, TimePolicy};
+
+    fn count(n: &mut usize, req: &Request<'_, '_, ()>, r: &mut Replies<'_>) {
+        *n += 1;
+        let _ = r.send(&req.message);
+    }
+    let table = include_str!("vectors/dispatch_table.txt");
+    let w1 = hex(include_str!("vectors/W1.hex"));
+    let d2 = hex(include_str!("vectors/D2.hex"));
+    let w3 = hex(include_str!("vectors/W3.hex"));
+    let mut d: Dispatcher<'_, HandlerFn<usize, ()>, 64> = Dispatcher::new();
+    for line in table.lines() {
+        d.map(line, count).unwrap();
+    }
+    let mut sched: Scheduler<(), 8, 2048> = Scheduler::new(TimePolicy::Schedule);
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut future = [0u8; 128];
+    let mut out = [0u8; 4096];
+    let mut scratch = [0u8; 1024];
+    let mut calls = 0usize;
+    let (n, ()) = allocations(|| {
+        for bytes in [&w1[..], &d2[..], &w3[..]] {
+            let mut replies = Replies::new(&mut out);
+            d.dispatch(&decode(bytes).unwrap(), &mut calls, &(), &mut replies);
+        }
+        let len = BundleBuilder::new(
+            &mut future,
+            base.wrapping_add(core::time::Duration::from_millis(5)),
+        )
+        .and_then(|b| b.message_with("/synth/1/freq", |m| m.int(1)))
+        .and_then(BundleBuilder::finish)
+        .unwrap();
+        let mut replies = Replies::new(&mut out);
+        sched.handle(
+            base,
+            &decode(&future[..len]).unwrap(),
+            &mut d,
+            &mut calls,
+            &(),
+            &mut replies,
+        );
+        let later = base.wrapping_add(core::time::Duration::from_secs(1));
+        while sched
+            .poll(later, &mut scratch, &mut d, &mut calls, &mut replies)
+            .is_some()
+        {}
+    });
+    assert_eq!(n, 0, "dispatching allocated");
+    assert_eq!(calls, 1 + 16 + 16 + 1);
+}

@@ -1,0 +1,505 @@
+//! Dispatcher and scheduler behaviour: routing in both directions, order, capacity, default handler,
+//! replies, bundles, timetag scheduling and its policies, and the D1–D3 workloads.
+
+mod common;
+
+use core::time::Duration;
+
+use common::hex;
+use osc_core::{
+    decode, Arg, Bundle, BundleBuilder, Dispatcher, HandlerFn, MapErrorKind, Message, Packet,
+    Replies, Request, Scheduler, TimePolicy, TimeTag,
+};
+
+/// What the handlers saw: (route, address, first int, timetag).
+type Log = Vec<(String, String, Option<i32>, Option<TimeTag>)>;
+
+fn record(log: &mut Log, req: &Request<'_, '_, u8>, _: &mut Replies<'_>) {
+    log.push((
+        req.route.to_string(),
+        req.message.address().to_string(),
+        req.message.get_prefix::<(i32,)>().ok().map(|t| t.0),
+        req.timetag,
+    ));
+}
+
+fn record_b(log: &mut Log, req: &Request<'_, '_, u8>, r: &mut Replies<'_>) {
+    record(log, req, r);
+    log.last_mut().expect("just pushed").0.push_str("#b");
+}
+
+type D<const N: usize> = Dispatcher<'static, HandlerFn<Log, u8>, N>;
+
+fn run<const N: usize>(d: &mut D<N>, bytes: &[u8]) -> Log {
+    let mut log = Log::new();
+    let mut out = [0u8; 256];
+    let mut replies = Replies::new(&mut out);
+    d.dispatch(&decode(bytes).unwrap(), &mut log, &0u8, &mut replies);
+    log
+}
+
+fn msg(address: &str, i: i32) -> Vec<u8> {
+    let args = [Arg::Int(i)];
+    let m = Message::new(address, &args);
+    let mut buf = vec![0u8; m.encoded_len()];
+    m.encode(&mut buf).unwrap();
+    buf
+}
+
+fn routes(log: &Log) -> Vec<&str> {
+    log.iter().map(|e| e.0.as_str()).collect()
+}
+
+#[test]
+fn capacity_and_invalid_routes() {
+    let mut d: D<2> = Dispatcher::new();
+    d.map("/a", record).unwrap();
+    d.map("/b/*", record).unwrap();
+    let e = d.map("/c", record).unwrap_err();
+    assert_eq!(e.kind, MapErrorKind::Full);
+    assert_eq!(e.to_string(), "dispatch table is full");
+    assert_eq!(d.len(), 2);
+
+    let mut d: D<4> = Dispatcher::new();
+    for bad in ["", "no-slash", "/a b", "/a#b", "/x/[a"] {
+        let e = d.map(bad, record).unwrap_err();
+        assert!(
+            matches!(e.kind, MapErrorKind::InvalidAddress(_)),
+            "{bad}: {:?}",
+            e.kind
+        );
+    }
+    assert!(d.is_empty());
+}
+
+#[test]
+fn several_handlers_run_in_registration_order() {
+    let mut d: D<8> = Dispatcher::new();
+    d.map("/x/*", record).unwrap();
+    d.map("/x/y", record).unwrap();
+    d.map("/x/?", record_b).unwrap();
+    d.map("/x/y", record_b).unwrap();
+    d.map("/other", record).unwrap();
+    let log = run(&mut d, &msg("/x/y", 1));
+    assert_eq!(routes(&log), ["/x/*", "/x/y", "/x/?#b", "/x/y#b"]);
+    assert!(log
+        .iter()
+        .all(|e| e.1 == "/x/y" && e.2 == Some(1) && e.3.is_none()));
+}
+
+#[test]
+fn incoming_pattern_reaches_literal_routes() {
+    let mut d: D<8> = Dispatcher::new();
+    for r in [
+        "/synth/1/freq",
+        "/synth/2/freq",
+        "/synth/1/gain",
+        "/synth/10/freq",
+    ] {
+        d.map(r, record).unwrap();
+    }
+    let log = run(&mut d, &msg("/synth/?/freq", 5));
+    assert_eq!(routes(&log), ["/synth/1/freq", "/synth/2/freq"]);
+    let log = run(&mut d, &msg("/synth/*/{freq,gain}", 5));
+    assert_eq!(log.len(), 4);
+    assert!(log.iter().all(|e| e.1 == "/synth/*/{freq,gain}"));
+    let log = run(&mut d, &msg("//gain", 5));
+    assert_eq!(routes(&log), ["/synth/1/gain"]);
+}
+
+#[test]
+fn both_wildcards_compare_as_text() {
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/a/*", record).unwrap();
+    d.map("/a/?", record).unwrap();
+    let log = run(&mut d, &msg("/a/*", 1));
+    assert_eq!(routes(&log), ["/a/*"]);
+}
+
+#[test]
+fn default_handler_only_when_nothing_matches() {
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/known", record).unwrap();
+    assert!(d.set_default(Some(record_b)).is_none());
+    let log = run(&mut d, &msg("/unknown", 3));
+    assert_eq!(routes(&log), ["#b"]);
+    let log = run(&mut d, &msg("/known", 3));
+    assert_eq!(routes(&log), ["/known"]);
+    assert!(d.set_default(None).is_some());
+    assert!(run(&mut d, &msg("/unknown", 3)).is_empty());
+}
+
+#[test]
+fn unmap_and_retain() {
+    let mut d: D<8> = Dispatcher::new();
+    d.map("/a", record).unwrap();
+    d.map("/b", record).unwrap();
+    d.map("/a", record_b).unwrap();
+    d.map("/c/*", record).unwrap();
+    assert_eq!(d.unmap("/a"), 2);
+    assert_eq!(d.unmap("/a"), 0);
+    assert!(run(&mut d, &msg("/a", 1)).is_empty());
+    assert_eq!(routes(&run(&mut d, &msg("/b", 1))), ["/b"]);
+    d.retain(|a, _| a != "/c/*");
+    assert!(run(&mut d, &msg("/c/x", 1)).is_empty());
+    assert_eq!(d.routes().map(|(a, _)| a).collect::<Vec<_>>(), ["/b"]);
+    // Freed capacity can be used again.
+    d.map("/z", record).unwrap();
+    assert_eq!(routes(&run(&mut d, &msg("/z", 1))), ["/z"]);
+}
+
+#[test]
+fn bundles_dispatch_in_order_with_their_timetag() {
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let t1 = TimeTag::new(3_900_000_000, 0);
+    let t2 = TimeTag::new(3_900_000_001, 0);
+    let mut buf = [0u8; 256];
+    let n = BundleBuilder::new(&mut buf, t1)
+        .unwrap()
+        .message_with("/m", |m| m.int(1))
+        .unwrap()
+        .bundle_with(t2, |b| b.message_with("/m", |m| m.int(2)))
+        .unwrap()
+        .message_with("/m", |m| m.int(3))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let log = run(&mut d, &buf[..n]);
+    let seen: Vec<_> = log.iter().map(|e| (e.2, e.3)).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(1), Some(t1)),
+            (Some(2), Some(t2)),
+            (Some(3), Some(t1))
+        ]
+    );
+}
+
+#[test]
+fn handlers_reply_and_see_the_sender() {
+    fn echo(count: &mut usize, req: &Request<'_, '_, &'static str>, r: &mut Replies<'_>) {
+        *count += 1;
+        let tag = req.sender.to_string();
+        r.message_with("/echo", |m| m.string(&tag)).unwrap();
+        r.send(&req.message).unwrap();
+    }
+    let mut d: Dispatcher<'_, HandlerFn<usize, &'static str>, 2> = Dispatcher::new();
+    d.map("/ping", echo).unwrap();
+    let mut out = [0u8; 128];
+    let mut replies = Replies::new(&mut out);
+    let mut count = 0;
+    let o = d.dispatch(
+        &decode(&msg("/ping", 9)).unwrap(),
+        &mut count,
+        &"peer-1",
+        &mut replies,
+    );
+    assert_eq!((o.messages, o.handler_calls, o.unmatched), (1, 1, 0));
+    let got: Vec<String> = replies
+        .iter()
+        .map(|p| decode(p).unwrap().to_string())
+        .collect();
+    assert_eq!(got, ["/echo ,s \"peer-1\"", "/ping ,i 9"]);
+}
+
+#[test]
+fn closures_with_state_are_handlers() {
+    let mut hits = 0usize;
+    {
+        let mut h = |_: &mut (), _: &Request<'_, '_, ()>, _: &mut Replies<'_>| hits += 1;
+        let mut d: Dispatcher<
+            '_,
+            &mut dyn FnMut(&mut (), &Request<'_, '_, ()>, &mut Replies<'_>),
+            1,
+        > = Dispatcher::new();
+        d.map("/a", &mut h).unwrap();
+        let mut replies = Replies::none();
+        d.dispatch(&decode(&msg("/a", 1)).unwrap(), &mut (), &(), &mut replies);
+        d.dispatch(&decode(&msg("/a", 1)).unwrap(), &mut (), &(), &mut replies);
+    }
+    assert_eq!(hits, 2);
+}
+
+/// The 64-route table of shared/bench/WORKLOADS.md and the D1–D3 call counts.
+#[test]
+fn workloads_d1_d2_d3() {
+    fn count(sum: &mut (usize, i64), req: &Request<'_, '_, ()>, _: &mut Replies<'_>) {
+        sum.0 += 1;
+        if let Some(Arg::Int(i)) = req.message.arg(0) {
+            sum.1 += i64::from(i);
+        }
+    }
+    let table = include_str!("vectors/dispatch_table.txt");
+    let mut d: Dispatcher<'_, HandlerFn<(usize, i64), ()>, 64> = Dispatcher::new();
+    for line in table.lines() {
+        d.map(line, count).unwrap();
+    }
+    assert_eq!(d.len(), 64);
+    for (name, bytes, calls, sum) in [
+        ("D1", hex(include_str!("vectors/W1.hex")), 1, 440),
+        ("D2", hex(include_str!("vectors/D2.hex")), 16, 16 * 440),
+        (
+            "D3",
+            hex(include_str!("vectors/W3.hex")),
+            16,
+            (440..456).sum(),
+        ),
+    ] {
+        let mut acc = (0usize, 0i64);
+        let mut replies = Replies::none();
+        let o = d.dispatch(&decode(&bytes).unwrap(), &mut acc, &(), &mut replies);
+        assert_eq!((acc.0, acc.1), (calls, sum), "{name}");
+        assert_eq!(o.handler_calls, calls, "{name}");
+    }
+}
+
+fn at(base: TimeTag, ms: u64) -> TimeTag {
+    base.wrapping_add(Duration::from_millis(ms))
+}
+
+fn bundle_bytes(t: TimeTag, ints: &[i32]) -> Vec<u8> {
+    let mut buf = vec![0u8; 1024];
+    let mut b = BundleBuilder::new(&mut buf, t).unwrap();
+    for &i in ints {
+        b = b.message_with("/m", |m| m.int(i)).unwrap();
+    }
+    let n = b.finish().unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn ints(log: &Log) -> Vec<i32> {
+    log.iter().filter_map(|e| e.2).collect()
+}
+
+/// Polls until nothing is due; returns the senders in firing order.
+fn poll_all<const S: usize, const B: usize>(
+    s: &mut Scheduler<u8, S, B>,
+    d: &mut D<4>,
+    now: TimeTag,
+    log: &mut Log,
+) -> Vec<u8> {
+    let mut scratch = [0u8; 1024];
+    let mut replies = Replies::none();
+    let mut senders = Vec::new();
+    while let Some((sender, _)) = s.poll(now, &mut scratch, d, log, &mut replies) {
+        senders.push(sender);
+    }
+    senders
+}
+
+#[test]
+fn scheduler_fires_in_timetag_order_ties_in_arrival_order() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut s: Scheduler<u8, 8, 4096> = Scheduler::new(TimePolicy::Schedule);
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    for (sender, (ms, v)) in [(30, 3), (10, 1), (20, 2), (10, 11), (0, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        let p = bundle_bytes(at(base, ms), &[v]);
+        s.handle(
+            base,
+            &decode(&p).unwrap(),
+            &mut d,
+            &mut log,
+            &(sender as u8),
+            &mut replies,
+        );
+    }
+    // The bundle due "now" fired at once; the others wait.
+    assert_eq!(ints(&log), [0]);
+    assert_eq!(s.len(), 4);
+    assert_eq!(s.next_deadline(), Some(at(base, 10)));
+    assert!(poll_all(&mut s, &mut d, at(base, 9), &mut log).is_empty());
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 20), &mut log), [1, 3, 2]);
+    assert_eq!(ints(&log), [0, 1, 11, 2]);
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 1000), &mut log), [0]);
+    assert_eq!(ints(&log), [0, 1, 11, 2, 3]);
+    assert!(s.is_empty());
+    assert_eq!(s.next_deadline(), None);
+    assert_eq!(s.stats().fired, 4);
+}
+
+#[test]
+fn nested_bundle_never_fires_before_its_parent() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut s: Scheduler<u8, 8, 4096> = Scheduler::new(TimePolicy::Schedule);
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    // Parent due at +50 ms holds a message, a child claiming +10 ms, and an IMMEDIATELY child; a sibling
+    // child due at +80 ms.
+    let mut buf = [0u8; 512];
+    let n = BundleBuilder::new(&mut buf, at(base, 50))
+        .unwrap()
+        .message_with("/m", |m| m.int(1))
+        .unwrap()
+        .bundle_with(at(base, 10), |b| b.message_with("/m", |m| m.int(2)))
+        .unwrap()
+        .bundle_with(TimeTag::IMMEDIATELY, |b| b.message_with("/m", |m| m.int(3)))
+        .unwrap()
+        .bundle_with(at(base, 80), |b| b.message_with("/m", |m| m.int(4)))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let o = s.handle(
+        base,
+        &decode(&buf[..n]).unwrap(),
+        &mut d,
+        &mut log,
+        &7,
+        &mut replies,
+    );
+    assert_eq!(o.scheduled, 1);
+    assert!(poll_all(&mut s, &mut d, at(base, 20), &mut log).is_empty());
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 50), &mut log), [7]);
+    assert_eq!(ints(&log), [1, 2, 3]);
+    assert_eq!(s.next_deadline(), Some(at(base, 80)));
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 80), &mut log), [7]);
+    assert_eq!(ints(&log), [1, 2, 3, 4]);
+}
+
+#[test]
+fn overflow_is_counted_and_drops_nothing_else() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    // Two slots.
+    let mut s: Scheduler<u8, 2, 4096> = Scheduler::new(TimePolicy::Schedule);
+    for v in 1..=3 {
+        let p = bundle_bytes(at(base, 10 * v as u64), &[v]);
+        let o = s.handle(
+            base,
+            &decode(&p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+        assert_eq!(o.overflow, usize::from(v == 3));
+    }
+    assert_eq!(s.stats().overflow, 1);
+    poll_all(&mut s, &mut d, at(base, 100), &mut log);
+    assert_eq!(ints(&log), [1, 2]);
+
+    // 64 bytes of arena: one 32-byte bundle fits twice, not three times.
+    let mut s: Scheduler<u8, 8, 64> = Scheduler::new(TimePolicy::Schedule);
+    let p = bundle_bytes(at(base, 10), &[5]);
+    assert_eq!(p.len(), 32);
+    let mut overflow = 0;
+    for _ in 0..3 {
+        overflow += s
+            .handle(
+                base,
+                &decode(&p).unwrap(),
+                &mut d,
+                &mut log,
+                &0,
+                &mut replies,
+            )
+            .overflow;
+    }
+    assert_eq!((overflow, s.len()), (1, 2));
+    // Messages outside the dropped bundle were still delivered: a bare message always goes through.
+    let o = s.handle(
+        base,
+        &decode(&msg("/m", 6)).unwrap(),
+        &mut d,
+        &mut log,
+        &0,
+        &mut replies,
+    );
+    assert_eq!(o.handler_calls, 1);
+}
+
+#[test]
+fn late_policy_and_immediate_policy() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut replies = Replies::none();
+    let late = bundle_bytes(at(base, 0), &[1]);
+    let slightly_late = bundle_bytes(at(base, 95), &[2]);
+    let immediate = bundle_bytes(TimeTag::IMMEDIATELY, &[3]);
+    let future = bundle_bytes(at(base, 500), &[4]);
+    let now = at(base, 100);
+
+    let mut log = Log::new();
+    let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(TimePolicy::DropLate {
+        tolerance: Duration::from_millis(10),
+    });
+    let mut late_count = 0;
+    for p in [&late, &slightly_late, &immediate, &future] {
+        late_count += s
+            .handle(now, &decode(p).unwrap(), &mut d, &mut log, &0, &mut replies)
+            .late;
+    }
+    assert_eq!(late_count, 1);
+    assert_eq!(ints(&log), [2, 3]);
+    assert_eq!(s.stats().late, 1);
+    assert_eq!(s.len(), 1);
+
+    let mut log = Log::new();
+    let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(TimePolicy::Schedule);
+    for p in [&late, &slightly_late, &immediate, &future] {
+        s.handle(now, &decode(p).unwrap(), &mut d, &mut log, &0, &mut replies);
+    }
+    assert_eq!(ints(&log), [1, 2, 3]);
+
+    let mut log = Log::new();
+    let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(TimePolicy::Immediate);
+    for p in [&late, &slightly_late, &immediate, &future] {
+        s.handle(now, &decode(p).unwrap(), &mut d, &mut log, &0, &mut replies);
+    }
+    assert_eq!(ints(&log), [1, 2, 3, 4]);
+    assert!(s.is_empty());
+}
+
+#[test]
+fn poll_with_a_scratch_buffer_too_small_counts_and_goes_on() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(TimePolicy::Schedule);
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    let big = bundle_bytes(at(base, 10), &[1, 2, 3, 4]);
+    let small = bundle_bytes(at(base, 20), &[5]);
+    for p in [&big, &small] {
+        s.handle(
+            base,
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+    }
+    let mut scratch = [0u8; 40];
+    let fired = s.poll(at(base, 30), &mut scratch, &mut d, &mut log, &mut replies);
+    assert!(fired.is_some());
+    assert_eq!(ints(&log), [5]);
+    assert_eq!(s.stats().scratch_too_small, 1);
+}
+
+#[test]
+fn value_bundles_dispatch_too() {
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let a = [Arg::Int(1)];
+    let elems = [Packet::Message(Message::new("/m", &a))];
+    let b = Bundle::new(TimeTag::IMMEDIATELY, &elems);
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    d.dispatch(&Packet::Bundle(b), &mut log, &0, &mut replies);
+    assert_eq!(ints(&log), [1]);
+}
