@@ -215,7 +215,7 @@ impl<'r, H, const N: usize> Default for Dispatcher<'r, H, N> {
 impl<'r, H, const N: usize> fmt::Debug for Dispatcher<'r, H, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatcher")
-            .field("routes", &self.routes.iter().map(|r| r.address).count())
+            .field("routes", &self.routes.len())
             .field("capacity", &N)
             .field("default", &self.default.is_some())
             .finish()

@@ -101,6 +101,7 @@ impl<'b> Replies<'b> {
     }
 
     /// Number of replies.
+    #[allow(clippy::misnamed_getters)] // `len` is the reply count; the byte length is private.
     pub fn len(&self) -> usize {
         self.count
     }
