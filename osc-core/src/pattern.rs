@@ -2,6 +2,7 @@
 #![allow(missing_docs)]
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AddressError;
 
 impl core::fmt::Display for AddressError {
