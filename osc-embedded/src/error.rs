@@ -109,6 +109,10 @@ pub struct Stats {
 }
 
 impl Stats {
+    #[cfg_attr(
+        not(any(feature = "smoltcp", feature = "embedded-io")),
+        allow(dead_code)
+    )]
     pub(crate) fn count(counter: &mut u32) {
         *counter = counter.wrapping_add(1);
     }

@@ -144,6 +144,10 @@ impl<'a> Iterator for Pieces<'a> {
 
 /// Splits the first reply off a [`Replies`](osc_core::Replies) buffer (a sequence of int32-size-prefixed
 /// packets, the layout [`Replies::as_length_prefixed`](osc_core::Replies::as_length_prefixed) documents).
+#[cfg_attr(
+    not(any(feature = "smoltcp", feature = "embedded-io")),
+    allow(dead_code)
+)]
 pub(crate) fn next_reply(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let (size, rest) = bytes.split_first_chunk::<4>()?;
     let n = usize::try_from(u32::from_be_bytes(*size)).ok()?;

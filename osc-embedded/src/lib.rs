@@ -37,6 +37,7 @@
 //! `/led` values. The network interface, device and socket set are ordinary smoltcp.
 //!
 //! ```
+//! # #[cfg(feature = "smoltcp")] fn main() {
 //! use osc_embedded::osc_core::{Dispatcher, HandlerFn, Replies, Request};
 //! use osc_embedded::udp::{IpEndpoint, UdpEndpoint};
 //! use osc_embedded::Immediate;
@@ -73,6 +74,8 @@
 //! // In the main loop, after `iface.poll(now, &mut device, &mut sockets)`:
 //! let outcome = osc.poll(&mut socket, &mut Immediate::new(&mut routes, &mut app));
 //! assert_eq!(outcome.messages, 0); // nothing arrived in this doctest
+//! # }
+//! # #[cfg(not(feature = "smoltcp"))] fn main() {}
 //! ```
 //!
 //! To honour bundle timetags, pass a [`Scheduled`] service instead of [`Immediate`]; it needs the
