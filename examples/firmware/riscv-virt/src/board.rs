@@ -88,7 +88,9 @@ unsafe impl Hal for DmaHal {
         let base = POOL.0.get().cast::<u8>();
         // SAFETY: within the pool, checked above.
         let ptr = unsafe { base.add(first * PAGE_SIZE) };
-        let Some(ptr) = NonNull::new(ptr) else { exit(false) };
+        let Some(ptr) = NonNull::new(ptr) else {
+            exit(false)
+        };
         (ptr.as_ptr() as usize as PhysAddr, ptr)
     }
 

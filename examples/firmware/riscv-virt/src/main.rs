@@ -9,10 +9,10 @@
 #![no_std]
 #![no_main]
 
-mod board;
-mod nic;
 #[path = "../../cortex-m/src/app.rs"]
 mod app;
+mod board;
+mod nic;
 
 use app::{App, Routes};
 use board::exit;
@@ -63,7 +63,11 @@ fn main() -> ! {
         tcp::SocketBuffer::new(&mut tcp_rx[..]),
         tcp::SocketBuffer::new(&mut tcp_tx[..]),
     ));
-    if sockets.get_mut::<udp::Socket<'_>>(h_udp).bind(UDP_PORT).is_err() {
+    if sockets
+        .get_mut::<udp::Socket<'_>>(h_udp)
+        .bind(UDP_PORT)
+        .is_err()
+    {
         exit(false);
     }
 
@@ -76,7 +80,10 @@ fn main() -> ! {
     let mut udp_osc = UdpEndpoint::new(&mut udp_buf);
     let mut tcp_osc = TcpEndpoint::new(SlipDecoder::new(&mut frame_buf[..]), &mut tcp_buf);
 
-    println!("osc-virt: {} up, OSC on udp/{} and tcp/{} (SLIP)", IP, UDP_PORT, TCP_PORT);
+    println!(
+        "osc-virt: {} up, OSC on udp/{} and tcp/{} (SLIP)",
+        IP, UDP_PORT, TCP_PORT
+    );
     let start = board::now_us();
     let mut quit_at = None;
     loop {

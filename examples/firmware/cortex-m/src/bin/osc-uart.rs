@@ -36,7 +36,9 @@ fn main() -> ! {
     if app::routes(routes) != 8 {
         exit(false);
     }
-    let Some(osc) = singleton!(: Endpoint = StreamEndpoint::new(SlipDecoder::new(&mut frame[..]), out)) else {
+    let Some(osc) =
+        singleton!(: Endpoint = StreamEndpoint::new(SlipDecoder::new(&mut frame[..]), out))
+    else {
         exit(false)
     };
     loop {

@@ -14,9 +14,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use embedded_io::{ErrorType, Read, Write};
 use osc_embedded::osc_core::slip::{self, SlipDecoder};
-use osc_embedded::osc_core::{
-    decode, Arg, BundleBuilder, Message, Replies, TimeTag,
-};
+use osc_embedded::osc_core::{decode, Arg, BundleBuilder, Message, Replies, TimeTag};
 use osc_embedded::stream::StreamEndpoint;
 use osc_embedded::{Error, Immediate};
 use osc_firmware_cortex_m::app::{self, App, Routes};
@@ -125,7 +123,9 @@ fn main() -> ! {
         for &(at, len) in &spans {
             let mut replies = Replies::new(&mut reply_buf);
             if let Ok(packet) = decode(&store[at..at + len]) {
-                handled += routes.dispatch(&packet, &mut app, &(), &mut replies).handler_calls;
+                handled += routes
+                    .dispatch(&packet, &mut app, &(), &mut replies)
+                    .handler_calls;
             }
         }
     });
@@ -155,7 +155,15 @@ fn main() -> ! {
     // 6 handler calls for the messages, 2 for the bundle; the malformed packet is dropped.
     let ok = handled == 7 && polled == 7 && io.written > 0 && app.led == 1 && app.gain == 0.75;
     hprintln!("stack decode+dispatch+reply: {} bytes", dispatch_bytes);
-    hprintln!("stack stream poll (SLIP in, dispatch, SLIP out): {} bytes", stream_bytes);
-    hprintln!("handler calls: {} + {}, written {} bytes", handled, polled, io.written);
+    hprintln!(
+        "stack stream poll (SLIP in, dispatch, SLIP out): {} bytes",
+        stream_bytes
+    );
+    hprintln!(
+        "handler calls: {} + {}, written {} bytes",
+        handled,
+        polled,
+        io.written
+    );
     exit(ok)
 }
