@@ -84,8 +84,31 @@ impl<'a, 'r, H, C, const N: usize> Immediate<'a, 'r, H, C, N> {
 
 impl<A, H: Handler<C, A>, C, const N: usize> Service<A> for Immediate<'_, '_, H, C, N> {
     fn handle(&mut self, packet: &Packet<'_>, sender: &A, replies: &mut Replies<'_>) -> Outcome {
-        self.dispatcher.dispatch(packet, self.ctx, sender, replies)
+        match packet {
+            Packet::Message(message) => {
+                let mut out = Outcome::default();
+                self.dispatcher
+                    .dispatch_message(message, None, self.ctx, sender, replies, &mut out);
+                out
+            }
+            Packet::Bundle(_) => {
+                dispatch_bundle(self.dispatcher, packet, self.ctx, sender, replies)
+            }
+        }
     }
+}
+
+/// Kept out of line: walking a bundle reserves a fixed stack for the deepest nesting (about 1 KiB on a
+/// 32-bit target), which a plain message should not pay for.
+#[inline(never)]
+fn dispatch_bundle<A, H: Handler<C, A>, C, const N: usize>(
+    dispatcher: &mut Dispatcher<'_, H, N>,
+    packet: &Packet<'_>,
+    ctx: &mut C,
+    sender: &A,
+    replies: &mut Replies<'_>,
+) -> Outcome {
+    dispatcher.dispatch(packet, ctx, sender, replies)
 }
 
 /// Dispatches through a [`Scheduler`]: messages and due bundles at once, future bundles at their

@@ -1,10 +1,12 @@
 //! Measures the stack that OSC needs: paints the free stack with a pattern, runs the work, and finds
 //! the deepest word that changed. Prints the figures through semihosting and exits with status 0.
 //!
-//! Two measurements, both with the eight routes of `osc-uart` and a mix of packets (messages with every
+//! Three measurements, all with the eight routes of `osc-uart` and a mix of packets (messages with every
 //! common argument type, an array, a nested bundle, a malformed packet):
-//! 1. `decode` + `Dispatcher::dispatch` + building the replies;
-//! 2. the whole `StreamEndpoint::poll` path: SLIP bytes in, frames decoded, dispatched, reply frames out.
+//! 1. `decode` + dispatch through osc-embedded's `Immediate` service + building the replies, for
+//!    messages only;
+//! 2. the same with bundles too (the dispatcher walks bundles with a fixed-size stack);
+//! 3. the whole `StreamEndpoint::poll` path: SLIP bytes in, frames decoded, dispatched, reply frames out.
 #![no_std]
 #![no_main]
 
@@ -16,7 +18,7 @@ use embedded_io::{ErrorType, Read, Write};
 use osc_embedded::osc_core::slip::{self, SlipDecoder};
 use osc_embedded::osc_core::{decode, Arg, BundleBuilder, Message, Replies, TimeTag};
 use osc_embedded::stream::StreamEndpoint;
-use osc_embedded::{Error, Immediate};
+use osc_embedded::{Error, Immediate, Service};
 use osc_firmware_cortex_m::app::{self, App, Routes};
 use osc_firmware_cortex_m::exit;
 
@@ -119,16 +121,18 @@ fn main() -> ! {
     let mut reply_buf = [0u8; 256];
 
     let mut handled = 0;
-    let dispatch_bytes = high_water(&mut || {
-        for &(at, len) in &spans {
+    let mut run = |packets: &[(usize, usize)]| {
+        for &(at, len) in packets {
             let mut replies = Replies::new(&mut reply_buf);
             if let Ok(packet) = decode(&store[at..at + len]) {
-                handled += routes
-                    .dispatch(&packet, &mut app, &(), &mut replies)
+                handled += Immediate::new(&mut routes, &mut app)
+                    .handle(&packet, &(), &mut replies)
                     .handler_calls;
             }
         }
-    });
+    };
+    let messages_bytes = high_water(&mut || run(&spans[..5]));
+    let dispatch_bytes = high_water(&mut || run(&spans));
 
     let mut wire = [0u8; 2048];
     let mut wire_len = 0;
@@ -153,7 +157,11 @@ fn main() -> ! {
     });
 
     // 6 handler calls for the messages, 2 for the bundle; the malformed packet is dropped.
-    let ok = handled == 7 && polled == 7 && io.written > 0 && app.led == 1 && app.gain == 0.75;
+    let ok = handled == 5 + 7 && polled == 7 && io.written > 0 && app.led == 1 && app.gain == 0.75;
+    hprintln!(
+        "stack decode+dispatch+reply, messages only: {} bytes",
+        messages_bytes
+    );
     hprintln!("stack decode+dispatch+reply: {} bytes", dispatch_bytes);
     hprintln!(
         "stack stream poll (SLIP in, dispatch, SLIP out): {} bytes",
