@@ -42,7 +42,7 @@ can_netns() {
 }
 
 rust_targets() {
-    rustup target add thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imac-unknown-none-elf >/dev/null
+    rustup target add thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imac-unknown-none-elf >/dev/null 2>&1
 }
 
 # Installs qemu-system-arm and qemu-system-riscv32 when they are missing. Debian's own packages first;
