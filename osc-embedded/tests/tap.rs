@@ -14,11 +14,11 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream, UdpSocket};
 use std::os::unix::io::AsRawFd;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::app::{routes, Routes, Server};
+use common::netns::{rerun_in_namespace, NETNS_ENV};
 use osc_embedded::osc_core::len_prefix::LenPrefixDecoder;
 use osc_embedded::osc_core::slip::{self, SlipDecoder};
 use osc_embedded::osc_core::{len_prefix, Arg, Message, Packet};
@@ -31,7 +31,6 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
 
-const NETNS_ENV: &str = "OSC_EMBEDDED_TAP";
 const TEST_NAME: &str = "smoltcp_on_tap_against_kernel_sockets";
 const KERNEL_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const SMOLTCP_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -44,45 +43,9 @@ const ANNOUNCE_PORT: u16 = 9100;
 
 #[test]
 fn smoltcp_on_tap_against_kernel_sockets() {
-    if let Ok(tap) = std::env::var(NETNS_ENV) {
-        run_in_namespace(&tap);
-        return;
-    }
-    if let Some(why) = missing_requirement() {
-        println!("{TEST_NAME}: skipped ({why})");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let script = "ip link set lo up
-        ip tuntap add dev tap0 mode tap
-        ip addr add 192.0.2.1/24 dev tap0
-        ip link set tap0 up
-        exec \"$0\" --exact \"$1\" --nocapture --test-threads=1";
-    let status = Command::new("unshare")
-        .args(["--net", "sh", "-ec", script])
-        .arg(exe)
-        .arg(TEST_NAME)
-        .env(NETNS_ENV, "tap0")
-        .status()
-        .unwrap();
-    assert!(status.success(), "the namespaced run failed: {status}");
-}
-
-fn missing_requirement() -> Option<&'static str> {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    if !root {
-        Some("needs root for unshare --net and a tap device")
-    } else if !std::path::Path::new("/dev/net/tun").exists() {
-        Some("no /dev/net/tun")
-    } else if Command::new("unshare").arg("--version").output().is_err() {
-        Some("no unshare")
-    } else if Command::new("ip").arg("-V").output().is_err() {
-        Some("no ip (iproute2)")
-    } else {
-        None
+    match std::env::var(NETNS_ENV) {
+        Ok(tap) => run_in_namespace(&tap),
+        Err(_) => rerun_in_namespace(TEST_NAME),
     }
 }
 

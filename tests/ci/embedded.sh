@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CI for osc-embedded and the firmware examples. Installs what it needs (rust targets, QEMU), then:
 #   1. host tests of osc-embedded over its feature sets: the in-process smoltcp pair with a counting
-#      allocator (0 allocations), embedded-io(-async) streams, and the tap/netns test against kernel
-#      sockets (skipped without root or /dev/net/tun);
+#      allocator (0 allocations), embedded-io(-async) streams, and the smoltcp and embassy-net tap tests
+#      against kernel sockets in a private netns (skipped without root or /dev/net/tun);
 #   2. fmt and clippy -D warnings (crate and firmware);
 #   3. no_std builds for thumbv6m-none-eabi and thumbv7em-none-eabihf, with and without defmt;
 #   4. firmware with no global allocator (the link is the proof), run under QEMU:
@@ -18,6 +18,7 @@ step "setup: qemu" install_qemu
 step "host tests (default features)" cargo test -q -p osc-embedded
 step "host tests (no default features)" cargo test -q -p osc-embedded --no-default-features
 step "host tests (smoltcp only)" cargo test -q -p osc-embedded --no-default-features --features smoltcp
+step "host tests (embassy, no defmt; embassy-net on tap in a netns)" cargo test -q -p osc-embedded --features embassy
 step "host tests (all features, incl. tap netns)" cargo test -q -p osc-embedded --all-features -- --nocapture
 
 step "fmt" cargo fmt -p osc-embedded --check

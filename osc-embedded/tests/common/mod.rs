@@ -3,4 +3,5 @@
 
 pub mod alloc_counter;
 pub mod app;
+pub mod netns;
 pub mod wire;
