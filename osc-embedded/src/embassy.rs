@@ -180,3 +180,15 @@ async fn send_bytes(socket: &UdpSocket<'_>, bytes: &[u8], to: IpEndpoint) -> Res
         udp::SendError::NoRoute | udp::SendError::SocketNotBound => Error::Unaddressable,
     })
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for UdpEndpoint<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "embassy::UdpEndpoint {{ buffer: {=usize} bytes, stats: {} }}",
+            self.buf.len(),
+            self.stats
+        );
+    }
+}

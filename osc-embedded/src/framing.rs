@@ -127,6 +127,18 @@ impl<'a> Frame<'a> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for Frame<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Frame {{ header: {=[u8]}, len: {=usize} }}",
+            self.header(),
+            self.len
+        );
+    }
+}
+
 /// The body pieces of a [`Frame`].
 #[derive(Clone, Debug)]
 pub struct Pieces<'a>(Body<'a>);

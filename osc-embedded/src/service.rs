@@ -75,6 +75,13 @@ pub struct Immediate<'a, 'r, H, C, const N: usize> {
     ctx: &'a mut C,
 }
 
+#[cfg(feature = "defmt")]
+impl<H, C, const N: usize> defmt::Format for Immediate<'_, '_, H, C, N> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Immediate {{ routes: {=usize} }}", self.dispatcher.len());
+    }
+}
+
 impl<'a, 'r, H, C, const N: usize> Immediate<'a, 'r, H, C, N> {
     /// A service that dispatches through `dispatcher`, handing `ctx` to the handlers.
     pub fn new(dispatcher: &'a mut Dispatcher<'r, H, N>, ctx: &'a mut C) -> Self {
@@ -189,6 +196,21 @@ impl<'a, 'r, H, C, A, const N: usize, const SLOTS: usize, const BYTES: usize>
         A: Clone,
     {
         self.scheduler.next_deadline()
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<H, C, A: Clone, const N: usize, const SLOTS: usize, const BYTES: usize> defmt::Format
+    for Scheduled<'_, '_, H, C, A, N, SLOTS, BYTES>
+{
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "Scheduled {{ now: {}, queued: {=usize}, routes: {=usize} }}",
+            self.now,
+            self.scheduler.len(),
+            self.dispatcher.len()
+        );
     }
 }
 

@@ -258,6 +258,19 @@ impl<'b, F: Framing, const CHUNK: usize> StreamEndpoint<'b, F, CHUNK> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl<F, const CHUNK: usize> defmt::Format for StreamEndpoint<'_, F, CHUNK> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "StreamEndpoint {{ buffer: {=usize} bytes, read ahead: {=usize}, stats: {} }}",
+            self.buf.len(),
+            self.rx.end.saturating_sub(self.rx.start),
+            self.stats
+        );
+    }
+}
+
 /// Writes an encoded packet to `io` as one frame of framing `F`, piece by piece (no buffer).
 ///
 /// ```

@@ -244,3 +244,16 @@ fn connecting(state: tcp::State) -> bool {
         tcp::State::Listen | tcp::State::SynSent | tcp::State::SynReceived
     )
 }
+
+#[cfg(feature = "defmt")]
+impl<F> defmt::Format for TcpEndpoint<'_, F> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "TcpEndpoint {{ buffer: {=usize} bytes, queued: {=usize}, stats: {} }}",
+            self.buf.len(),
+            self.queued - self.sent,
+            self.stats
+        );
+    }
+}

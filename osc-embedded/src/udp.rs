@@ -192,3 +192,15 @@ fn send_error(e: udp::SendError) -> Error {
         udp::SendError::BufferFull => Error::SendBufferFull,
     }
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for UdpEndpoint<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "UdpEndpoint {{ buffer: {=usize} bytes, stats: {} }}",
+            self.buf.len(),
+            self.stats
+        );
+    }
+}
