@@ -84,8 +84,11 @@ impl<F: Framing, const CHUNK: usize> Rx<F, CHUNK> {
 }
 
 impl<'b, F: Framing, const CHUNK: usize> StreamEndpoint<'b, F, CHUNK> {
+    const CHUNK_IS_NOT_EMPTY: () = assert!(CHUNK > 0, "a StreamEndpoint needs CHUNK > 0");
+
     /// An endpoint that decodes frames with `framing` and encodes into `buf`.
     pub fn new(framing: F, buf: &'b mut [u8]) -> Self {
+        let () = Self::CHUNK_IS_NOT_EMPTY;
         Self {
             rx: Rx {
                 framing,
