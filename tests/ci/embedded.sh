@@ -40,13 +40,13 @@ step "no_std builds (thumbv6m, thumbv7em; defmt on/off)" no_std_matrix
 firmware_checks() {
     local fw
     for fw in cortex-m riscv-virt; do
-        (cd "$FIRMWARE/$fw" && cargo fmt --check && cargo clippy -q --release --locked -- -D warnings)
+        fw_cargo "$fw" fmt --check
+        fw_cargo "$fw" clippy -q --release --locked -- -D warnings
     done
 }
 step "firmware fmt + clippy" firmware_checks
 step "firmware build: cortex-m, no allocator (thumbv6m)" build_cortex_m
-step "firmware build: riscv32 virt, no allocator" \
-    bash -c "cd '$FIRMWARE/riscv-virt' && cargo build --release --locked -q"
+step "firmware build: riscv32 virt, no allocator" fw_cargo riscv-virt build --release --locked -q
 
 step "qemu mps2-an385: OSC over SLIP on the UART" \
     bash "$ROOT/tests/ci/embedded/run-mps2-uart.sh" \

@@ -98,6 +98,13 @@ find_size_tool() {
     fi
 }
 
+# fw_cargo CRATE ARGS...: cargo in a firmware crate, with its own target directory and config.
+fw_cargo() {
+    local crate=$1
+    shift
+    (cd "$FIRMWARE/$crate" && env -u CARGO_TARGET_DIR cargo "$@")
+}
+
 build_cortex_m() {
-    (cd "$FIRMWARE/cortex-m" && cargo build --release --locked -q)
+    fw_cargo cortex-m build --release --locked -q
 }

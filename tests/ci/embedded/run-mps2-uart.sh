@@ -6,6 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 elf=$1
+[ -f "$elf" ] || { echo "no firmware at $elf"; exit 1; }
 port=19100
 session() {
     set -u

@@ -7,6 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 elf=$1
+[ -f "$elf" ] || { echo "no firmware at $elf"; exit 1; }
 udp=19000
 tcp=19001
 session() {
