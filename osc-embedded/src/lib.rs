@@ -89,6 +89,15 @@
 //!   [`Error`]; stream decoders resynchronise by themselves.
 //! - Bounded work per call: a smoltcp `poll` handles what is queued in the socket, a stream `poll` one frame.
 //!
+//! ## Footprint
+//!
+//! Measured by `bash tests/ci/footprint.sh` on `thumbv6m-none-eabi` (Cortex-M0), opt-level `"z"`, fat LTO:
+//! a UART firmware that decodes SLIP-framed OSC, dispatches over 8 routes and encodes replies takes
+//! about 14 KiB of flash more than the same I/O without OSC (osc-core's codec, dispatcher and builders,
+//! the 8 handlers, and `memcpy`/`memmove`; the osc-embedded endpoint itself is about 0.3 KiB), 280 bytes
+//! of static RAM besides your packet and reply buffers, and about 1.1 KiB of stack for a message
+//! (2.3 KiB when bundles are dispatched).
+//!
 //! ## Feature flags
 //!
 //! - `smoltcp` (default): [`udp`] and [`tcp`] endpoints over smoltcp 0.13 sockets.

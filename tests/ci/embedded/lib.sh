@@ -35,12 +35,6 @@ print_times() {
     done
 }
 
-# Whether this process may create network namespaces (root, unshare and ip available).
-can_netns() {
-    [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null &&
-        unshare --net true 2>/dev/null
-}
-
 rust_targets() {
     rustup target add thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imac-unknown-none-elf >/dev/null 2>&1
 }
