@@ -171,6 +171,37 @@ impl<'b, F: Framing, const CHUNK: usize> StreamEndpoint<'b, F, CHUNK> {
     ///
     /// `peer` identifies the other end to the handlers; use `()` for a serial line.
     ///
+    /// ```
+    /// use core::convert::Infallible;
+    /// use osc_embedded::osc_core::{slip::SlipDecoder, Dispatcher, HandlerFn};
+    /// use osc_embedded::{stream::StreamEndpoint, Error, Immediate};
+    ///
+    /// /// A serial line: what the host sent, and what we write back.
+    /// struct Line { rx: &'static [u8], tx: Vec<u8> }
+    /// impl embedded_io::ErrorType for Line { type Error = Infallible; }
+    /// impl embedded_io::Read for Line {
+    ///     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> { self.rx.read(buf) }
+    /// }
+    /// impl embedded_io::Write for Line {
+    ///     fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> { self.tx.extend_from_slice(buf); Ok(buf.len()) }
+    ///     fn flush(&mut self) -> Result<(), Infallible> { Ok(()) }
+    /// }
+    ///
+    /// let mut routes: Dispatcher<HandlerFn<(), ()>, 4> = Dispatcher::new();
+    /// routes.map("/ping", |_, _, r| { let _ = r.message_with("/pong", |m| Ok(m)); }).map_err(|e| e.kind).unwrap();
+    ///
+    /// // "/ping" as a SLIP frame, arriving on the line.
+    /// let mut line = Line { rx: b"\xC0/ping\0\0\0,\0\0\0\xC0", tx: Vec::new() };
+    /// let (mut frame_buf, mut out_buf) = ([0u8; 64], [0u8; 64]);
+    /// let mut osc: StreamEndpoint<'_, _> = StreamEndpoint::new(SlipDecoder::new(&mut frame_buf[..]), &mut out_buf);
+    ///
+    /// let outcome = osc.poll(&mut line, &(), Immediate::new(&mut routes, &mut ())).unwrap();
+    /// assert_eq!(outcome.handler_calls, 1);
+    /// assert_eq!(line.tx, b"\xC0/pong\0\0\0,\0\0\0\xC0");
+    /// // The line has nothing more: end of stream.
+    /// assert_eq!(osc.poll(&mut line, &(), Immediate::new(&mut routes, &mut ())), Err(Error::Closed));
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`read_packet_with`](Self::read_packet_with); replies that cannot be encoded are counted in
