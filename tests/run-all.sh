@@ -18,6 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly PYTHON_OSC_VERSION=1.10.2
 readonly EMBEDDED_TARGETS=(thumbv6m-none-eabi thumbv7em-none-eabihf)
 readonly STARTED=$SECONDS
+# Seconds per fuzz target (the fuzz step runs every target once).
+readonly FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 
 # The workspace's build directory (CARGO_TARGET_DIR or target/), absolute.
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -131,7 +133,7 @@ step_footprint() {
 
 # Every fuzz target for FUZZ_SECONDS (default 45) each; a crash fails the run and is kept as a regression.
 step_fuzz() {
-    bash osc-core/fuzz/run.sh "${FUZZ_SECONDS:-45}"
+    bash osc-core/fuzz/run.sh "$FUZZ_SECONDS"
 }
 
 step_doc() {
@@ -149,7 +151,7 @@ STEPS=(
     "cargo doc -D warnings:step_doc"
     "embedded: feature matrix, firmware under QEMU (tests/ci/embedded.sh):step_embedded_ci"
     "embedded footprint (tests/ci/footprint.sh):step_footprint"
-    "fuzz every target for \${FUZZ_SECONDS:-45}s (osc-core/fuzz/run.sh):step_fuzz"
+    "fuzz every target for ${FUZZ_SECONDS}s (osc-core/fuzz/run.sh):step_fuzz"
 )
 
 # ---------------------------------------------------------------------------------------------------------
