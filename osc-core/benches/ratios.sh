@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs the codec benchmarks (osc-core and rosc in the same run) and prints the osc-core/rosc ratio table
+# from criterion's medians (<target>/criterion/<group>/<function>/new/estimates.json).
+#
+# Usage: osc-core/benches/ratios.sh [--report-only] [criterion args...]
+#   --report-only  skip the run and print the table from the last results
+# The run is pinned to CPU 1 with taskset when it is available (OSC_BENCH_CPU overrides, "" disables).
+# Exit status: 0 if every target passes, 1 if one fails, 2 if a result is missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+crit="$target_dir/criterion"
+
+run=1
+if [[ "${1:-}" == "--report-only" ]]; then
+    run=0
+    shift
+fi
+
+if ((run)); then
+    cd "$root"
+    cargo bench -p osc-core --bench codec --no-run
+    cpu="${OSC_BENCH_CPU-1}"
+    pin=()
+    if [[ -n "$cpu" ]] && command -v taskset >/dev/null && taskset -c "$cpu" true 2>/dev/null; then
+        pin=(taskset -c "$cpu")
+    fi
+    "${pin[@]}" cargo bench -p osc-core --bench codec -- "$@"
+fi
+
+# Median point estimate in ns of "<group>/<function>" (criterion writes group "W1/decode" as W1_decode).
+median() {
+    local group="${1%/*}" func="${1##*/}" f
+    f="$crit/${group//\//_}/$func/new/estimates.json"
+    [[ -f "$f" ]] || return 1
+    # Estimates are serialized in field order: mean, median, ...; each with confidence_interval first.
+    sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([-0-9.eE+]+).*/\1/' "$f"
+}
+
+missing=0
+failed=0
+printf '%s\n' "osc-core codec vs rosc, criterion medians ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -m))"
+printf '%-3s %-7s %-17s %-26s %11s %11s %8s %-16s %s\n' \
+    workload op osc-core rosc "osc-core ns" "rosc ns" ratio target result
+# workload op osc-core-variant rosc-variant max-ratio(as 1/N, or -) max-ns(or -)
+while read -r w op cv rv inv abs; do
+    a="$(median "$w/$op/$cv")" || { echo "missing result: $w/$op/$cv" >&2; missing=1; continue; }
+    b="$(median "$w/$op/$rv")" || { echo "missing result: $w/$op/$rv" >&2; missing=1; continue; }
+    line="$(awk -v a="$a" -v b="$b" -v inv="$inv" -v abs="$abs" 'BEGIN {
+        r = a / b; t = ""; ok = 1
+        if (inv != "-") { t = "<=1/" inv; if (r > 1 / inv) ok = 0 }
+        if (abs != "-") { t = t (t == "" ? "" : ",") "<=" abs "ns"; if (a > abs + 0) ok = 0 }
+        res = (t == "") ? "-" : (ok ? "pass" : "FAIL")
+        if (t == "") t = "-"
+        printf "%11.1f %11.1f %8.4f %-16s %s", a, b, r, t, res
+    }')"
+    [[ "$line" == *FAIL ]] && failed=1
+    printf '%-3s %-7s %-17s %-26s %s\n' "$w" "$op" "$cv" "$rv" "$line"
+done <<'EOF'
+W1 decode osc-core rosc 8 26
+W1 encode osc-core rosc 4 40
+W1 encode osc-core-builder rosc - -
+W1 encode osc-core rosc-build-encode_into - -
+W1 encode osc-core rosc-prebuilt-encode_into - -
+W2 decode osc-core rosc - -
+W2 encode osc-core rosc - -
+W2 encode osc-core-builder rosc - -
+W3 decode osc-core rosc - -
+W3 encode osc-core rosc - -
+W3 encode osc-core-builder rosc - -
+W4 decode osc-core rosc 20 -
+W4 encode osc-core rosc - -
+W4 encode osc-core-builder rosc - -
+EOF
+
+if ((missing)); then exit 2; fi
+exit "$failed"
