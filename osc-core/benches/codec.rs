@@ -142,10 +142,18 @@ struct Acc {
 }
 
 impl Acc {
+    #[inline(always)]
     fn add(&mut self, v: u64) {
         self.digest = self.digest.wrapping_add(v);
     }
 
+    #[inline(always)]
+    fn str(&mut self, s: &str) {
+        self.ptrs ^= s.as_ptr() as usize;
+        self.add(s.len() as u64);
+    }
+
+    #[inline(always)]
     fn bytes(&mut self, b: &[u8], blob_sum: bool) {
         self.ptrs ^= b.as_ptr() as usize;
         self.add(b.len() as u64);
@@ -155,16 +163,14 @@ impl Acc {
     }
 }
 
+#[inline(always)]
 fn core_arg(acc: &mut Acc, a: Arg<'_>, blob_sum: bool) {
     match a {
         Arg::Int(v) => acc.add(i64::from(v) as u64),
         Arg::Long(v) => acc.add(v as u64),
         Arg::Float(v) => acc.add(u64::from(v.to_bits())),
         Arg::Double(v) => acc.add(v.to_bits()),
-        Arg::String(s) | Arg::Symbol(s) => {
-            acc.ptrs ^= s.as_ptr() as usize;
-            acc.add(s.len() as u64);
-        }
+        Arg::String(s) | Arg::Symbol(s) => acc.str(s),
         Arg::Blob(b) => acc.bytes(b, blob_sum),
         Arg::Bool(true) => acc.add(1),
         Arg::Bool(false) => acc.add(2),
@@ -174,29 +180,42 @@ fn core_arg(acc: &mut Acc, a: Arg<'_>, blob_sum: bool) {
         Arg::Color(c) => acc.add(u64::from(c.to_u32())),
         Arg::Midi(m) => acc.add(u64::from(u32::from_be_bytes(m.to_bytes()))),
         Arg::Impulse => acc.add(4),
-        Arg::Array(inner) => {
-            for a in inner {
-                core_arg(acc, a, blob_sum);
-            }
-        }
+        Arg::Array(inner) => core_array(acc, inner, blob_sum),
     }
 }
 
+/// Arrays (none in W1–W4) recurse out of line.
+#[inline(never)]
+fn core_array(acc: &mut Acc, inner: osc_core::Args<'_>, blob_sum: bool) {
+    for a in inner {
+        core_arg(acc, a, blob_sum);
+    }
+}
+
+#[inline(always)]
+fn core_message(acc: &mut Acc, m: &Message<'_>, blob_sum: bool) {
+    acc.str(m.address());
+    for a in m.iter() {
+        core_arg(acc, a, blob_sum);
+    }
+}
+
+#[inline(always)]
 fn core_packet(acc: &mut Acc, p: &Packet<'_>, blob_sum: bool) {
     match p {
-        Packet::Message(m) => {
-            let addr = m.address();
-            acc.ptrs ^= addr.as_ptr() as usize;
-            acc.add(addr.len() as u64);
-            for a in m.iter() {
-                core_arg(acc, a, blob_sum);
-            }
-        }
-        Packet::Bundle(b) => {
-            acc.add(b.timetag().to_bits());
-            for e in b.elements() {
-                core_packet(acc, &e, blob_sum);
-            }
+        Packet::Message(m) => core_message(acc, m, blob_sum),
+        Packet::Bundle(b) => core_bundle(acc, b, blob_sum),
+    }
+}
+
+/// Bundles walk their message elements in line and recurse out of line only into nested bundles.
+#[inline(never)]
+fn core_bundle(acc: &mut Acc, b: &Bundle<'_>, blob_sum: bool) {
+    acc.add(b.timetag().to_bits());
+    for e in b.elements() {
+        match &e {
+            Packet::Message(m) => core_message(acc, m, blob_sum),
+            Packet::Bundle(inner) => core_bundle(acc, inner, blob_sum),
         }
     }
 }
@@ -210,16 +229,14 @@ fn core_decode(bytes: &[u8], blob_sum: bool) -> Acc {
     acc
 }
 
+#[inline(always)]
 fn rosc_arg(acc: &mut Acc, a: &OscType, blob_sum: bool) {
     match a {
         OscType::Int(v) => acc.add(i64::from(*v) as u64),
         OscType::Long(v) => acc.add(*v as u64),
         OscType::Float(v) => acc.add(u64::from(v.to_bits())),
         OscType::Double(v) => acc.add(v.to_bits()),
-        OscType::String(s) => {
-            acc.ptrs ^= s.as_ptr() as usize;
-            acc.add(s.len() as u64);
-        }
+        OscType::String(s) => acc.str(s),
         OscType::Blob(b) => acc.bytes(b, blob_sum),
         OscType::Bool(true) => acc.add(1),
         OscType::Bool(false) => acc.add(2),
@@ -233,28 +250,42 @@ fn rosc_arg(acc: &mut Acc, a: &OscType, blob_sum: bool) {
             m.port, m.status, m.data1, m.data2,
         ]))),
         OscType::Inf => acc.add(4),
-        OscType::Array(arr) => {
-            for a in &arr.content {
-                rosc_arg(acc, a, blob_sum);
-            }
-        }
+        OscType::Array(arr) => rosc_array(acc, &arr.content, blob_sum),
     }
 }
 
+/// Arrays (none in W1–W4) recurse out of line.
+#[inline(never)]
+fn rosc_array(acc: &mut Acc, content: &[OscType], blob_sum: bool) {
+    for a in content {
+        rosc_arg(acc, a, blob_sum);
+    }
+}
+
+#[inline(always)]
+fn rosc_message(acc: &mut Acc, m: &OscMessage, blob_sum: bool) {
+    acc.str(&m.addr);
+    for a in &m.args {
+        rosc_arg(acc, a, blob_sum);
+    }
+}
+
+#[inline(always)]
 fn rosc_packet(acc: &mut Acc, p: &OscPacket, blob_sum: bool) {
     match p {
-        OscPacket::Message(m) => {
-            acc.ptrs ^= m.addr.as_ptr() as usize;
-            acc.add(m.addr.len() as u64);
-            for a in &m.args {
-                rosc_arg(acc, a, blob_sum);
-            }
-        }
-        OscPacket::Bundle(b) => {
-            acc.add((u64::from(b.timetag.seconds) << 32) | u64::from(b.timetag.fractional));
-            for e in &b.content {
-                rosc_packet(acc, e, blob_sum);
-            }
+        OscPacket::Message(m) => rosc_message(acc, m, blob_sum),
+        OscPacket::Bundle(b) => rosc_bundle(acc, b, blob_sum),
+    }
+}
+
+/// Bundles walk their message elements in line and recurse out of line only into nested bundles.
+#[inline(never)]
+fn rosc_bundle(acc: &mut Acc, b: &OscBundle, blob_sum: bool) {
+    acc.add((u64::from(b.timetag.seconds) << 32) | u64::from(b.timetag.fractional));
+    for e in &b.content {
+        match e {
+            OscPacket::Message(m) => rosc_message(acc, m, blob_sum),
+            OscPacket::Bundle(inner) => rosc_bundle(acc, inner, blob_sum),
         }
     }
 }
