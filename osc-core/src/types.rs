@@ -369,10 +369,18 @@ impl<'a> Args<'a> {
 
     /// An iterator over the arguments.
     pub fn iter(&self) -> ArgIter<'a> {
-        ArgIter(match self.0 {
-            Repr::Wire { tags, data } => IterRepr::Wire { tags, data },
-            Repr::Slice(s) => IterRepr::Slice(s.iter()),
-        })
+        match self.0 {
+            Repr::Wire { tags, data } => ArgIter {
+                slice: [].iter(),
+                tags,
+                data,
+            },
+            Repr::Slice(s) => ArgIter {
+                slice: s.iter(),
+                tags: &[],
+                data: &[],
+            },
+        }
     }
 
     /// The number of arguments (an array counts as one).
@@ -566,31 +574,34 @@ impl<'a> IntoIterator for &Args<'a> {
 }
 
 /// Iterator over [`Args`], yielding each [`Arg`] by value.
+// A struct rather than an enum of the two kinds (one of the two parts is always empty): the optimizer
+// keeps a struct's fields in registers in the caller's loop, but not an enum's.
 #[derive(Clone)]
-pub struct ArgIter<'a>(IterRepr<'a>);
-
-#[derive(Clone)]
-enum IterRepr<'a> {
-    Wire { tags: &'a [u8], data: &'a [u8] },
-    Slice(core::slice::Iter<'a, Arg<'a>>),
+pub struct ArgIter<'a> {
+    /// Values (for arguments built from a slice).
+    slice: core::slice::Iter<'a, Arg<'a>>,
+    /// Validated type tags and data (for decoded arguments).
+    tags: &'a [u8],
+    data: &'a [u8],
 }
 
 impl<'a> Iterator for ArgIter<'a> {
     type Item = Arg<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Arg<'a>> {
-        match &mut self.0 {
-            IterRepr::Slice(it) => it.next().copied(),
-            IterRepr::Wire { tags, data } => next_wire(tags, data),
+        match self.slice.next() {
+            Some(a) => Some(*a),
+            None => next_wire(&mut self.tags, &mut self.data),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            IterRepr::Slice(it) => it.size_hint(),
-            IterRepr::Wire { tags, .. } => (usize::from(!tags.is_empty()), Some(tags.len())),
-        }
+        let n = self.slice.len();
+        (
+            n.saturating_add(usize::from(!self.tags.is_empty())),
+            Some(n.saturating_add(self.tags.len())),
+        )
     }
 }
 
@@ -598,7 +609,7 @@ impl core::iter::FusedIterator for ArgIter<'_> {}
 
 /// Reads the next argument from validated wire data. Returns `None` at the end (or, impossibly, on data
 /// that did not pass validation).
-#[inline]
+#[inline(always)]
 fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Arg<'a>> {
     let (&t, rest) = tags.split_first()?;
     *tags = rest;
@@ -618,17 +629,22 @@ fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Arg<'a>> {
         b'F' => Arg::Bool(false),
         b'N' => Arg::Nil,
         b'I' => Arg::Impulse,
-        b'[' => {
-            let all: &'a [u8] = tags;
-            let end = wire::array_end(all)?;
-            let inner_tags = all.get(..end)?;
-            *tags = all.get(end.checked_add(1)?..)?;
-            let d: &'a [u8] = data;
-            let n = wire::data_len(inner_tags, d)?;
-            let (inner_data, rest) = d.split_at_checked(n)?;
-            *data = rest;
-            Arg::Array(Args::wire(inner_tags, inner_data))
-        }
+        b'[' => Arg::Array(next_wire_array(tags, data)?),
         _ => return None,
     })
+}
+
+/// The array whose `[` was just taken off `tags`. Out of line, so that [`next_wire`] stays small enough to
+/// inline into the caller's loop.
+#[inline(never)]
+fn next_wire_array<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Args<'a>> {
+    let all: &'a [u8] = tags;
+    let end = wire::array_end(all)?;
+    let inner_tags = all.get(..end)?;
+    *tags = all.get(end.checked_add(1)?..)?;
+    let d: &'a [u8] = data;
+    let n = wire::data_len(inner_tags, d)?;
+    let (inner_data, rest) = d.split_at_checked(n)?;
+    *data = rest;
+    Some(Args::wire(inner_tags, inner_data))
 }
