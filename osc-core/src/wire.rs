@@ -29,6 +29,43 @@ const fn zero_flags(v: u64) -> u64 {
     v.wrapping_sub(LO) & !v & HI
 }
 
+/// The up to 7 bytes of `tail` as a little-endian word, the missing bytes set to `fill`.
+#[inline(always)]
+fn tail_word(tail: &[u8], fill: u8) -> u64 {
+    let mut w = [fill; 8];
+    for (d, &s) in w.iter_mut().zip(tail) {
+        *d = s;
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Whether `bytes` may hold a byte that an address must not: a control character or space (`<= 0x20`),
+/// `#` or DEL. Never wrong when it says no; the caller finds the offending byte one by one.
+#[inline]
+pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
+    /// Flags the bad bytes of `v`; like [`zero_flags`], only the lowest flag is exact, and a spurious
+    /// flag only ever comes with a real one below it.
+    #[inline(always)]
+    const fn flags(v: u64) -> u64 {
+        let below_0x21 = v.wrapping_sub(LO * 0x21) & !v & HI;
+        below_0x21 | zero_flags(v ^ (LO * b'#' as u64)) | zero_flags(v ^ (LO * 0x7f))
+    }
+    let mut acc = 0u64;
+    let mut rest = bytes;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        acc |= flags(u64::from_le_bytes(*w));
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        // The last 8 bytes again (a byte seen twice does no harm), or a short input filled with `/`.
+        acc |= flags(match bytes.last_chunk::<8>() {
+            Some(w) => u64::from_le_bytes(*w),
+            None => tail_word(rest, b'/'),
+        });
+    }
+    acc != 0
+}
+
 /// Position of the first NUL in `bytes`.
 #[inline(always)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
@@ -200,9 +237,13 @@ impl<'b> Writer<'b> {
     #[inline]
     pub(crate) fn put_str(&mut self, bytes: &[u8]) -> Result<(), crate::EncodeError> {
         let out = self.reserve(string_size(bytes.len()))?;
-        let (head, pad) = out.split_at_mut(bytes.len());
-        head.copy_from_slice(bytes);
-        pad.fill(0);
+        // The NULs first, as one word: the padding is in the last 4 bytes, which the string may share.
+        if let Some(last) = out.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
+        if let Some(head) = out.get_mut(..bytes.len()) {
+            head.copy_from_slice(bytes);
+        }
         Ok(())
     }
 
@@ -264,6 +305,30 @@ mod tests {
                     let ascii = want.map(|n| bytes[..n].is_ascii());
                     assert_eq!(scan_str(bytes).map(|(_, a)| a), ascii, "{len} {nul} {high}");
                     assert_eq!(scan_str(bytes).map(|(n, _)| n), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn address_byte_check_matches_bytewise() {
+        let bad = |b: u8| b <= b' ' || b == b'#' || b == 0x7f;
+        let fills = [b'a', b'/', b'!', b'"', b'$', b'~', 0x80, 0xff, 0x21, 0x7e];
+        for len in 0..24 {
+            for fill in fills {
+                let v = [fill; 24];
+                assert!(!may_have_bad_address_byte(&v[..len]), "{len} {fill}");
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut v = [fill; 24];
+                        v[at] = b;
+                        let want = v[..len].iter().any(|&x| bad(x));
+                        if want {
+                            assert!(may_have_bad_address_byte(&v[..len]), "{len} {at} {b}");
+                        } else {
+                            assert!(!may_have_bad_address_byte(&v[..len]), "{len} {at} {b}");
+                        }
+                    }
                 }
             }
         }
