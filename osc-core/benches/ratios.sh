@@ -18,9 +18,33 @@ if [[ "${1:-}" == "--report-only" ]]; then
     shift
 fi
 
+# Busy share of all CPUs over one second, in percent, from /proc/stat (user+nice+system+irq+softirq+steal).
+busy_percent() {
+    local a b
+    a=($(head -1 /proc/stat))
+    sleep 1
+    b=($(head -1 /proc/stat))
+    local busy=0 total=0 i d
+    for i in 1 2 3 4 5 6 7 8; do
+        d=$((b[i] - a[i]))
+        total=$((total + d))
+        case $i in 4 | 5) ;; *) busy=$((busy + d)) ;; esac
+    done
+    echo $((total > 0 ? 100 * busy / total : 0))
+}
+
 if ((run)); then
     cd "$root"
     cargo bench -p osc-core --bench codec --no-run
+    # Like the peer runner: wait up to 60 s for the background load to fall below 25%.
+    if [[ -r /proc/stat ]]; then
+        for _ in $(seq 30); do
+            load="$(busy_percent)"
+            ((load < 25)) && break
+            echo "background load ${load}%, waiting" >&2
+            sleep 1
+        done
+    fi
     cpu="${OSC_BENCH_CPU-1}"
     pin=()
     if [[ -n "$cpu" ]] && command -v taskset >/dev/null && taskset -c "$cpu" true 2>/dev/null; then
@@ -40,7 +64,7 @@ median() {
 
 missing=0
 failed=0
-printf '%s\n' "osc-core codec vs rosc, criterion medians ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -m))"
+printf '%s\n' "osc-core codec vs rosc, criterion medians ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 printf '%-3s %-7s %-17s %-26s %11s %11s %8s %-16s %s\n' \
     workload op osc-core rosc "osc-core ns" "rosc ns" ratio target result
 # workload op osc-core-variant rosc-variant max-ratio(as 1/N, or -) max-ns(or -)
