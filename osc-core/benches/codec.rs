@@ -5,8 +5,10 @@
 //! - `W<n>/decode/osc-core`, `W<n>/decode/rosc`: parse the golden bytes, read every argument of every
 //!   message (scalars by value, strings and blobs as pointer + length), walk bundles element by element,
 //!   fold the WORKLOADS digest (without the blob byte sum) and `black_box` it.
-//! - `W<n>/encode/osc-core`: `Message::new`/`Bundle::new` + `encode` into a stack buffer.
-//! - `W<n>/encode/osc-core-builder`: `MessageBuilder`/`BundleBuilder` into the same buffer.
+//! - `W<n>/encode/osc-core`: `Message::new`/`Bundle::new` (values and element arrays built inside the op),
+//!   then `encode` into a stack buffer. The buffer is the caller's, declared once per benchmark and
+//!   reused, as with oscpack's `OutboundPacketStream`: the API writes into it and allocates nothing.
+//! - `W<n>/encode/osc-core-builder`: `MessageBuilder`/`BundleBuilder` into the same kind of buffer.
 //! - `W<n>/encode/rosc`: build an `OscPacket` (owned `String`s and `Vec`s) + `encoder::encode` (a new `Vec`).
 //! - `W<n>/encode/rosc-build-encode_into`: build + `encoder::encode_into` a reused `Vec`.
 //! - `W<n>/encode/rosc-prebuilt-encode_into`: `encoder::encode_into` of an already-built packet.
