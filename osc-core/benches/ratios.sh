@@ -4,6 +4,8 @@
 #
 # Usage: osc-core/benches/ratios.sh [--report-only] [criterion args...]
 #   --report-only  skip the run and print the table from the last results
+# OSC_BENCH_RUNS=N (default 1) runs the whole bench N times and keeps, per benchmark, the lowest of the N
+# medians: other processes only ever add time, so that is the least disturbed estimate.
 # The run is pinned to CPU 1 with taskset when it is available (OSC_BENCH_CPU overrides, "" disables).
 # Exit status: 0 if every target passes, 1 if one fails, 2 if a result is missing.
 set -euo pipefail
@@ -12,6 +14,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 crit="$target_dir/criterion"
 
+runs="${OSC_BENCH_RUNS:-1}"
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
 run=1
 if [[ "${1:-}" == "--report-only" ]]; then
     run=0
@@ -33,38 +38,58 @@ busy_percent() {
     echo $((total > 0 ? 100 * busy / total : 0))
 }
 
+# Appends "<group dir>/<function> <median ns>" for every result criterion has now.
+collect() {
+    local f id
+    for f in "$crit"/*/*/new/estimates.json; do
+        [[ -f "$f" ]] || continue
+        id="${f#"$crit"/}"
+        id="${id%/new/estimates.json}"
+        # Estimates are serialized in field order: mean, median, ...; each with confidence_interval first.
+        echo "$id $(sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([-0-9.eE+]+).*/\1/' "$f")"
+    done >>"$results"
+}
+
 if ((run)); then
     cd "$root"
     cargo bench -p osc-core --bench codec --no-run
-    # Like the peer runner: wait up to 60 s for the background load to fall below 25%.
-    if [[ -r /proc/stat ]]; then
-        for _ in $(seq 30); do
-            load="$(busy_percent)"
-            ((load < 25)) && break
-            echo "background load ${load}%, waiting" >&2
-            sleep 1
-        done
-    fi
     cpu="${OSC_BENCH_CPU-1}"
     pin=()
     if [[ -n "$cpu" ]] && command -v taskset >/dev/null && taskset -c "$cpu" true 2>/dev/null; then
         pin=(taskset -c "$cpu")
     fi
-    "${pin[@]}" cargo bench -p osc-core --bench codec -- "$@"
+    for ((i = 1; i <= runs; i++)); do
+        # Like the peer runner: wait up to 60 s for the background load to fall below 25%.
+        if [[ -r /proc/stat ]]; then
+            for _ in $(seq 30); do
+                load="$(busy_percent)"
+                ((load < 25)) && break
+                echo "background load ${load}%, waiting" >&2
+                sleep 1
+            done
+        fi
+        "${pin[@]}" cargo bench -p osc-core --bench codec -- "$@"
+        collect
+    done
+else
+    collect
 fi
 
-# Median point estimate in ns of "<group>/<function>" (criterion writes group "W1/decode" as W1_decode).
+# Lowest collected median in ns of "<group>/<function>" (criterion writes group "W1/decode" as W1_decode).
 median() {
-    local group="${1%/*}" func="${1##*/}" f
-    f="$crit/${group//\//_}/$func/new/estimates.json"
-    [[ -f "$f" ]] || return 1
-    # Estimates are serialized in field order: mean, median, ...; each with confidence_interval first.
-    sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([-0-9.eE+]+).*/\1/' "$f"
+    local id="${1%/*}"
+    id="${id//\//_}/${1##*/}"
+    awk -v id="$id" '$1 == id { if (!n++ || $2 < m) m = $2 } END { if (!n) exit 1; print m }' "$results"
 }
 
 missing=0
 failed=0
-printf '%s\n' "osc-core codec vs rosc, criterion medians ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
+if ((run)); then
+    what="lowest of $runs run(s)' medians, finished $(date -u +%Y-%m-%dT%H:%MZ)"
+else
+    what="last results, printed $(date -u +%Y-%m-%dT%H:%MZ)"
+fi
+printf '%s\n' "osc-core codec vs rosc, criterion medians ($what, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 printf '%-3s %-7s %-17s %-26s %11s %11s %8s %-16s %s\n' \
     workload op osc-core rosc "osc-core ns" "rosc ns" ratio target result
 # workload op osc-core-variant rosc-variant max-ratio(as 1/N, or -) max-ns(or -)
