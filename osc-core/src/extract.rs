@@ -93,6 +93,13 @@ pub(crate) fn next_arg<'a>(it: &mut ArgIter<'a>, index: usize) -> Result<Arg<'a>
     it.next().ok_or(ArgError::Missing { index })
 }
 
+/// Takes argument `index` off `it` as a `T`: one instance per argument type, shared by every tuple that
+/// holds that type (the argument, a 16-byte enum, then never travels through the caller).
+#[inline]
+fn take<'a, T: FromArg<'a>>(it: &mut ArgIter<'a>, index: usize) -> Result<T, ArgError> {
+    T::from_arg(next_arg(it, index)?, index)
+}
+
 /// A tuple of [`FromArg`] types: the arguments of a message, taken in order.
 pub trait FromArgs<'a>: Sized {
     /// How many arguments the tuple takes.
@@ -109,7 +116,7 @@ macro_rules! from_args {
             #[inline]
             fn from_args(it: &mut ArgIter<'a>) -> Result<Self, ArgError> {
                 Ok(($(
-                    $t::from_arg(next_arg(it, $i)?, $i)?,
+                    take::<$t>(it, $i)?,
                 )*))
             }
         }
