@@ -70,7 +70,8 @@ pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
 }
 
 /// Position of the first NUL in `bytes`.
-#[inline]
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
     // Inlined, the ASCII bookkeeping of `scan_str` is dead code.
     scan_str(bytes).map(|(nul, _)| nul)
@@ -81,7 +82,8 @@ pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
 ///
 /// Reads a word (`W` bytes) at a time as little-endian words, so the lowest zero flag is the first NUL in memory
 /// order.
-#[inline]
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 pub(crate) fn scan_str(bytes: &[u8]) -> Option<(usize, bool)> {
     let mut rest = bytes;
     let mut high = 0usize;
