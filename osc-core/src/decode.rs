@@ -187,7 +187,8 @@ impl DecodeConfig {
     ///
     /// Returns the address length, the length of address and type-tag string with their padding, and the
     /// arguments.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
     fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>)> {
         let (nul, ascii) = scan_str(bytes)?;
         let size = string_size(nul);
@@ -411,7 +412,8 @@ impl DecodeConfig {
 /// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone. The result is
 /// the same either way: a NUL cannot continue a UTF-8 sequence, so an error's `valid_up_to` is the first
 /// invalid sequence of the address.
-#[inline(always)]
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 fn address_str(bytes: &[u8], len: usize, header: usize) -> Result<&str, core::str::Utf8Error> {
     let span = (string_size(len).saturating_add(15) & !15).min(header);
     match bytes.get(..span).map(core::str::from_utf8) {

@@ -85,13 +85,20 @@ impl<'a> Message<'a> {
     pub fn get<T: FromArgs<'a>>(&self) -> Result<T, ArgError> {
         let mut it = self.args.iter();
         let v = T::from_args(&mut it)?;
-        if it.next().is_some() {
-            return Err(ArgError::TooMany {
-                expected: T::COUNT,
-                found: self.args.len(),
-            });
+        if !it.is_done() {
+            return Err(self.too_many(T::COUNT));
         }
         Ok(v)
+    }
+
+    /// The error of [`get`](Self::get) for arguments left over (out of line: it is not generic).
+    #[cold]
+    #[inline(never)]
+    fn too_many(&self, expected: usize) -> ArgError {
+        ArgError::TooMany {
+            expected,
+            found: self.args.len(),
+        }
     }
 
     /// Typed extraction of the first arguments, ignoring any that follow.

@@ -670,6 +670,15 @@ pub struct ArgIter<'a> {
     data: &'a [u8],
 }
 
+impl ArgIter<'_> {
+    /// Whether no argument is left: a cheap test that does not read one. Decoded tags left over always
+    /// start another argument (validation rejects unknown tags and a `]` without its `[`).
+    #[inline]
+    pub(crate) fn is_done(&self) -> bool {
+        self.slice.len() == 0 && self.tags.is_empty()
+    }
+}
+
 impl<'a> Iterator for ArgIter<'a> {
     type Item = Arg<'a>;
 

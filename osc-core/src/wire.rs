@@ -17,26 +17,29 @@ pub(crate) const fn blob_size(len: usize) -> usize {
     pad4(len).saturating_add(4)
 }
 
+/// Bytes in a word of the word-at-a-time scans: a native register (8 on 64-bit hosts, 4 on 32-bit
+/// microcontrollers, where 64-bit words would take register pairs and twice the code).
+const W: usize = core::mem::size_of::<usize>();
 /// `0x01` in every byte of a word.
-const LO: u64 = 0x0101_0101_0101_0101;
+const LO: usize = usize::MAX / 0xff;
 /// `0x80` in every byte of a word.
-const HI: u64 = 0x8080_8080_8080_8080;
+const HI: usize = LO << 7;
 
 /// Flags (bit 7 of each byte) the zero bytes of `v`. Exact up to and including the lowest zero byte:
 /// higher bytes may be flagged spuriously, so callers only look at the lowest flag.
 #[inline(always)]
-const fn zero_flags(v: u64) -> u64 {
+const fn zero_flags(v: usize) -> usize {
     v.wrapping_sub(LO) & !v & HI
 }
 
-/// The up to 7 bytes of `tail` as a little-endian word, the missing bytes set to `fill`.
+/// The up to `W - 1` bytes of `tail` as a little-endian word, the missing bytes set to `fill`.
 #[inline(always)]
-fn tail_word(tail: &[u8], fill: u8) -> u64 {
-    let mut w = [fill; 8];
+fn tail_word(tail: &[u8], fill: u8) -> usize {
+    let mut w = [fill; W];
     for (d, &s) in w.iter_mut().zip(tail) {
         *d = s;
     }
-    u64::from_le_bytes(w)
+    usize::from_le_bytes(w)
 }
 
 /// Whether `bytes` may hold a byte that an address must not: a control character or space (`<= 0x20`),
@@ -46,20 +49,20 @@ pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
     /// Flags the bad bytes of `v`; like [`zero_flags`], only the lowest flag is exact, and a spurious
     /// flag only ever comes with a real one below it.
     #[inline(always)]
-    const fn flags(v: u64) -> u64 {
+    const fn flags(v: usize) -> usize {
         let below_0x21 = v.wrapping_sub(LO * 0x21) & !v & HI;
-        below_0x21 | zero_flags(v ^ (LO * b'#' as u64)) | zero_flags(v ^ (LO * 0x7f))
+        below_0x21 | zero_flags(v ^ (LO * b'#' as usize)) | zero_flags(v ^ (LO * 0x7f))
     }
-    let mut acc = 0u64;
+    let mut acc = 0usize;
     let mut rest = bytes;
-    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
-        acc |= flags(u64::from_le_bytes(*w));
+    while let Some((w, tail)) = rest.split_first_chunk::<W>() {
+        acc |= flags(usize::from_le_bytes(*w));
         rest = tail;
     }
     if !rest.is_empty() {
-        // The last 8 bytes again (a byte seen twice does no harm), or a short input filled with `/`.
-        acc |= flags(match bytes.last_chunk::<8>() {
-            Some(w) => u64::from_le_bytes(*w),
+        // The last word again (a byte seen twice does no harm), or a short input filled with `/`.
+        acc |= flags(match bytes.last_chunk::<W>() {
+            Some(w) => usize::from_le_bytes(*w),
             None => tail_word(rest, b'/'),
         });
     }
@@ -67,7 +70,8 @@ pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
 }
 
 /// Position of the first NUL in `bytes`.
-#[inline(always)]
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
     // Inlined, the ASCII bookkeeping of `scan_str` is dead code.
     scan_str(bytes).map(|(nul, _)| nul)
@@ -76,14 +80,15 @@ pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
 /// Position of the first NUL in `bytes`, and whether all bytes before it are ASCII (then they are valid
 /// UTF-8 without further checking).
 ///
-/// Reads 8 bytes at a time as little-endian words, so the lowest zero flag is the first NUL in memory
+/// Reads a word (`W` bytes) at a time as little-endian words, so the lowest zero flag is the first NUL in memory
 /// order.
-#[inline(always)]
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 pub(crate) fn scan_str(bytes: &[u8]) -> Option<(usize, bool)> {
     let mut rest = bytes;
-    let mut high = 0u64;
-    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
-        let v = u64::from_le_bytes(*w);
+    let mut high = 0usize;
+    while let Some((w, tail)) = rest.split_first_chunk::<W>() {
+        let v = usize::from_le_bytes(*w);
         let z = zero_flags(v);
         if z != 0 {
             // The bits below the first NUL's flag: the bytes before it (and the NUL's own low bits).
@@ -99,7 +104,7 @@ pub(crate) fn scan_str(bytes: &[u8]) -> Option<(usize, bool)> {
     Some((bytes.len() - rest.len() + nul, ascii && high == 0))
 }
 
-/// [`scan_str`] over the last 0 to 7 bytes: one 4-byte word, then single bytes.
+/// [`scan_str`] over the last 0 to `W - 1` bytes: one 4-byte word (on 64-bit hosts), then single bytes.
 #[inline]
 fn scan_short(rest: &[u8]) -> Option<(usize, bool)> {
     let nul = match rest.split_first_chunk::<4>() {
