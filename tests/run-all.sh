@@ -18,6 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly PYTHON_OSC_VERSION=1.10.2
 readonly EMBEDDED_TARGETS=(thumbv6m-none-eabi thumbv7em-none-eabihf)
 readonly STARTED=$SECONDS
+# Seconds per fuzz target (the fuzz step runs every target once).
+readonly FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 
 # The workspace's build directory (CARGO_TARGET_DIR or target/), absolute.
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -119,6 +121,21 @@ step_embedded() {
     done
 }
 
+# osc-embedded's feature matrix, no_std builds, and the firmware under QEMU (no global allocator).
+step_embedded_ci() {
+    bash tests/ci/embedded.sh
+}
+
+# Flash, static RAM and stack of the thumbv6m firmware, printed as a table.
+step_footprint() {
+    bash tests/ci/footprint.sh
+}
+
+# Every fuzz target for FUZZ_SECONDS (default 45) each; a crash fails the run and is kept as a regression.
+step_fuzz() {
+    bash osc-core/fuzz/run.sh "$FUZZ_SECONDS"
+}
+
 step_doc() {
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 }
@@ -132,6 +149,9 @@ STEPS=(
     "cargo test --workspace (all targets, then doc tests):step_test"
     "no_std builds for ${EMBEDDED_TARGETS[*]}, with and without defmt:step_embedded"
     "cargo doc -D warnings:step_doc"
+    "embedded: feature matrix, firmware under QEMU (tests/ci/embedded.sh):step_embedded_ci"
+    "embedded footprint (tests/ci/footprint.sh):step_footprint"
+    "fuzz every target for ${FUZZ_SECONDS}s (osc-core/fuzz/run.sh):step_fuzz"
 )
 
 # ---------------------------------------------------------------------------------------------------------

@@ -264,14 +264,16 @@ impl<'b> MessageBuilder<'b> {
                 }
             }
         } else {
-            // Tight buffer: put the tags in order right after the data, rotate them in front of it,
-            // then open the gap for the comma and padding (data first: it moves furthest).
-            if let Some(t) = buf.get_mut(tags_at..) {
-                t.reverse();
-            }
+            // Tight buffer: put the (reversed) tags right after the data and reverse the two together,
+            // which leaves the tags in order in front of the reversed data; reverse the data back (two
+            // reversals are a rotation, without the code of `rotate_right`). Then open the gap for the
+            // comma and padding (data first: it moves furthest).
             buf.copy_within(tags_at..len, pos);
             if let Some(region) = buf.get_mut(addr_end..pos + ntags) {
-                region.rotate_right(ntags);
+                region.reverse();
+            }
+            if let Some(data) = buf.get_mut(addr_end + ntags..pos + ntags) {
+                data.reverse();
             }
             buf.copy_within(
                 addr_end + ntags..addr_end + ntags + data_len,

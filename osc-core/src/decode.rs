@@ -6,7 +6,7 @@ use crate::message::Message;
 use crate::packet::Packet;
 use crate::timetag::TimeTag;
 use crate::types::Args;
-use crate::wire::{self, find_nul, string_size};
+use crate::wire::{self, find_nul, scan_str, string_size};
 
 /// The 8 bytes that start every bundle.
 pub const BUNDLE_TAG: [u8; 8] = *b"#bundle\0";
@@ -139,18 +139,23 @@ impl DecodeConfig {
     }
 
     /// Validates an OSC-string at `pos`; returns its bytes (UTF-8 checked) and the position after it.
+    ///
+    /// ASCII strings (found in the same word-at-a-time pass as the NUL) skip `from_utf8`.
     #[inline]
     fn string<'a>(
         &self,
         bytes: &'a [u8],
         pos: usize,
         base: usize,
-    ) -> Result<(&'a str, usize), DecodeError> {
+    ) -> Result<(&'a [u8], usize), DecodeError> {
         let rest = bytes.get(pos..).unwrap_or_default();
-        let nul = find_nul(rest).ok_or(DecodeError::new(K::UnterminatedString, base + pos))?;
-        let (s, tail) = rest.split_at(nul);
-        let s = core::str::from_utf8(s)
-            .map_err(|e| DecodeError::new(K::BadUtf8, base + pos + e.valid_up_to()))?;
+        let (nul, ascii) =
+            scan_str(rest).ok_or(DecodeError::new(K::UnterminatedString, base + pos))?;
+        let (s, tail) = rest.split_at_checked(nul).unwrap_or_default();
+        if !ascii {
+            core::str::from_utf8(s)
+                .map_err(|e| DecodeError::new(K::BadUtf8, base + pos + e.valid_up_to()))?;
+        }
         let size = string_size(nul);
         let pad = tail
             .get(1..size - nul)
@@ -160,25 +165,108 @@ impl DecodeConfig {
     }
 
     /// Validates one message occupying all of `bytes`, which start at offset `base` of the packet.
+    #[inline]
     fn message<'a>(&self, bytes: &'a [u8], base: usize) -> Result<Message<'a>, DecodeError> {
+        if let Some((nul, header, args)) = self.message_fast(bytes) {
+            // The address is ASCII: this cannot fail.
+            if let Ok(address) = address_str(bytes, nul, header) {
+                return Ok(Message::with_args(address, args));
+            }
+        }
+        let (address, args) = self.message_full(bytes, base)?;
+        // `message_full` has checked the address: this cannot fail.
+        let address = core::str::from_utf8(address)
+            .map_err(|e| DecodeError::new(K::BadUtf8, base + e.valid_up_to()))?;
+        Ok(Message::with_args(address, args))
+    }
+
+    /// The common case of [`message_full`](Self::message_full) in one tight pass: a type-tag string, ASCII
+    /// address and strings, no arrays and no `c`. It returns `None` for anything else and for every error,
+    /// and the full validation then runs (to accept what this skips, or to find the error and its offset).
+    /// It accepts nothing that `message_full` rejects, and finds the same arguments.
+    ///
+    /// Returns the address length, the length of address and type-tag string with their padding, and the
+    /// arguments.
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
+    fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>)> {
+        let (nul, ascii) = scan_str(bytes)?;
+        let size = string_size(nul);
+        let rest = bytes.get(size..)?;
+        if !ascii || !self.zero_padding(bytes.get(nul + 1..size)?) {
+            return None;
+        }
+        let tag_string = rest.strip_prefix(b",")?;
+        let tnul = find_nul(tag_string)?;
+        // The tag string's size counts the comma.
+        let tsize = string_size(tnul + 1);
+        let tags = tag_string.get(..tnul)?;
+        let data = rest.get(tsize..)?;
+        if !self.zero_padding(rest.get(tnul + 2..tsize)?) {
+            return None;
+        }
+        let mut d = data;
+        for &t in tags {
+            d = match t {
+                b'i' | b'f' | b'r' | b'm' => d.get(4..)?,
+                b'h' | b'd' | b't' => d.get(8..)?,
+                b'T' | b'F' | b'N' | b'I' => d,
+                b's' | b'S' => {
+                    let (n, ascii) = scan_str(d)?;
+                    let size = string_size(n);
+                    if !ascii || !self.zero_padding(d.get(n + 1..size)?) {
+                        return None;
+                    }
+                    d.get(size..)?
+                }
+                b'b' => {
+                    let (len, tail) = d.split_first_chunk::<4>()?;
+                    let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
+                    if !self.zero_padding(tail.get(len..wire::pad4(len))?) {
+                        return None;
+                    }
+                    tail.get(wire::pad4(len)..)?
+                }
+                _ => return None,
+            };
+        }
+        if !d.is_empty() && !self.trailing_bytes {
+            return None;
+        }
+        let data = data.get(..data.len() - d.len())?;
+        Some((nul, size + tsize, Args::wire(tags, data)))
+    }
+
+    /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict.
+    #[inline]
+    fn zero_padding(&self, pad: &[u8]) -> bool {
+        self.nonzero_padding || pad.iter().all(|&b| b == 0)
+    }
+
+    /// Validates one message, finding the first error and its offset.
+    fn message_full<'a>(
+        &self,
+        bytes: &'a [u8],
+        base: usize,
+    ) -> Result<(&'a [u8], Args<'a>), DecodeError> {
         let (address, mut pos) = self.string(bytes, 0, base)?;
         let Some((&first, _)) = bytes.get(pos..).and_then(<[u8]>::split_first) else {
             return if self.missing_type_tags {
-                Ok(Message::with_args(address, Args::empty()))
+                Ok((address, Args::empty()))
             } else {
                 Err(DecodeError::new(K::MissingTypeTags, base + pos))
             };
         };
         if first != b',' {
             return if self.missing_type_tags && self.trailing_bytes {
-                Ok(Message::with_args(address, Args::empty()))
+                Ok((address, Args::empty()))
             } else {
                 Err(DecodeError::new(K::BadTypeTagString, base + pos))
             };
         }
         let tags_at = pos + 1;
         let (tags, data_start) = self.string(bytes, pos, base)?;
-        let tags = tags.as_bytes().get(1..).unwrap_or_default();
+        let tags = tags.get(1..).unwrap_or_default();
         pos = data_start;
         let mut depth = 0usize;
         for (i, &t) in tags.iter().enumerate() {
@@ -249,10 +337,13 @@ impl DecodeConfig {
             return Err(DecodeError::new(K::TrailingBytes, base + pos));
         }
         let data = bytes.get(data_start..pos).unwrap_or_default();
-        Ok(Message::with_args(address, Args::wire(tags, data)))
+        Ok((address, Args::wire(tags, data)))
     }
 
     /// Validates a bundle occupying all of `bytes`, iteratively, with a fixed-size stack of bundle ends.
+    ///
+    /// Not inlined into [`decode`](Self::decode): its stack of ends would burden the message path.
+    #[inline(never)]
     fn bundle<'a>(&self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
         let timetag = bundle_header(bytes, 0)?;
         if self.max_depth == 0 {
@@ -290,7 +381,9 @@ impl DecodeConfig {
             let element = bytes.get(start..elem_end).unwrap_or_default();
             match element.first() {
                 Some(b'/') => {
-                    self.message(element, start)?;
+                    if self.message_fast(element).is_none() {
+                        self.message_full(element, start)?;
+                    }
                     pos = elem_end;
                 }
                 Some(b'#') => {
@@ -308,6 +401,27 @@ impl DecodeConfig {
             }
         }
         Ok(Bundle::wire(timetag, bytes.get(16..).unwrap_or_default()))
+    }
+}
+
+/// The address (the first `len` bytes of a message, followed by NUL padding and the type-tag string up to
+/// `header`) as `&str`.
+///
+/// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks and goes byte by byte otherwise,
+/// so the address is checked together with the bytes that follow it, up to a block boundary where they
+/// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone. The result is
+/// the same either way: a NUL cannot continue a UTF-8 sequence, so an error's `valid_up_to` is the first
+/// invalid sequence of the address.
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
+fn address_str(bytes: &[u8], len: usize, header: usize) -> Result<&str, core::str::Utf8Error> {
+    let span = (string_size(len).saturating_add(15) & !15).min(header);
+    match bytes.get(..span).map(core::str::from_utf8) {
+        Some(Ok(s)) => match s.get(..len) {
+            Some(address) => Ok(address),
+            None => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
+        },
+        _ => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
     }
 }
 
@@ -351,5 +465,76 @@ pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
             )))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whenever the fast path accepts a message, the full validation accepts it too, with the same address,
+    /// header length and arguments: checked over byte mutations of a few messages, in every profile.
+    #[test]
+    fn fast_path_agrees_with_full_validation() {
+        let bases: [&[u8]; 5] = [
+            b"/synth/1/freq\0\0\0,ifs\0\0\0\0\0\0\x01\xb8?\0\0\0sine\0\0\0\0",
+            b"/a\0\0,bhTNdt\0\0\0\0\0\0\0\x03xyz\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0\x03",
+            b"/data/blob\0\0,b\0\0\0\0\0\x05abcde\0\0\0",
+            b"/x\0\0,sSrmIF\0\0abcdefgh\0\0\0\0q\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08",
+            b"/e\0\0,\0\0\0",
+        ];
+        let configs = [
+            DecodeConfig::new(),
+            DecodeConfig::strict(),
+            DecodeConfig::new().allow_trailing_bytes(false),
+            DecodeConfig::new().allow_nonzero_padding(false),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for base in bases {
+            for round in 0..3000 {
+                let mut v: heapless::Vec<u8, 128> = heapless::Vec::new();
+                v.extend_from_slice(base).unwrap();
+                for _ in 0..round % 4 {
+                    let r = rand();
+                    let i = (r as usize >> 8) % v.len().max(1);
+                    match r % 5 {
+                        0 => v.truncate(i),
+                        1 => {
+                            let _ = v.push((r >> 32) as u8);
+                        }
+                        _ => {
+                            if let Some(b) = v.get_mut(i) {
+                                *b = [0, 0x80, 0xff, b',', b'[', b'c', (r >> 40) as u8]
+                                    [(r >> 20) as usize % 7];
+                            }
+                        }
+                    }
+                }
+                for cfg in configs {
+                    let Some((nul, header, args)) = cfg.message_fast(&v) else {
+                        continue;
+                    };
+                    accepted += 1;
+                    let (address, full) = cfg.message_full(&v, 0).unwrap();
+                    assert_eq!(address.len(), nul);
+                    assert_eq!(full, args);
+                    assert_eq!(full.type_tags(), args.type_tags());
+                    let tags = args.type_tags().unwrap().len();
+                    assert_eq!(header, string_size(nul) + string_size(tags + 1));
+                    if v.first() == Some(&b'/') {
+                        let msg = cfg.decode(&v).unwrap().into_message().unwrap();
+                        assert_eq!(msg.address().as_bytes(), &v[..nul]);
+                    }
+                }
+            }
+        }
+        assert!(accepted > 1000, "{accepted}");
     }
 }

@@ -33,11 +33,7 @@ macro_rules! from_arg {
             fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
                 match arg {
                     $pat => Ok($v),
-                    other => Err(ArgError::TypeMismatch {
-                        index,
-                        expected: Self::EXPECTED,
-                        found: other.type_tag(),
-                    }),
+                    other => Err(mismatch(&other, index, Self::EXPECTED)),
                 }
             }
         }
@@ -78,6 +74,32 @@ impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
     }
 }
 
+/// The error for an argument of the wrong type. Out of line and shared by every [`FromArg`] impl.
+#[cold]
+#[inline(never)]
+fn mismatch(arg: &Arg<'_>, index: usize, expected: &'static str) -> ArgError {
+    ArgError::TypeMismatch {
+        index,
+        expected,
+        found: arg.type_tag(),
+    }
+}
+
+/// Takes argument `index` off `it`. The one non-generic step of every tuple impl of [`FromArgs`], so that
+/// each `Message::get::<(..)>` instance shares one copy of the argument reader instead of inlining it
+/// once per element (which matters at opt-level `"z"`; at `-O3` LLVM may still inline it).
+#[inline(never)]
+pub(crate) fn next_arg<'a>(it: &mut ArgIter<'a>, index: usize) -> Result<Arg<'a>, ArgError> {
+    it.next().ok_or(ArgError::Missing { index })
+}
+
+/// Takes argument `index` off `it` as a `T`: one instance per argument type, shared by every tuple that
+/// holds that type (the argument, a 16-byte enum, then never travels through the caller).
+#[inline]
+fn take<'a, T: FromArg<'a>>(it: &mut ArgIter<'a>, index: usize) -> Result<T, ArgError> {
+    T::from_arg(next_arg(it, index)?, index)
+}
+
 /// A tuple of [`FromArg`] types: the arguments of a message, taken in order.
 pub trait FromArgs<'a>: Sized {
     /// How many arguments the tuple takes.
@@ -94,7 +116,7 @@ macro_rules! from_args {
             #[inline]
             fn from_args(it: &mut ArgIter<'a>) -> Result<Self, ArgError> {
                 Ok(($(
-                    $t::from_arg(it.next().ok_or(ArgError::Missing { index: $i })?, $i)?,
+                    take::<$t>(it, $i)?,
                 )*))
             }
         }

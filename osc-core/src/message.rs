@@ -85,13 +85,20 @@ impl<'a> Message<'a> {
     pub fn get<T: FromArgs<'a>>(&self) -> Result<T, ArgError> {
         let mut it = self.args.iter();
         let v = T::from_args(&mut it)?;
-        if it.next().is_some() {
-            return Err(ArgError::TooMany {
-                expected: T::COUNT,
-                found: self.args.len(),
-            });
+        if !it.is_done() {
+            return Err(self.too_many(T::COUNT));
         }
         Ok(v)
+    }
+
+    /// The error of [`get`](Self::get) for arguments left over (out of line: it is not generic).
+    #[cold]
+    #[inline(never)]
+    fn too_many(&self, expected: usize) -> ArgError {
+        ArgError::TooMany {
+            expected,
+            found: self.args.len(),
+        }
     }
 
     /// Typed extraction of the first arguments, ignoring any that follow.
@@ -101,9 +108,15 @@ impl<'a> Message<'a> {
 
     /// The exact number of bytes [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> usize {
+        self.len_with(self.args.sizes())
+    }
+
+    /// The encoded length from the arguments' tag count and data size.
+    #[inline]
+    fn len_with(&self, (ntags, data): (usize, usize)) -> usize {
         wire::string_size(self.address.len())
-            .saturating_add(wire::string_size(self.args.tag_count().saturating_add(1)))
-            .saturating_add(self.args.data_size())
+            .saturating_add(wire::string_size(ntags.saturating_add(1)))
+            .saturating_add(data)
     }
 
     /// Encodes the message into `buf` and returns the number of bytes written.
@@ -111,25 +124,36 @@ impl<'a> Message<'a> {
     /// Errors: [`EncodeError::BufferTooSmall`] with the exact size needed, an address that does not start
     /// with `/` or contains a space, `#` or a control character, a string or symbol with a NUL.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let len = self.encoded_len();
+        let sizes = self.args.sizes();
+        let len = self.len_with(sizes);
         let available = buf.len();
         let out = buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall {
             needed: len,
             available,
         })?;
         let mut w = Writer::new(out);
-        self.write(&mut w)?;
+        self.write_with(&mut w, sizes.0)?;
         Ok(w.pos())
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        self.write_with(w, self.args.tag_count())
+    }
+
+    /// [`write`](Self::write) with the tag count already known.
+    #[inline]
+    fn write_with(&self, w: &mut Writer<'_>, ntags: usize) -> Result<(), EncodeError> {
         check_address(self.address)?;
         w.put_str(self.address.as_bytes())?;
-        let tags_start = w.pos();
-        w.put(b",")?;
-        self.args.write_tags(w)?;
-        let tags_len = w.pos() - tags_start;
-        w.reserve(wire::string_size(tags_len) - tags_len)?.fill(0);
+        let out = w.reserve(wire::string_size(ntags.saturating_add(1)))?;
+        // The NUL padding first: it is in the last word, which the tags may partly overwrite.
+        if let Some(last) = out.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
+        if let Some((comma, tags)) = out.split_first_mut() {
+            *comma = b',';
+            self.args.fill_tags(tags);
+        }
         self.args.write_data(w)
     }
 }
@@ -139,6 +163,9 @@ pub(crate) fn check_address(address: &str) -> Result<(), EncodeError> {
     let bytes = address.as_bytes();
     if bytes.first() != Some(&b'/') {
         return Err(EncodeError::AddressNoSlash);
+    }
+    if !wire::may_have_bad_address_byte(bytes) {
+        return Ok(());
     }
     match bytes
         .iter()

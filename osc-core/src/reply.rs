@@ -53,10 +53,8 @@ impl<'b> Replies<'b> {
         }
     }
 
-    fn push(
-        &mut self,
-        write: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
-    ) -> Result<(), EncodeError> {
+    /// Where the next reply goes: the room after its 4-byte size slot, and the slot's position.
+    fn room(&mut self) -> Result<(&mut [u8], usize), EncodeError> {
         let start = self.len + 4;
         let available = self.buf.len();
         let room = self
@@ -66,7 +64,16 @@ impl<'b> Replies<'b> {
                 needed: start,
                 available,
             })?;
-        let n = write(room).map_err(|e| match e {
+        Ok((room, start))
+    }
+
+    /// Records a reply of `n` bytes written into [`room`](Self::room), or turns the error of writing
+    /// it into one about the whole buffer. Not generic: every caller shares it.
+    #[inline(never)]
+    fn commit(&mut self, written: Result<usize, EncodeError>) -> Result<(), EncodeError> {
+        let start = self.len + 4;
+        let available = self.buf.len();
+        let n = written.map_err(|e| match e {
             EncodeError::BufferTooSmall { needed, .. } => EncodeError::BufferTooSmall {
                 needed: needed.saturating_add(start),
                 available,
@@ -80,6 +87,29 @@ impl<'b> Replies<'b> {
         self.len = start + n;
         self.count += 1;
         Ok(())
+    }
+
+    fn push(
+        &mut self,
+        write: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let written = write(self.room()?.0);
+        self.commit(written)
+    }
+
+    /// Starts a reply message in [`room`](Self::room) (the non-generic half of
+    /// [`message_with`](Self::message_with)).
+    #[inline(never)]
+    fn start_message(&mut self, address: &str) -> Result<MessageBuilder<'_>, EncodeError> {
+        let (room, start) = self.room()?;
+        let available = start + room.len();
+        MessageBuilder::new(room, address).map_err(|e| match e {
+            EncodeError::BufferTooSmall { needed, .. } => EncodeError::BufferTooSmall {
+                needed: needed.saturating_add(start),
+                available,
+            },
+            other => other,
+        })
     }
 
     /// Encodes a reply message.
@@ -97,7 +127,9 @@ impl<'b> Replies<'b> {
     where
         F: for<'x> FnOnce(MessageBuilder<'x>) -> Result<MessageBuilder<'x>, EncodeError>,
     {
-        self.push(|b| f(MessageBuilder::new(b, address)?)?.finish())
+        // Only the closure is generic: starting the message, finishing it and recording it are shared.
+        let written = f(self.start_message(address)?).and_then(MessageBuilder::finish);
+        self.commit(written)
     }
 
     /// Number of replies.

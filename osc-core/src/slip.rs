@@ -237,6 +237,83 @@ fn encode_into(packet: &[u8], out: &mut [u8]) -> Option<usize> {
     Some(total.saturating_sub(rest.len()))
 }
 
+/// The pieces of `packet`'s SLIP frame (double-END form), in order, without a buffer: for
+/// writing a frame straight into a byte sink that takes slices (a UART, a TCP send buffer, an
+/// `embedded_io::Write`). The pieces are the opening END, runs of packet bytes that need no
+/// escaping, two-byte escape pairs and the closing END; their concatenation is exactly what
+/// [`encode`] writes, and their lengths add up to [`encoded_len`].
+///
+/// ```
+/// use osc_core::slip;
+///
+/// let packet = [0x2F, 0xC0, 0x61, 0x62];
+/// let pieces: Vec<&[u8]> = slip::encode_chunks(&packet).collect();
+/// assert_eq!(pieces, [&[0xC0][..], &[0x2F], &[0xDB, 0xDC], &[0x61, 0x62], &[0xC0]]);
+///
+/// let mut whole = [0u8; 8];
+/// let n = slip::encode(&packet, &mut whole)?;
+/// assert_eq!(pieces.concat(), &whole[..n]);
+/// # Ok::<(), osc_core::FrameError>(())
+/// ```
+#[must_use]
+pub fn encode_chunks(packet: &[u8]) -> EncodeChunks<'_> {
+    EncodeChunks {
+        rest: packet,
+        state: ChunkState::Start,
+    }
+}
+
+/// Iterator over the pieces of a SLIP frame; see [`encode_chunks`].
+#[derive(Clone, Debug)]
+pub struct EncodeChunks<'a> {
+    rest: &'a [u8],
+    state: ChunkState,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum ChunkState {
+    Start,
+    Body,
+    Done,
+}
+
+impl<'a> Iterator for EncodeChunks<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        const END_PIECE: &[u8] = &[END];
+        const ESCAPED_END: &[u8] = &[ESC, ESC_END];
+        const ESCAPED_ESC: &[u8] = &[ESC, ESC_ESC];
+        match self.state {
+            ChunkState::Start => {
+                self.state = ChunkState::Body;
+                Some(END_PIECE)
+            }
+            ChunkState::Body => {
+                let Some((&first, after)) = self.rest.split_first() else {
+                    self.state = ChunkState::Done;
+                    return Some(END_PIECE);
+                };
+                if first == END || first == ESC {
+                    self.rest = after;
+                    return Some(if first == END {
+                        ESCAPED_END
+                    } else {
+                        ESCAPED_ESC
+                    });
+                }
+                let pos = find_special(self.rest).unwrap_or(self.rest.len());
+                let (run, rest) = self.rest.split_at_checked(pos).unwrap_or((self.rest, &[]));
+                self.rest = rest;
+                Some(run)
+            }
+            ChunkState::Done => None,
+        }
+    }
+}
+
+impl core::iter::FusedIterator for EncodeChunks<'_> {}
+
 /// Decodes one SLIP frame that the caller already holds, in place, and returns the payload
 /// length: the payload is then `frame[..len]`.
 ///

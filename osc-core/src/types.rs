@@ -369,10 +369,18 @@ impl<'a> Args<'a> {
 
     /// An iterator over the arguments.
     pub fn iter(&self) -> ArgIter<'a> {
-        ArgIter(match self.0 {
-            Repr::Wire { tags, data } => IterRepr::Wire { tags, data },
-            Repr::Slice(s) => IterRepr::Slice(s.iter()),
-        })
+        match self.0 {
+            Repr::Wire { tags, data } => ArgIter {
+                slice: [].iter(),
+                tags,
+                data,
+            },
+            Repr::Slice(s) => ArgIter {
+                slice: s.iter(),
+                tags: &[],
+                data: &[],
+            },
+        }
     }
 
     /// The number of arguments (an array counts as one).
@@ -431,20 +439,35 @@ impl<'a> Args<'a> {
     }
 
     /// Number of type-tag characters these arguments are written with (brackets included).
+    #[inline]
     pub(crate) fn tag_count(&self) -> usize {
         match self.0 {
             Repr::Wire { tags, .. } => tags.len(),
-            Repr::Slice(s) => s
-                .iter()
-                .map(|a| match a {
-                    Arg::Array(inner) => inner.tag_count().saturating_add(2),
-                    _ => 1,
-                })
-                .fold(0usize, usize::saturating_add),
+            // One tag per value; an array adds its brackets and its own tags, less the one counted.
+            Repr::Slice(s) => s.iter().fold(s.len(), |n, a| match a {
+                Arg::Array(inner) => n.saturating_add(array_tag_count(inner).saturating_add(1)),
+                _ => n,
+            }),
+        }
+    }
+
+    /// [`tag_count`](Self::tag_count) and [`data_size`](Self::data_size) in one pass.
+    #[inline]
+    pub(crate) fn sizes(&self) -> (usize, usize) {
+        match self.0 {
+            Repr::Wire { tags, data } => (tags.len(), wire::data_len(tags, data).unwrap_or(0)),
+            Repr::Slice(s) => s.iter().fold((s.len(), 0usize), |(n, d), a| {
+                let n = match a {
+                    Arg::Array(inner) => n.saturating_add(array_tag_count(inner).saturating_add(1)),
+                    _ => n,
+                };
+                (n, d.saturating_add(arg_data_size(a)))
+            }),
         }
     }
 
     /// Number of data bytes these arguments are written with.
+    #[inline]
     pub(crate) fn data_size(&self) -> usize {
         match self.0 {
             Repr::Wire { tags, data } => wire::data_len(tags, data).unwrap_or(0),
@@ -455,35 +478,83 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// Writes the type tags (without comma) into `w`.
-    pub(crate) fn write_tags(&self, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {
+    /// Writes the type tags (without comma) into the front of `out` and returns how many it wrote.
+    #[inline]
+    pub(crate) fn fill_tags(&self, out: &mut [u8]) -> usize {
         match self.0 {
-            Repr::Wire { tags, .. } => w.put(tags),
-            Repr::Slice(s) => {
-                for a in s {
-                    match a {
-                        Arg::Array(inner) => {
-                            w.put(b"[")?;
-                            inner.write_tags(w)?;
-                            w.put(b"]")?;
-                        }
-                        other => w.put(&[other.type_tag().as_byte()])?,
-                    }
+            Repr::Wire { tags, .. } => {
+                if let Some(o) = out.get_mut(..tags.len()) {
+                    o.copy_from_slice(tags);
                 }
-                Ok(())
+                tags.len()
+            }
+            Repr::Slice(s) => {
+                let mut n = 0usize;
+                for a in s {
+                    if let Arg::Array(inner) = a {
+                        if let Some(o) = out.get_mut(n) {
+                            *o = b'[';
+                        }
+                        n += 1;
+                        n += array_fill_tags(inner, out.get_mut(n..).unwrap_or_default());
+                        if let Some(o) = out.get_mut(n) {
+                            *o = b']';
+                        }
+                    } else if let Some(o) = out.get_mut(n) {
+                        *o = tag_byte(a);
+                    }
+                    n += 1;
+                }
+                n
             }
         }
     }
 
     /// Writes the argument data into `w`.
+    #[inline(always)]
     pub(crate) fn write_data(&self, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {
-        for a in self.iter() {
-            write_arg_data(&a, w)?;
+        match self.0 {
+            // Values straight from the slice, without copying each out through the iterator.
+            Repr::Slice(s) => {
+                for a in s {
+                    write_arg_data(a, w)?;
+                }
+            }
+            Repr::Wire { .. } => {
+                for a in self.iter() {
+                    write_arg_data(&a, w)?;
+                }
+            }
         }
         Ok(())
     }
 }
 
+/// The type-tag character of a value that is not an array (one `match`, where
+/// `type_tag().as_byte()` takes two).
+#[inline]
+const fn tag_byte(a: &Arg<'_>) -> u8 {
+    match a {
+        Arg::Int(_) => b'i',
+        Arg::Float(_) => b'f',
+        Arg::String(_) => b's',
+        Arg::Blob(_) => b'b',
+        Arg::Long(_) => b'h',
+        Arg::Double(_) => b'd',
+        Arg::Time(_) => b't',
+        Arg::Symbol(_) => b'S',
+        Arg::Char(_) => b'c',
+        Arg::Color(_) => b'r',
+        Arg::Midi(_) => b'm',
+        Arg::Bool(true) => b'T',
+        Arg::Bool(false) => b'F',
+        Arg::Nil => b'N',
+        Arg::Impulse => b'I',
+        Arg::Array(_) => b'[',
+    }
+}
+
+#[inline]
 fn arg_data_size(a: &Arg<'_>) -> usize {
     match a {
         Arg::Int(_) | Arg::Float(_) | Arg::Char(_) | Arg::Color(_) | Arg::Midi(_) => 4,
@@ -491,8 +562,29 @@ fn arg_data_size(a: &Arg<'_>) -> usize {
         Arg::String(s) | Arg::Symbol(s) => wire::string_size(s.len()),
         Arg::Blob(b) => wire::blob_size(b.len()),
         Arg::Bool(_) | Arg::Nil | Arg::Impulse => 0,
-        Arg::Array(inner) => inner.data_size(),
+        Arg::Array(inner) => array_data_size(inner),
     }
+}
+
+/// Arrays recurse out of line, so that the per-value functions inline into the loops over values.
+#[inline(never)]
+fn array_data_size(inner: &Args<'_>) -> usize {
+    inner.data_size()
+}
+
+#[inline(never)]
+fn array_tag_count(inner: &Args<'_>) -> usize {
+    inner.tag_count()
+}
+
+#[inline(never)]
+fn array_fill_tags(inner: &Args<'_>, out: &mut [u8]) -> usize {
+    inner.fill_tags(out)
+}
+
+#[inline(never)]
+fn array_write_data(inner: &Args<'_>, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {
+    inner.write_data(w)
 }
 
 /// Checks that a string argument has no interior NUL.
@@ -503,6 +595,7 @@ pub(crate) fn check_no_nul(s: &str) -> Result<(), crate::EncodeError> {
     }
 }
 
+#[inline(always)]
 fn write_arg_data(a: &Arg<'_>, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {
     match *a {
         Arg::Int(v) => w.put(&v.to_be_bytes()),
@@ -519,7 +612,7 @@ fn write_arg_data(a: &Arg<'_>, w: &mut wire::Writer<'_>) -> Result<(), crate::En
         Arg::Color(c) => w.put(&c.to_u32().to_be_bytes()),
         Arg::Midi(m) => w.put(&m.to_bytes()),
         Arg::Bool(_) | Arg::Nil | Arg::Impulse => Ok(()),
-        Arg::Array(inner) => inner.write_data(w),
+        Arg::Array(inner) => array_write_data(&inner, w),
     }
 }
 
@@ -566,31 +659,43 @@ impl<'a> IntoIterator for &Args<'a> {
 }
 
 /// Iterator over [`Args`], yielding each [`Arg`] by value.
+// A struct rather than an enum of the two kinds (one of the two parts is always empty): the optimizer
+// keeps a struct's fields in registers in the caller's loop, but not an enum's.
 #[derive(Clone)]
-pub struct ArgIter<'a>(IterRepr<'a>);
+pub struct ArgIter<'a> {
+    /// Values (for arguments built from a slice).
+    slice: core::slice::Iter<'a, Arg<'a>>,
+    /// Validated type tags and data (for decoded arguments).
+    tags: &'a [u8],
+    data: &'a [u8],
+}
 
-#[derive(Clone)]
-enum IterRepr<'a> {
-    Wire { tags: &'a [u8], data: &'a [u8] },
-    Slice(core::slice::Iter<'a, Arg<'a>>),
+impl ArgIter<'_> {
+    /// Whether no argument is left: a cheap test that does not read one. Decoded tags left over always
+    /// start another argument (validation rejects unknown tags and a `]` without its `[`).
+    #[inline]
+    pub(crate) fn is_done(&self) -> bool {
+        self.slice.len() == 0 && self.tags.is_empty()
+    }
 }
 
 impl<'a> Iterator for ArgIter<'a> {
     type Item = Arg<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<Arg<'a>> {
-        match &mut self.0 {
-            IterRepr::Slice(it) => it.next().copied(),
-            IterRepr::Wire { tags, data } => next_wire(tags, data),
+        match self.slice.next() {
+            Some(a) => Some(*a),
+            None => next_wire(&mut self.tags, &mut self.data),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            IterRepr::Slice(it) => it.size_hint(),
-            IterRepr::Wire { tags, .. } => (usize::from(!tags.is_empty()), Some(tags.len())),
-        }
+        let n = self.slice.len();
+        (
+            n.saturating_add(usize::from(!self.tags.is_empty())),
+            Some(n.saturating_add(self.tags.len())),
+        )
     }
 }
 
@@ -598,7 +703,7 @@ impl core::iter::FusedIterator for ArgIter<'_> {}
 
 /// Reads the next argument from validated wire data. Returns `None` at the end (or, impossibly, on data
 /// that did not pass validation).
-#[inline]
+#[inline(always)]
 fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Arg<'a>> {
     let (&t, rest) = tags.split_first()?;
     *tags = rest;
@@ -618,17 +723,22 @@ fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Arg<'a>> {
         b'F' => Arg::Bool(false),
         b'N' => Arg::Nil,
         b'I' => Arg::Impulse,
-        b'[' => {
-            let all: &'a [u8] = tags;
-            let end = wire::array_end(all)?;
-            let inner_tags = all.get(..end)?;
-            *tags = all.get(end.checked_add(1)?..)?;
-            let d: &'a [u8] = data;
-            let n = wire::data_len(inner_tags, d)?;
-            let (inner_data, rest) = d.split_at_checked(n)?;
-            *data = rest;
-            Arg::Array(Args::wire(inner_tags, inner_data))
-        }
+        b'[' => Arg::Array(next_wire_array(tags, data)?),
         _ => return None,
     })
+}
+
+/// The array whose `[` was just taken off `tags`. Out of line, so that [`next_wire`] stays small enough to
+/// inline into the caller's loop.
+#[inline(never)]
+fn next_wire_array<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Args<'a>> {
+    let all: &'a [u8] = tags;
+    let end = wire::array_end(all)?;
+    let inner_tags = all.get(..end)?;
+    *tags = all.get(end.checked_add(1)?..)?;
+    let d: &'a [u8] = data;
+    let n = wire::data_len(inner_tags, d)?;
+    let (inner_data, rest) = d.split_at_checked(n)?;
+    *data = rest;
+    Some(Args::wire(inner_tags, inner_data))
 }

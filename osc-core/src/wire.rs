@@ -17,10 +17,109 @@ pub(crate) const fn blob_size(len: usize) -> usize {
     pad4(len).saturating_add(4)
 }
 
-/// Position of the first NUL in `bytes`.
+/// Bytes in a word of the word-at-a-time scans: a native register (8 on 64-bit hosts, 4 on 32-bit
+/// microcontrollers, where 64-bit words would take register pairs and twice the code).
+const W: usize = core::mem::size_of::<usize>();
+/// `0x01` in every byte of a word.
+const LO: usize = usize::MAX / 0xff;
+/// `0x80` in every byte of a word.
+const HI: usize = LO << 7;
+
+/// Flags (bit 7 of each byte) the zero bytes of `v`. Exact up to and including the lowest zero byte:
+/// higher bytes may be flagged spuriously, so callers only look at the lowest flag.
+#[inline(always)]
+const fn zero_flags(v: usize) -> usize {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// The up to `W - 1` bytes of `tail` as a little-endian word, the missing bytes set to `fill`.
+#[inline(always)]
+fn tail_word(tail: &[u8], fill: u8) -> usize {
+    let mut w = [fill; W];
+    for (d, &s) in w.iter_mut().zip(tail) {
+        *d = s;
+    }
+    usize::from_le_bytes(w)
+}
+
+/// Whether `bytes` may hold a byte that an address must not: a control character or space (`<= 0x20`),
+/// `#` or DEL. Never wrong when it says no; the caller finds the offending byte one by one.
 #[inline]
+pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
+    /// Flags the bad bytes of `v`; like [`zero_flags`], only the lowest flag is exact, and a spurious
+    /// flag only ever comes with a real one below it.
+    #[inline(always)]
+    const fn flags(v: usize) -> usize {
+        let below_0x21 = v.wrapping_sub(LO * 0x21) & !v & HI;
+        below_0x21 | zero_flags(v ^ (LO * b'#' as usize)) | zero_flags(v ^ (LO * 0x7f))
+    }
+    let mut acc = 0usize;
+    let mut rest = bytes;
+    while let Some((w, tail)) = rest.split_first_chunk::<W>() {
+        acc |= flags(usize::from_le_bytes(*w));
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        // The last word again (a byte seen twice does no harm), or a short input filled with `/`.
+        acc |= flags(match bytes.last_chunk::<W>() {
+            Some(w) => usize::from_le_bytes(*w),
+            None => tail_word(rest, b'/'),
+        });
+    }
+    acc != 0
+}
+
+/// Position of the first NUL in `bytes`.
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == 0)
+    // Inlined, the ASCII bookkeeping of `scan_str` is dead code.
+    scan_str(bytes).map(|(nul, _)| nul)
+}
+
+/// Position of the first NUL in `bytes`, and whether all bytes before it are ASCII (then they are valid
+/// UTF-8 without further checking).
+///
+/// Reads a word (`W` bytes) at a time as little-endian words, so the lowest zero flag is the first NUL in memory
+/// order.
+#[cfg_attr(not(feature = "small"), inline(always))]
+#[cfg_attr(feature = "small", inline)]
+pub(crate) fn scan_str(bytes: &[u8]) -> Option<(usize, bool)> {
+    let mut rest = bytes;
+    let mut high = 0usize;
+    while let Some((w, tail)) = rest.split_first_chunk::<W>() {
+        let v = usize::from_le_bytes(*w);
+        let z = zero_flags(v);
+        if z != 0 {
+            // The bits below the first NUL's flag: the bytes before it (and the NUL's own low bits).
+            let before = (z & z.wrapping_neg()) - 1;
+            let ascii = (high | (v & HI & before)) == 0;
+            let at = bytes.len() - rest.len();
+            return Some((at + (z.trailing_zeros() / 8) as usize, ascii));
+        }
+        high |= v & HI;
+        rest = tail;
+    }
+    let (nul, ascii) = scan_short(rest)?;
+    Some((bytes.len() - rest.len() + nul, ascii && high == 0))
+}
+
+/// [`scan_str`] over the last 0 to `W - 1` bytes: one 4-byte word (on 64-bit hosts), then single bytes.
+#[inline]
+fn scan_short(rest: &[u8]) -> Option<(usize, bool)> {
+    let nul = match rest.split_first_chunk::<4>() {
+        Some((w, tail)) => {
+            let v = u32::from_le_bytes(*w);
+            let z = v.wrapping_sub(0x0101_0101) & !v & 0x8080_8080;
+            if z != 0 {
+                (z.trailing_zeros() / 8) as usize
+            } else {
+                4 + tail.iter().position(|&b| b == 0)?
+            }
+        }
+        None => rest.iter().position(|&b| b == 0)?,
+    };
+    Some((nul, rest.get(..nul)?.is_ascii()))
 }
 
 /// Takes `N` bytes off the front of `data`.
@@ -143,9 +242,13 @@ impl<'b> Writer<'b> {
     #[inline]
     pub(crate) fn put_str(&mut self, bytes: &[u8]) -> Result<(), crate::EncodeError> {
         let out = self.reserve(string_size(bytes.len()))?;
-        let (head, pad) = out.split_at_mut(bytes.len());
-        head.copy_from_slice(bytes);
-        pad.fill(0);
+        // The NULs first, as one word: the padding is in the last 4 bytes, which the string may share.
+        if let Some(last) = out.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
+        if let Some(head) = out.get_mut(..bytes.len()) {
+            head.copy_from_slice(bytes);
+        }
         Ok(())
     }
 
@@ -185,6 +288,55 @@ mod tests {
         assert_eq!(blob_size(0), 4);
         assert_eq!(blob_size(5), 12);
         assert_eq!(pad4(usize::MAX), usize::MAX & !3);
+    }
+
+    /// The word-at-a-time scans agree with byte-by-byte ones for every length and NUL position, with a
+    /// non-ASCII byte before, at or after the NUL.
+    #[test]
+    fn scans_match_bytewise() {
+        for len in 0..40 {
+            for nul in 0..=len {
+                for high in 0..=len {
+                    let mut v = [b'a'; 40];
+                    let bytes = &mut v[..len];
+                    if let Some(b) = bytes.get_mut(high) {
+                        *b = 0xc3;
+                    }
+                    if let Some(b) = bytes.get_mut(nul) {
+                        *b = 0;
+                    }
+                    let want = bytes.iter().position(|&b| b == 0);
+                    assert_eq!(find_nul(bytes), want, "{len} {nul} {high}");
+                    let ascii = want.map(|n| bytes[..n].is_ascii());
+                    assert_eq!(scan_str(bytes).map(|(_, a)| a), ascii, "{len} {nul} {high}");
+                    assert_eq!(scan_str(bytes).map(|(n, _)| n), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn address_byte_check_matches_bytewise() {
+        let bad = |b: u8| b <= b' ' || b == b'#' || b == 0x7f;
+        let fills = [b'a', b'/', b'!', b'"', b'$', b'~', 0x80, 0xff, 0x21, 0x7e];
+        for len in 0..24 {
+            for fill in fills {
+                let v = [fill; 24];
+                assert!(!may_have_bad_address_byte(&v[..len]), "{len} {fill}");
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut v = [fill; 24];
+                        v[at] = b;
+                        let want = v[..len].iter().any(|&x| bad(x));
+                        if want {
+                            assert!(may_have_bad_address_byte(&v[..len]), "{len} {at} {b}");
+                        } else {
+                            assert!(!may_have_bad_address_byte(&v[..len]), "{len} {at} {b}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -46,3 +46,13 @@ fn slip_corpus() {
 fn len_prefix_corpus() {
     assert!(replay("len_prefix_stream", fuzz_checks::len_prefix_stream) > 0);
 }
+
+#[test]
+fn matcher_corpus() {
+    assert!(replay("matcher", fuzz_checks::matcher) > 0);
+}
+
+#[test]
+fn dispatcher_corpus() {
+    assert!(replay("dispatcher_ops", fuzz_checks::dispatcher_ops) > 0);
+}

@@ -182,3 +182,127 @@ pub fn len_prefix_stream(data: &[u8]) {
     let want: Events = packets.iter().map(|p| Ok(p.to_vec())).collect();
     assert_eq!(got, want, "length-prefixed stream lost or changed a frame");
 }
+
+use osc_core::pattern::{self, validate_pattern_bytes};
+
+#[path = "../support/reference_matcher.rs"]
+mod reference_matcher;
+
+/// The matcher agrees with the reference matcher (on inputs small enough for the reference), never
+/// matches with a malformed pattern, and never panics.
+pub fn matcher(data: &[u8]) {
+    let (p, a) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => data.split_at(data.len() / 2),
+    };
+    let got = pattern::matches_bytes(p, a);
+    if validate_pattern_bytes(p).is_err() {
+        assert!(!got, "a malformed pattern matched");
+    }
+    if p.len() <= 24 && a.len() <= 32 && p.iter().filter(|&&b| b == b'*').count() <= 4 {
+        assert_eq!(
+            got,
+            reference_matcher::reference(p, a),
+            "{:?} vs {:?}",
+            p,
+            a
+        );
+    }
+    if let (Ok(p), Ok(a)) = (core::str::from_utf8(p), core::str::from_utf8(a)) {
+        assert_eq!(pattern::matches(p, a), got);
+    }
+}
+
+/// Route and address vocabulary for the dispatcher check: literal and pattern addresses over a few parts.
+const PARTS: [&str; 10] = ["a", "b", "ab", "*", "?", "[ab]", "{a,ab}", "[!a]", "b*", ""];
+
+fn address(code: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in code.iter().take(3) {
+        s.push('/');
+        s.push_str(PARTS[usize::from(c) % PARTS.len()]);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+/// Dispatcher table operations (map, unmap, dispatch) agree with a plain model: a list of routes in
+/// registration order, a full scan with `pattern::matches` in the direction the rules give, and the
+/// default handler when nothing matched.
+pub fn dispatcher_ops(data: &[u8]) {
+    use osc_core::{Dispatcher, Message, Replies, Request};
+
+    type Log = Vec<(usize, String)>;
+    struct Tagged(usize);
+    impl osc_core::Handler<Log, ()> for Tagged {
+        fn handle(&mut self, log: &mut Log, req: &Request<'_, '_, ()>, _: &mut Replies<'_>) {
+            log.push((self.0, req.route.to_string()));
+        }
+    }
+
+    // Parse first, so that the table can borrow the addresses.
+    let ops: Vec<(u8, String)> = data
+        .chunks(4)
+        .map(|op| {
+            let (kind, code) = op.split_first().unwrap_or((&0, &[]));
+            (kind % 4, address(code))
+        })
+        .collect();
+    let mut d: Dispatcher<'_, Tagged, 8> = Dispatcher::new();
+    d.set_default(Some(Tagged(usize::MAX)));
+    let mut model: Vec<(&str, usize)> = Vec::new();
+    let mut next_id = 0usize;
+    for (kind, addr) in &ops {
+        let addr = addr.as_str();
+        match kind {
+            0 | 1 => {
+                let valid = if pattern::is_pattern(addr) {
+                    pattern::validate_pattern(addr).is_ok()
+                } else {
+                    pattern::validate_address(addr).is_ok()
+                };
+                let r = d.map(addr, Tagged(next_id));
+                if valid && model.len() < 8 {
+                    assert!(r.is_ok(), "map {addr} refused");
+                    model.push((addr, next_id));
+                } else {
+                    assert!(r.is_err(), "map {addr} accepted");
+                }
+                next_id += 1;
+            }
+            2 => {
+                let removed = d.unmap(addr);
+                let before = model.len();
+                model.retain(|(a, _)| *a != addr);
+                assert_eq!(removed, before - model.len());
+            }
+            _ => {
+                let incoming_is_pattern = pattern::is_pattern(addr);
+                let mut want: Log = model
+                    .iter()
+                    .filter(
+                        |(route, _)| match (incoming_is_pattern, pattern::is_pattern(route)) {
+                            (true, true) => *route == addr,
+                            (true, false) => pattern::matches(addr, route),
+                            (false, true) => pattern::matches(route, addr),
+                            (false, false) => *route == addr,
+                        },
+                    )
+                    .map(|(route, id)| (*id, route.to_string()))
+                    .collect();
+                if want.is_empty() {
+                    want.push((usize::MAX, String::new()));
+                }
+                let mut log = Log::new();
+                let mut replies = Replies::none();
+                let msg = Message::new(addr, &[]);
+                let mut out = osc_core::Outcome::default();
+                d.dispatch_message(&msg, None, &mut log, &(), &mut replies, &mut out);
+                assert_eq!(log, want, "dispatch {addr}");
+            }
+        }
+    }
+    assert_eq!(d.len(), model.len());
+}

@@ -1,0 +1,102 @@
+//! The OSC application: eight routes, replies built in place.
+//!
+//! | address | arguments | reply |
+//! |---|---|---|
+//! | `/ping` | | `/pong` |
+//! | `/add` | `i i` | `/sum i` |
+//! | `/blob` | `b` | `/blob b` (the same bytes) |
+//! | `/led` | `i` | |
+//! | `/gain` | `f` | `/gain f` (the value stored) |
+//! | `/name` | `s` | |
+//! | `/status` | | `/status i f i` (led, gain, requests so far) |
+//! | `/quit` | | `/bye`, and the firmware exits |
+
+use osc_embedded::osc_core::{Dispatcher, HandlerFn, Replies, Request};
+
+/// The application state the handlers change.
+#[derive(Default)]
+pub struct App {
+    pub led: i32,
+    pub gain: f32,
+    pub name: [u8; 16],
+    pub requests: i32,
+    pub quit: bool,
+}
+
+/// The routing table, generic over the sender type of the transport.
+pub type Routes<A> = Dispatcher<'static, HandlerFn<App, A>, 8>;
+
+/// Registers the eight routes. Returns the number registered (8 unless the table is too small).
+pub fn routes<A>(d: &mut Routes<A>) -> usize {
+    let table: [(&'static str, HandlerFn<App, A>); 8] = [
+        ("/ping", ping),
+        ("/add", add),
+        ("/blob", blob),
+        ("/led", led),
+        ("/gain", gain),
+        ("/name", name),
+        ("/status", status),
+        ("/quit", quit),
+    ];
+    table
+        .into_iter()
+        .filter(|&(address, handler)| d.map(address, handler).is_ok())
+        .count()
+}
+
+fn ping<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.requests += 1;
+    let _ = r.message_with("/pong", |m| Ok(m));
+}
+
+fn add<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.requests += 1;
+    if let Ok((a, b)) = req.message.get::<(i32, i32)>() {
+        let _ = r.message_with("/sum", |m| m.int(a.wrapping_add(b)));
+    }
+}
+
+fn blob<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.requests += 1;
+    if let Ok((bytes,)) = req.message.get::<(&[u8],)>() {
+        let _ = r.message_with("/blob", |m| m.blob(bytes));
+    }
+}
+
+fn led<A>(app: &mut App, req: &Request<'_, '_, A>, _: &mut Replies<'_>) {
+    app.requests += 1;
+    if let Ok((v,)) = req.message.get::<(i32,)>() {
+        app.led = v;
+    }
+}
+
+fn gain<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.requests += 1;
+    if let Ok((g,)) = req.message.get::<(f32,)>() {
+        app.gain = g;
+    }
+    let g = app.gain;
+    let _ = r.message_with("/gain", |m| m.float(g));
+}
+
+fn name<A>(app: &mut App, req: &Request<'_, '_, A>, _: &mut Replies<'_>) {
+    app.requests += 1;
+    if let Ok((s,)) = req.message.get::<(&str,)>() {
+        let n = s.len().min(app.name.len());
+        app.name = [0; 16];
+        if let (Some(dst), Some(src)) = (app.name.get_mut(..n), s.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+fn status<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.requests += 1;
+    let (led, gain, requests) = (app.led, app.gain, app.requests);
+    let _ = r.message_with("/status", |m| m.int(led)?.float(gain)?.int(requests));
+}
+
+fn quit<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
+    app.quit = true;
+    let _ = r.message_with("/bye", |m| Ok(m));
+}
