@@ -1,4 +1,11 @@
 //! Dispatch: routing decoded messages to handlers through a fixed-capacity table.
+//!
+//! With the `small` feature, an incoming pattern is matched against every route in turn (no sorted
+//! index, no walk, no remembered pattern), and the literal lookup is not forced in line: less code
+//! for slower pattern dispatch.
+
+// With `small`, the walk for incoming patterns and its index are compiled out by `cfg!` tests.
+#![cfg_attr(feature = "small", allow(dead_code))]
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -259,8 +266,8 @@ struct Recent {
 }
 
 impl Recent {
-    /// The longest pattern remembered.
-    const MAX: usize = 48;
+    /// The longest pattern remembered (none with `small`, which does not walk).
+    const MAX: usize = if cfg!(feature = "small") { 0 } else { 48 };
     const NONE: Self = Self {
         bytes: [0; Self::MAX],
         len: 0,
@@ -362,17 +369,19 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if is_pattern {
             let _ = self.patterns.push(index16);
         } else {
-            let routes = &self.routes;
-            let at = self.literals.partition_point(|s| {
-                part_order(route_address(routes, s.index), address) != Ordering::Greater
-            });
-            let entry = Sorted {
-                index: index16,
-                shared: 0,
-            };
-            let _ = self.literals.insert(at, entry);
-            self.share(at);
-            self.share(at.saturating_add(1));
+            if !cfg!(feature = "small") {
+                let routes = &self.routes;
+                let at = self.literals.partition_point(|s| {
+                    part_order(route_address(routes, s.index), address) != Ordering::Greater
+                });
+                let entry = Sorted {
+                    index: index16,
+                    shared: 0,
+                };
+                let _ = self.literals.insert(at, entry);
+                self.share(at);
+                self.share(at.saturating_add(1));
+            }
             self.hashed.insert(address_tag(address.as_bytes()), index16);
         }
         Ok(())
@@ -402,10 +411,12 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 let _ = self.patterns.push(i);
             } else {
                 self.hashed.push(address_tag(r.address.as_bytes()), i);
-                let _ = self.literals.push(Sorted {
-                    index: i,
-                    shared: 0,
-                });
+                if !cfg!(feature = "small") {
+                    let _ = self.literals.push(Sorted {
+                        index: i,
+                        shared: 0,
+                    });
+                }
             }
         }
         let routes = &self.routes;
@@ -536,7 +547,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
 
     /// [`dispatch_message`](Self::dispatch_message), in line in each caller: the literal lookup is
     /// short, and everything else is out of line.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
     fn dispatch_one<C, A>(
         &mut self,
         incoming: &Incoming<'_, '_, A>,
@@ -595,6 +607,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     where
         H: Handler<C, A>,
     {
+        if cfg!(feature = "small") {
+            return self.dispatch_pattern_scan(incoming, ctx, replies);
+        }
         let address = incoming.message.address();
         let (first, last) = match self.recent.get(address.as_bytes()) {
             Some(range) => range,

@@ -133,6 +133,7 @@ mod syntax;
 mod tests;
 
 pub use error::{AddressError, AddressErrorKind};
+#[cfg_attr(feature = "small", allow(unused_imports))]
 pub(crate) use split::{split, Part, Parts, Split, MAX_PARTS};
 
 use syntax::{class, next_step, Class};
@@ -255,6 +256,9 @@ pub fn matches_bytes(pattern: &[u8], address: &[u8]) -> bool {
 /// to `memcmp` costs as much as the comparison.
 #[inline]
 pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if cfg!(feature = "small") {
+        return a == b;
+    }
     if a.len() != b.len() {
         return false;
     }

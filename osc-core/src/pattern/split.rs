@@ -7,6 +7,9 @@
 //! end) can be looked up, and any other part is tried on each distinct address part with
 //! [`Parts::part_matches`], by the same engine that [`matches`](super::matches) would use.
 
+// With `small`, the dispatcher does not walk its routes and nothing here is used.
+#![cfg_attr(feature = "small", allow(dead_code))]
+
 use heapless::Vec;
 
 use super::matcher::part_matches;
