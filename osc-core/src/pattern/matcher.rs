@@ -11,13 +11,13 @@
 //!   one-restart-point algorithm matches `*`: [`glob`].
 //! * A part with exactly one `{...}` and nothing else is a prefix, an alternative and a suffix:
 //!   [`one_group`].
-//! * Any other part with `{...}` runs a state-set simulation over the positions of the part:
-//!   [`complex`]. Its states fit a 256-bit set, hence [`MAX_COMPLEX_PART_LEN`].
+//! * Any other part with `{...}` runs a bit-parallel state-set simulation over the positions of
+//!   the part: [`complex`]. Its states fit a 256-bit set, hence [`MAX_COMPLEX_PART_LEN`].
 //!
 //! A pattern part is only declared a match once it has been read to its end, and the fast path
 //! reads every byte it accepts, so a malformed pattern never matches.
 
-use super::syntax::{class, next_step, set_matches, Class, Shape, Step};
+use super::syntax::{class, next_step, set_matches, split_set, Class, Shape, Step};
 #[cfg(doc)]
 use super::MAX_COMPLEX_PART_LEN;
 
@@ -312,14 +312,13 @@ fn one_group(part: &[u8], open: usize, close: usize, seg: &[u8]) -> bool {
     alts.split(|&b| b == b',').any(|alt| alt == middle)
 }
 
-const WORDS: usize = 4;
+/// A set of positions `0..64 * W` in a part; position `part.len()` means "matched the whole
+/// part". `W` is 4 (256 positions) in general, 1 for parts shorter than 64 bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct States<const W: usize>([u64; W]);
 
-/// A set of positions `0..256` in a part; position `part.len()` means "matched the whole part".
-#[derive(Clone, Copy)]
-struct States([u64; WORDS]);
-
-impl States {
-    const EMPTY: Self = Self([0; WORDS]);
+impl<const W: usize> States<W> {
+    const EMPTY: Self = Self([0; W]);
 
     #[inline]
     fn insert(&mut self, i: usize) {
@@ -333,15 +332,31 @@ impl States {
         self.0.get(i / 64).is_some_and(|word| word & bit(i) != 0)
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.0.iter().all(|&word| word == 0)
     }
-}
 
-/// How many words of a [`States`] the positions `0..=part.len()` use.
-#[inline]
-fn words_for(part: &[u8]) -> usize {
-    (part.len() / 64).saturating_add(1).min(WORDS)
+    #[inline]
+    fn and(self, other: Self) -> Self {
+        let mut out = self;
+        for (o, w) in out.0.iter_mut().zip(other.0) {
+            *o &= w;
+        }
+        out
+    }
+
+    /// The positions in order, calling `f` on each.
+    #[inline]
+    fn for_each(&self, mut f: impl FnMut(usize)) {
+        for (w, &word) in self.0.iter().enumerate() {
+            let mut pending = word;
+            while pending != 0 {
+                f(position(w, pending));
+                pending &= pending.wrapping_sub(1);
+            }
+        }
+    }
 }
 
 /// The bit of position `i` within its word.
@@ -358,100 +373,179 @@ fn position(w: usize, pending: u64) -> usize {
         .saturating_add(pending.trailing_zeros() as usize)
 }
 
-/// General part matcher: simulates the pattern as a nondeterministic automaton whose states
-/// are byte positions in `part`. O(|part|) per address byte; no backtracking.
+/// What each position of a part is, as sets of positions (outside `[...]`, whose bodies belong to
+/// no set but `sets`, which holds their `[`).
+struct Kinds<const W: usize> {
+    literals: States<W>,
+    any: States<W>,
+    stars: States<W>,
+    sets: States<W>,
+    opens: States<W>,
+    commas: States<W>,
+    closes: States<W>,
+    /// The inside of each `{...}`: from after the `{` to the `}`. Groups do not nest and never
+    /// touch (a `{` stands between two), so these are runs separated by a gap.
+    groups: States<W>,
+}
+
+impl<const W: usize> Kinds<W> {
+    fn new(part: &[u8]) -> Self {
+        let mut k = Kinds {
+            literals: States::EMPTY,
+            any: States::EMPTY,
+            stars: States::EMPTY,
+            sets: States::EMPTY,
+            opens: States::EMPTY,
+            commas: States::EMPTY,
+            closes: States::EMPTY,
+            groups: States::EMPTY,
+        };
+        let mut i = 0;
+        let mut inside = false;
+        while let Some(p) = part.get(i..).filter(|p| !p.is_empty()) {
+            let mut next = i.saturating_add(1);
+            if inside {
+                k.groups.insert(i);
+            }
+            match p {
+                [b'*', ..] => k.stars.insert(i),
+                [b'?', ..] => k.any.insert(i),
+                [b'{', ..] => {
+                    k.opens.insert(i);
+                    inside = true;
+                }
+                [b',', ..] => k.commas.insert(i),
+                [b'}', ..] => {
+                    k.closes.insert(i);
+                    inside = false;
+                }
+                [b'[', ..] => {
+                    k.sets.insert(i);
+                    if let Some((_, _, rest)) = split_set(p) {
+                        next = part.len().saturating_sub(rest.len());
+                    }
+                }
+                _ => k.literals.insert(i),
+            }
+            i = next;
+        }
+        k
+    }
+
+    /// Adds to `states` every position reachable from them without consuming a byte: past a `*`
+    /// (which may match nothing) or a `}`, from a `{` into each of its alternatives, and from the
+    /// end of an alternative (a `,`) past the group. These moves only go forward; they are
+    /// repeated until nothing is added (a few rounds: each round follows one move of each kind).
+    #[inline]
+    fn close(&self, states: &mut States<W>) {
+        // One pass over the words, low to high, applies the three moves in turn; each shift or
+        // addition carries into the next word. Words are updated in place (small stack).
+        loop {
+            let mut changed = false;
+            let (mut skip, mut open, mut start) = (0u64, 0u64, 0u64);
+            let (mut enter, mut leave) = (false, false);
+            let words = states
+                .0
+                .iter_mut()
+                .zip(self.stars.0.iter().zip(&self.closes.0))
+                .zip(self.opens.0.iter().zip(&self.commas.0))
+                .zip(&self.groups.0);
+            for (((s, (&stars, &closes)), (&opens, &commas)), &groups) in words {
+                let mut x = *s;
+                // Past `*` and `}`.
+                let a = x & (stars | closes);
+                x |= a.wrapping_shl(1) | skip;
+                skip = a.wrapping_shr(63);
+                // Into the groups whose `{` is reached: the run of each, cleared by an addition
+                // from its first position, holds the starts of its alternatives.
+                let o = x & opens;
+                let seed = o.wrapping_shl(1) | open;
+                open = o.wrapping_shr(63);
+                let (sum, c1) = groups.overflowing_add(seed);
+                let (sum, c2) = sum.overflowing_add(u64::from(enter));
+                enter = c1 || c2;
+                // Alternatives start after each `{` and each `,`.
+                let marks = opens | commas;
+                let starts = marks.wrapping_shl(1) | start;
+                start = marks.wrapping_shr(63);
+                x |= groups & !sum & starts;
+                // Out of the groups where an alternative ended at a `,`: the addition carries out
+                // of the run to the position after the `}`.
+                let (sum, c1) = groups.overflowing_add(x & commas);
+                let (sum, c2) = sum.overflowing_add(u64::from(leave));
+                leave = c1 || c2;
+                x |= sum & !groups;
+                changed |= x != *s;
+                *s = x;
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+}
+
+/// General part matcher: simulates the pattern as a nondeterministic automaton whose states are
+/// byte positions in `part`, a set of them at a time (bit-parallel, in 64-bit words). Per address
+/// byte: one pass over `part` for the literals equal to it (skipped when the byte repeats), a few
+/// rounds of word operations, and a loop over the active `[...]`. No backtracking.
 ///
 /// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
 fn complex(part: &[u8], seg: &[u8]) -> bool {
-    let words = words_for(part);
+    // A part shorter than 64 bytes fits one word (not with `small`, to keep one copy of the code).
+    if !cfg!(feature = "small") && part.len() < 64 {
+        complex_in::<1>(part, seg)
+    } else {
+        complex_in::<4>(part, seg)
+    }
+}
+
+/// [`complex`] with sets of `64 * W` positions. Out of line, so that its sets take stack only
+/// while it runs.
+#[inline(never)]
+fn complex_in<const W: usize>(part: &[u8], seg: &[u8]) -> bool {
+    let kinds = Kinds::<W>::new(part);
     let mut current = States::EMPTY;
     current.insert(0);
-    close(part, words, &mut current);
+    kinds.close(&mut current);
+    // The literal positions equal to `last`, the byte before (addresses often repeat one).
+    let mut equal = States::EMPTY;
+    let mut last = None;
     for &c in seg {
-        let mut next = States::EMPTY;
-        for w in 0..words {
-            let Some(&word) = current.0.get(w) else { break };
-            let mut pending = word;
-            while pending != 0 {
-                let i = position(w, pending);
-                pending &= pending.wrapping_sub(1);
-                let Some(p) = part.get(i..) else { continue };
-                match p {
-                    [b'*', ..] => next.insert(i),
-                    [b'?', ..] => next.insert(i.saturating_add(1)),
-                    [b'[', ..] => {
-                        if let Some((true, rest)) = set_matches(p, c) {
-                            next.insert(part.len().saturating_sub(rest.len()));
-                        }
-                    }
-                    // Not consuming: their successors are already in the set.
-                    [b'{' | b',' | b'}', ..] => {}
-                    [b, ..] => {
-                        if *b == c {
-                            next.insert(i.saturating_add(1));
-                        }
-                    }
-                    [] => {}
+        if last != Some(c) {
+            equal = States::EMPTY;
+            for (i, &b) in part.iter().enumerate() {
+                if b == c {
+                    equal.insert(i);
                 }
             }
+            equal = equal.and(kinds.literals);
+            last = Some(c);
         }
+        // One byte: a literal equal to it or `?` moves on; `*` stays; a set that holds it jumps
+        // past its `]`.
+        let mut next = States::EMPTY;
+        let mut carry = 0u64;
+        let words = next
+            .0
+            .iter_mut()
+            .zip(current.0.iter().zip(&equal.0))
+            .zip(kinds.any.0.iter().zip(&kinds.stars.0));
+        for ((n, (&c, &eq)), (&any, &stars)) in words {
+            let moved = c & (eq | any);
+            *n = moved.wrapping_shl(1) | carry | (c & stars);
+            carry = moved.wrapping_shr(63);
+        }
+        current.and(kinds.sets).for_each(|i| {
+            if let Some((true, rest)) = part.get(i..).and_then(|p| set_matches(p, c)) {
+                next.insert(part.len().saturating_sub(rest.len()));
+            }
+        });
         if next.is_empty() {
             return false;
         }
-        close(part, words, &mut next);
+        kinds.close(&mut next);
         current = next;
     }
     current.contains(part.len())
-}
-
-/// Adds to `states` every position reachable from them without consuming a byte (from `*`,
-/// `{`, `,` and `}`). Such moves only go forward, so one sweep in increasing order finds them
-/// all: O(|part|).
-fn close(part: &[u8], words: usize, states: &mut States) {
-    // The `}` of the group that the sweep is in, once found, so that each `,` need not search
-    // for it again.
-    let mut group_end = 0;
-    for w in 0..words {
-        let Some(&word) = states.0.get(w) else { break };
-        let mut pending = word;
-        while pending != 0 {
-            let i = position(w, pending);
-            pending &= pending.wrapping_sub(1);
-            let mut add = |t: usize| {
-                states.insert(t);
-                if t / 64 == w {
-                    pending |= bit(t);
-                }
-            };
-            match part.get(i) {
-                // `*` may match nothing; `}` ends the last alternative.
-                Some(b'*' | b'}') => add(i.saturating_add(1)),
-                // Enter every alternative: the first, and one after each `,`.
-                Some(b'{') => {
-                    let mut k = i;
-                    while let Some(&b) = part.get(k) {
-                        if b == b'}' {
-                            break;
-                        }
-                        if b == b'{' || b == b',' {
-                            add(k.saturating_add(1));
-                        }
-                        k = k.saturating_add(1);
-                    }
-                    group_end = k;
-                }
-                // The end of an alternative: leave the group.
-                Some(b',') => {
-                    if group_end <= i {
-                        group_end = i;
-                        while part.get(group_end).is_some_and(|&b| b != b'}') {
-                            group_end = group_end.saturating_add(1);
-                        }
-                    }
-                    add(group_end.saturating_add(1));
-                }
-                _ => {}
-            }
-        }
-    }
 }

@@ -489,6 +489,32 @@ fn complex_part_limit() {
     }
 }
 
+#[test]
+fn complex_parts_across_word_sizes() {
+    // Complex parts of 56 to 72 bytes: the matcher's state sets change from one word to four at
+    // 64 positions, and the end of the part is a position too.
+    for n in 56..=72 {
+        for tail in ["", "b", "bb"] {
+            let fill = "x".repeat(n - 7 - tail.len());
+            let p = format!("/*{{a,b}}{fill}?{tail}");
+            assert_eq!(p.len() - 1, n);
+            for a in [
+                format!("/qa{fill}z{tail}"),
+                format!("/b{fill}{tail}"),
+                format!("/qa{fill}z{tail}x"),
+                format!("/qa{fill}{tail}"),
+                format!("/a{fill}zz{tail}"),
+            ] {
+                assert_eq!(
+                    matches(&p, &a),
+                    reference(p.as_bytes(), a.as_bytes()),
+                    "{p} {a}"
+                );
+            }
+        }
+    }
+}
+
 /// These must finish quickly (a backtracking matcher would take years), and be right.
 #[test]
 fn pathological_inputs() {
@@ -730,6 +756,16 @@ proptest! {
     fn agrees_with_reference_on_instantiated_patterns(p in structured_pattern(), seed: u64) {
         let a = instantiate(&p, seed | 1);
         prop_assert_eq!(matches(&p, &a), reference(p.as_bytes(), a.as_bytes()), "{:?}", a);
+    }
+
+    #[test]
+    fn long_parts_agree_with_reference(p in structured_pattern(), seed: u64) {
+        // 70 literal bytes in front of the first part take complex parts past one 64-bit word.
+        let a = instantiate(&p, seed | 1);
+        let pad = "x".repeat(70);
+        let p = format!("/{pad}{}", p.get(1..).unwrap_or(""));
+        let a = format!("/{pad}{}", a.get(1..).unwrap_or(""));
+        prop_assert_eq!(matches(&p, &a), reference(p.as_bytes(), a.as_bytes()), "{:?} {:?}", p, a);
     }
 
     #[test]
