@@ -9,7 +9,7 @@ use osc_core::{DecodeConfig, Dispatcher, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Stats};
-use crate::engine::Engine;
+use crate::engine::{Engine, Wait};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
 use crate::sock::{is_timeout, is_transient, ReadTimeout};
@@ -392,12 +392,18 @@ impl BlockingLoop {
             poll_interval,
         } = self;
         while !shutdown.is_shutdown() {
-            let now = time::now();
-            while let Some(to) = engine.poll(now, recv.scratch(), dispatcher, ctx) {
-                queue_replies(socket, send, engine, to);
-            }
-            send.flush(socket, engine.counters());
-            let wait = engine.read_wait(now, *poll_interval);
+            // The clock is read only when a bundle is queued (here) or received (below).
+            let wait = match engine.next_deadline() {
+                None => Wait::Block(*poll_interval),
+                Some(_) => {
+                    let now = time::now();
+                    while let Some(to) = engine.poll(now, recv.scratch(), dispatcher, ctx) {
+                        queue_replies(socket, send, engine, to);
+                    }
+                    send.flush(socket, engine.counters());
+                    engine.read_wait(now, *poll_interval)
+                }
+            };
             timeout.apply(&**socket, Some(wait.read_timeout()))?;
             let received = recv.recv(socket);
             if shutdown.is_shutdown() {
@@ -406,7 +412,8 @@ impl BlockingLoop {
             match received {
                 Ok(n) => {
                     engine.counters().add_received(n as u64);
-                    let at = time::now();
+                    // One clock reading for the whole batch, taken at its first bundle.
+                    let mut at = None;
                     for i in 0..n {
                         let Some((bytes, from)) = recv.get(i) else {
                             break;
@@ -417,7 +424,8 @@ impl BlockingLoop {
                             engine.counters().add_dropped(1);
                             continue;
                         };
-                        engine.handle(at, bytes, from, dispatcher, ctx);
+                        let now = || *at.get_or_insert_with(time::now);
+                        engine.handle(now, bytes, from, dispatcher, ctx);
                         queue_replies(socket, send, engine, from);
                     }
                     send.flush(socket, engine.counters());
