@@ -227,19 +227,26 @@ mod sys {
 
     /// The `mmsghdr` array of one batch, with an `iovec` and a socket address for each entry.
     ///
-    /// The pointers inside `msgs` and `iovs` are written just before each system call, from the
-    /// buffers passed to it, and are not used after it returns.
+    /// The pointers inside `msgs` and `iovs` point at `iovs`, `names` (heap allocations that do
+    /// not move) and the buffer passed to the system call. For receiving they are set up once
+    /// per buffer (`recv_slots` remembers which) and only the fields the kernel changes are reset
+    /// before each call; for sending they are written before each call.
     pub(super) struct Headers {
         msgs: Box<[mmsghdr]>,
         iovs: Box<[iovec]>,
         names: Box<[sockaddr_storage]>,
+        /// The receive buffer the headers point into (address, entries), and how many entries
+        /// the last receive filled.
+        recv_slots: (*mut u8, usize),
+        filled: usize,
         /// The replies queued for sending: (offset in the send buffer, length).
         spans: Box<[(usize, usize)]>,
         queued: usize,
     }
 
-    // SAFETY: `Headers` holds plain data and raw pointers that are rewritten before every system
-    // call and never dereferenced by Rust code, so moving it to another thread is sound.
+    // SAFETY: `Headers` holds plain data and raw pointers that only the kernel dereferences,
+    // during system calls made with the buffers they point into mutably borrowed; moving it to
+    // another thread changes none of that.
     unsafe impl Send for Headers {}
 
     /// An all-zero C struct.
@@ -263,6 +270,8 @@ mod sys {
                 msgs: (0..entries).map(|_| zeroed()).collect(),
                 iovs: (0..entries).map(|_| zeroed()).collect(),
                 names: (0..entries).map(|_| zeroed()).collect(),
+                recv_slots: (ptr::null_mut(), 0),
+                filled: 0,
                 spans: vec![(0, 0); entries].into_boxed_slice(),
                 queued: 0,
             }
@@ -305,12 +314,22 @@ mod sys {
             got: &mut [(usize, Option<SocketAddr>)],
         ) -> io::Result<usize> {
             let entries = self.msgs.len().min(buf.len() / MAX_DATAGRAM).min(got.len());
-            for (i, slot) in buf.chunks_exact_mut(MAX_DATAGRAM).take(entries).enumerate() {
-                self.point(i, slot.as_mut_ptr(), slot.len(), NAME_LEN);
+            if self.recv_slots != (buf.as_mut_ptr(), entries) {
+                for (i, slot) in buf.chunks_exact_mut(MAX_DATAGRAM).take(entries).enumerate() {
+                    self.point(i, slot.as_mut_ptr(), slot.len(), NAME_LEN);
+                }
+                self.recv_slots = (buf.as_mut_ptr(), entries);
+            } else {
+                // The kernel wrote the address lengths of the datagrams it delivered.
+                for msg in self.msgs.iter_mut().take(self.filled) {
+                    msg.msg_hdr.msg_namelen = NAME_LEN;
+                }
             }
+            self.filled = 0;
             // SAFETY: the first `entries` headers point at disjoint `MAX_DATAGRAM`-byte slots of
-            // `buf` and at address slots of `names`, all borrowed mutably for the duration of the
-            // call; the count passed is `entries`; a null timeout is allowed.
+            // `buf` (set up above for this very buffer, which is borrowed mutably for the
+            // duration of the call) and at address slots of `names`; the count passed is
+            // `entries`; a null timeout is allowed.
             let n = unsafe {
                 libc::recvmmsg(
                     socket.as_raw_fd(),
@@ -321,6 +340,7 @@ mod sys {
                 )
             };
             let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+            self.filled = n.min(entries);
             let filled = self.msgs.iter().zip(self.names.iter()).zip(got.iter_mut());
             for ((msg, name), got) in filled.take(n) {
                 let len = (msg.msg_len as usize).min(MAX_DATAGRAM);
@@ -348,6 +368,8 @@ mod sys {
         /// entry that fails is counted and skipped. Empties the queue; returns (sent, failed).
         pub(super) fn send(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> (u64, u64) {
             let queued = std::mem::take(&mut self.queued);
+            // Sending repoints the entries: a later receive must set them up again.
+            self.recv_slots = (ptr::null_mut(), 0);
             let spans = self.spans.get(..queued).unwrap_or_default();
             if spans.len() != queued || spans.iter().any(|&(o, l)| o + l > buf.len()) {
                 return (0, queued as u64);
