@@ -26,57 +26,28 @@ readonly RUNS=${NET_RUNS:-5}
 readonly EXTRA=3
 readonly RATE=${NET_RATE:-300000}
 readonly SEND_SECONDS=${NET_SECONDS:-3}
-readonly NOISY_PERCENT=10
-readonly QUIET_PERCENT=25
+# shellcheck source=tests/ci/bench-lib.sh
+source tests/ci/bench-lib.sh
 
-if (($(nproc) < 2)); then
+if ((NCPU < 2)); then
     echo "bench-net: needs 2 CPUs (receiver on CPU 1, sender on CPU 0)" >&2
     exit 1
 fi
-if [[ ! -x /usr/bin/time ]]; then
-    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-        apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-    else
-        echo "bench-net: /usr/bin/time is missing (Debian: apt-get install time)" >&2
-        exit 1
-    fi
-fi
+need_gnu_time
 
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+TARGET_DIR=$(target_dir)
 readonly TARGET_DIR
 cargo build --release -q -p osc-examples --example net_send --example net_recv
 readonly BIN=$TARGET_DIR/release/examples
-readonly CLK_TCK=$(getconf CLK_TCK)
-readonly NCPU=$(nproc)
 WORK=$(mktemp -d)
 readonly WORK
 trap 'rm -rf "$WORK"' EXIT
 
-# Busy jiffies of the whole machine (user + nice + system + steal), and all jiffies.
-busy_jiffies() { awk '/^cpu /{print $2 + $3 + $4 + $9}' /proc/stat; }
-all_jiffies() { awk '/^cpu /{s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
 rcvbuf_errors() {
     awk '/^Udp:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") col = i } else { print $col; exit } }' /proc/net/snmp
 }
 # A field of a JSON line (numbers only).
 json_field() { sed -n "s/.*\"$2\":\([0-9.eE+-]*\).*/\1/p" "$1" | tail -n 1; }
-# User + system seconds, and peak RSS (KiB), from /usr/bin/time -v output.
-cpu_seconds() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%.3f", s}' "$1"; }
-peak_rss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
-
-# Waits (at most 60 s) until the machine's load over one second is below QUIET_PERCENT.
-wait_quiet() {
-    local i b0 a0 b1 a1
-    for ((i = 0; i < 60; i++)); do
-        b0=$(busy_jiffies) a0=$(all_jiffies)
-        sleep 1
-        b1=$(busy_jiffies) a1=$(all_jiffies)
-        if (((b1 - b0) * 100 < QUIET_PERCENT * (a1 - a0))); then
-            return 0
-        fi
-    done
-    echo "bench-net: background load stayed above ${QUIET_PERCENT}% for 60 s; measuring anyway" >&2
-}
 
 # one_run RECEIVER SENDER RATE(0 = full speed): prints
 # "tx_rate rx_rate loss_percent rx_us_per_msg rx_rss_kib rcvbuf_errors noisy sent received bad"
@@ -114,12 +85,11 @@ one_run() {
     rx_cpu=$(cpu_seconds "$dir/recv.time")
     tx_cpu=$(cpu_seconds "$dir/send.time")
     rss=$(peak_rss "$dir/recv.time")
+    local other noisy=clean
+    other=$(other_cpu "$busy0" "$busy1" "$(awk -v a="$rx_cpu" -v b="$tx_cpu" 'BEGIN {print a + b}')")
+    is_noisy "$other" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" && noisy=noisy
     awk -v sent="$sent" -v el="$elapsed" -v rcv="$received" -v bad="$bad" -v span="$span" \
-        -v rx="$rx_cpu" -v tx="$tx_cpu" -v rss="$rss" -v errs=$((err1 - err0)) \
-        -v busy=$((busy1 - busy0)) -v tck="$CLK_TCK" -v t0="$t0" -v t1="$t1" -v ncpu="$NCPU" \
-        -v noisy_pct="$NOISY_PERCENT" 'BEGIN {
-            other = busy / tck - rx - tx; machine = (t1 - t0) * ncpu
-            noisy = (other > machine * noisy_pct / 100) ? "noisy" : "clean"
+        -v rx="$rx_cpu" -v rss="$rss" -v errs=$((err1 - err0)) -v noisy="$noisy" 'BEGIN {
             rxr = (span > 0) ? rcv / span : 0
             loss = (sent > 0) ? 100 * (1 - rcv / sent) : 0
             us = (rcv > 0) ? 1e6 * rx / rcv : 0
