@@ -17,7 +17,8 @@
 # table shows the clean run with the median rx rate. Every run is bounded: the sender stops after
 # 3 s, the receiver 500 ms after its last datagram or after 20 s.
 #
-# Environment: NET_RUNS (5), NET_RATE (300000), NET_SECONDS (3), CARGO_TARGET_DIR.
+# Environment: NET_RUNS (5), NET_RATE (300000), NET_SECONDS (3), NET_TESTS (the groups to run,
+# default "N1 N1b N1@rate"), CARGO_TARGET_DIR.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -26,6 +27,7 @@ readonly RUNS=${NET_RUNS:-5}
 readonly EXTRA=3
 readonly RATE=${NET_RATE:-300000}
 readonly SEND_SECONDS=${NET_SECONDS:-3}
+readonly TESTS=" ${NET_TESTS:-N1 N1b N1@rate} "
 # shellcheck source=tests/ci/bench-lib.sh
 source tests/ci/bench-lib.sh
 
@@ -125,14 +127,21 @@ echo "bench-net: $RUNS clean runs per row, $SEND_SECONDS s each; per-run lines o
 echo
 echo "| test   | receiver | sender   | offered | tx msg/s  | rx msg/s  | loss % | rx µs/msg | rx RSS KiB | RcvbufErr | runs |"
 echo "|--------|----------|----------|---------|-----------|-----------|--------|-----------|---------|--------|------|"
-for peer in osc raw-std raw-mmsg rosc; do
-    measure N1 "$peer" "$peer" 0
-done
-for peer in osc raw-std raw-mmsg rosc; do
-    measure N1b "$peer" raw-mmsg 0
-done
-measure N1@rate osc raw-mmsg "$RATE"
-measure N1@rate osc osc "$RATE"
+touch "$WORK/rows"
+if [[ $TESTS == *" N1 "* ]]; then
+    for peer in osc raw-std raw-mmsg rosc; do
+        measure N1 "$peer" "$peer" 0
+    done
+fi
+if [[ $TESTS == *" N1b "* ]]; then
+    for peer in osc raw-std raw-mmsg rosc; do
+        measure N1b "$peer" raw-mmsg 0
+    done
+fi
+if [[ $TESTS == *" N1@rate "* ]]; then
+    measure N1@rate osc raw-mmsg "$RATE"
+    measure N1@rate osc osc "$RATE"
+fi
 echo
 awk '
     $1 == "N1b" && $2 == "osc" { ours = $8 }
