@@ -257,3 +257,80 @@ fn osc_send_tcp_to_python_servers() {
         );
     }
 }
+
+/// A python-osc program that sends `/echo` with every argument type python-osc writes and prints, as one
+/// JSON line, the reply its client receives: over UDP (`SimpleUDPClient.send_message` then `receive`)
+/// or TCP (`SimpleTCPClient` in mode 1.0 or 1.1, then `get_messages`).
+const ECHO_CLIENT: &str = r#"
+import json, sys
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+kind, port = sys.argv[1], int(sys.argv[2])
+b = OscMessageBuilder("/echo")
+for value, tag in [(7, "i"), (2**40, "h"), (0.5, "f"), (1.25, "d"), ("héllo", "s"), (b"\x00\xff", "b"),
+                   (True, "T"), (False, "F"), (None, "N"), (0xff0000ff, "r"), ((0, 144, 60, 127), "m")]:
+    b.add_arg(value, tag)
+msg = b.build()
+if kind == "udp":
+    from pythonosc.udp_client import SimpleUDPClient
+    c = SimpleUDPClient("127.0.0.1", port, timeout=10)
+    c.send(msg)
+    replies = [OscMessage(c.receive(timeout=10))]
+else:
+    from pythonosc.tcp_client import SimpleTCPClient
+    c = SimpleTCPClient("127.0.0.1", port, mode=kind, timeout=10)
+    c.send(msg)
+    replies = [next(iter(c.get_messages(timeout=10)))]
+def conv(v):
+    return v.hex() if isinstance(v, bytes) else list(v) if isinstance(v, tuple) else v
+print(json.dumps([[r.address, [conv(p) for p in r.params]] for r in replies]))
+"#;
+
+/// python-osc's UDP and TCP clients send to osc-std's servers and receive the handler's reply: every
+/// argument value survives python-osc → osc-std → handler → reply → python-osc.
+#[test]
+fn python_clients_get_replies_from_osc_std_servers() {
+    use osc_core::{Dispatcher, HandlerFn, Message, Replies, Request};
+    use osc_std::{tcp::TcpServer, udp::UdpServer, FramingMode};
+    use std::net::SocketAddr;
+
+    let py = match python() {
+        Ok(p) => p,
+        Err(why) => return skip("python_clients_get_replies_from_osc_std_servers", why),
+    };
+    fn echo(_: &mut (), req: &Request<'_, '_, SocketAddr>, r: &mut Replies<'_>) {
+        let _ = r.send(&Message::with_args("/echo/reply", req.message.args()));
+    }
+    fn routes() -> Dispatcher<'static, HandlerFn<(), SocketAddr>, 4> {
+        let mut d = Dispatcher::new();
+        d.map("/echo", echo as HandlerFn<(), SocketAddr>)
+            .map_err(|e| e.kind)
+            .expect("route");
+        d
+    }
+    let udp = UdpServer::bind("127.0.0.1:0")
+        .and_then(|s| s.spawn(routes(), ()))
+        .expect("udp server");
+    let tcp = TcpServer::builder()
+        .framing(FramingMode::Auto)
+        .bind("127.0.0.1:0")
+        .and_then(|s| s.spawn(|_| (routes(), ())))
+        .expect("tcp server");
+    let want = r#"[["/echo/reply", [7, 1099511627776, 0.5, 1.25, "h\u00e9llo", "00ff", true, false, null, 4278190335, [0, 144, 60, 127]]]]"#;
+    for (kind, port) in [
+        ("udp", udp.local_addr().port()),
+        ("1.0", tcp.local_addr().port()),
+        ("1.1", tcp.local_addr().port()),
+    ] {
+        let mut cmd = Command::new(py);
+        cmd.args(["-c", ECHO_CLIENT, kind, &port.to_string()]);
+        let out = try_run_timeout(cmd, b"", Duration::from_secs(30)).expect("python client runs");
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+        assert_eq!(out.stdout.trim(), want, "{kind}");
+    }
+    let (u, t) = (udp.stats(), tcp.stats());
+    assert_eq!((u.messages, u.replies, u.malformed), (1, 1, 0));
+    assert_eq!((t.messages, t.replies, t.malformed), (2, 2, 0));
+    udp.stop().expect("udp stop");
+    tcp.stop().expect("tcp stop");
+}

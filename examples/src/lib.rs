@@ -1,1 +1,3 @@
-//! Runnable examples: see `examples/*.rs`.
+//! Runnable examples: see `examples/*.rs`. The library holds what the benchmark programs share.
+
+pub mod bench;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use osc_core::{
-    DecodeConfig, Dispatcher, Handler, Replies, ReplyIter, Scheduler, TimePolicy, TimeTag,
+    DecodeConfig, Dispatcher, Handler, Packet, Replies, ReplyIter, Scheduler, TimePolicy, TimeTag,
 };
 
 use crate::counters::Counters;
@@ -46,9 +46,11 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     /// Decodes one received packet and hands it to the scheduler (which dispatches what is due and
     /// queues the rest). Counts a malformed packet, the outcome or a panic; the replies are then in
     /// [`replies`](Self::replies), for `from`. `received` is counted by the caller.
+    ///
+    /// `now` is called only for a bundle: a message is dispatched at once, whatever the time.
     pub(crate) fn handle<'r, H, C, const N: usize>(
         &mut self,
-        now: TimeTag,
+        now: impl FnOnce() -> TimeTag,
         bytes: &[u8],
         from: SocketAddr,
         dispatcher: &mut Dispatcher<'r, H, N>,
@@ -63,6 +65,10 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
                 self.counters.add_malformed(1);
                 return;
             }
+        };
+        let now = match packet {
+            Packet::Message(_) => TimeTag::IMMEDIATELY,
+            Packet::Bundle(_) => now(),
         };
         let mut replies = Replies::new(&mut self.reply_buf);
         let scheduler = &mut self.scheduler;

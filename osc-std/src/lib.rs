@@ -166,6 +166,10 @@
 //!   server and the clients (tested with a counting allocator): buffers, queues and scheduler
 //!   storage are sized up front. A full queue or scheduler drops and counts ([`Stats::dropped`]).
 //! - **No datagram is truncated**: UDP receive buffers hold 64 KiB.
+//! - **Batched UDP on Linux and Android**: the blocking and reuse-port receive loops take up to 32
+//!   datagrams per `recvmmsg` call and send the replies to them with one `sendmmsg`
+//!   ([`udp::UdpServerBuilder::recv_batch`]); elsewhere one datagram per call. Those two calls are
+//!   the crate's only `unsafe` code, in one small module.
 //!
 //! ## Feature flags
 //!
@@ -174,7 +178,7 @@
 //! ## MSRV
 //!
 //! Rust 1.87, as osc-core.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -190,7 +190,7 @@ impl UdpServer {
                 Some(Ok((n, from))) => {
                     self.counters.add_received(1);
                     let bytes = recv_buf.get(..n).unwrap_or_default();
-                    engine.handle(time::now(), bytes, from, dispatcher, ctx);
+                    engine.handle(time::now, bytes, from, dispatcher, ctx);
                     send_replies(&self.socket, &engine, from).await;
                 }
                 Some(Err(e)) if is_transient(&e) => {}

@@ -87,19 +87,24 @@ fn chunks(mut seed: u64, body: &[u8]) -> Vec<&[u8]> {
 
 type Events = Vec<Result<Vec<u8>, FrameError>>;
 
-fn feed_slip(buf_len: usize, parts: &[&[u8]]) -> Events {
-    let mut dec = SlipDecoder::new(vec![0u8; buf_len]);
+/// Feeds `parts` through a stream decoder's `feed` (given as a closure) and collects what it yields,
+/// checking the `feed` contract on the way.
+fn feed_all(
+    buf_len: usize,
+    parts: &[&[u8]],
+    mut feed: impl FnMut(&[u8]) -> (usize, Option<Result<Vec<u8>, FrameError>>),
+) -> Events {
     let mut events = Vec::new();
     for part in parts {
         let mut input = *part;
         while !input.is_empty() {
-            let (n, ev) = dec.feed(input);
+            let (n, ev) = feed(input);
             assert!(n > 0 && n <= input.len(), "feed consumes 1..=len bytes");
             if let Some(ev) = ev {
                 if let Ok(frame) = &ev {
                     assert!(frame.len() <= buf_len);
                 }
-                events.push(ev.map(<[u8]>::to_vec));
+                events.push(ev);
             }
             input = &input[n..];
         }
@@ -107,24 +112,20 @@ fn feed_slip(buf_len: usize, parts: &[&[u8]]) -> Events {
     events
 }
 
+fn feed_slip(buf_len: usize, parts: &[&[u8]]) -> Events {
+    let mut dec = SlipDecoder::new(vec![0u8; buf_len]);
+    feed_all(buf_len, parts, |input| {
+        let (n, ev) = dec.feed(input);
+        (n, ev.map(|r| r.map(<[u8]>::to_vec)))
+    })
+}
+
 fn feed_len(buf_len: usize, parts: &[&[u8]]) -> Events {
     let mut dec = LenPrefixDecoder::new(vec![0u8; buf_len]);
-    let mut events = Vec::new();
-    for part in parts {
-        let mut input = *part;
-        while !input.is_empty() {
-            let (n, ev) = dec.feed(input);
-            assert!(n > 0 && n <= input.len(), "feed consumes 1..=len bytes");
-            if let Some(ev) = ev {
-                if let Ok(frame) = &ev {
-                    assert!(frame.len() <= buf_len);
-                }
-                events.push(ev.map(<[u8]>::to_vec));
-            }
-            input = &input[n..];
-        }
-    }
-    events
+    feed_all(buf_len, parts, |input| {
+        let (n, ev) = dec.feed(input);
+        (n, ev.map(|r| r.map(<[u8]>::to_vec)))
+    })
 }
 
 /// Packets cut from the body at `sep` bytes (so the fuzzer controls payloads and their count).

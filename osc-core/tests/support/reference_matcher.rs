@@ -3,6 +3,12 @@
 //! unit tests and the fuzz checks, which compare the real matcher with it. The including module must have
 //! `validate_pattern_bytes` in scope.
 
+// Needed when included from the no_std crate's unit tests; redundant in std test crates.
+#[allow(unused_extern_crates)]
+extern crate std;
+
+use std::vec::Vec;
+
 use super::validate_pattern_bytes;
 
 /// An obviously correct matcher for valid patterns: recursive backtracking, straight from the

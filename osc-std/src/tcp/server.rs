@@ -623,7 +623,7 @@ where
     counters.add_received(1);
     match frame {
         Ok(bytes) => {
-            engine.handle(time::now(), bytes, peer, dispatcher, ctx);
+            engine.handle(time::now, bytes, peer, dispatcher, ctx);
             if engine.replies().next().is_some() {
                 FrameStep::Reply
             } else {

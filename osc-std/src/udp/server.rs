@@ -9,12 +9,12 @@ use osc_core::{DecodeConfig, Dispatcher, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Stats};
-use crate::engine::Engine;
+use crate::engine::{Engine, Wait};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
 use crate::sock::{is_timeout, is_transient, ReadTimeout};
 use crate::time;
-use crate::udp::MAX_DATAGRAM;
+use crate::udp::batch::{RecvBatch, SendBatch, MAX_BATCH};
 
 /// Bundles a UDP server thread can hold for later: at most this many…
 pub const SCHEDULER_SLOTS: usize = 256;
@@ -23,6 +23,9 @@ pub const SCHEDULER_SLOTS: usize = 256;
 pub const SCHEDULER_BYTES: usize = 256 * 1024;
 
 pub(crate) type UdpEngine = Engine<SCHEDULER_SLOTS, SCHEDULER_BYTES>;
+
+/// The default of [`UdpServerBuilder::recv_batch`].
+const DEFAULT_RECV_BATCH: usize = 32;
 
 /// A multicast group to join, with the interface to join it on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -62,6 +65,7 @@ pub enum MulticastGroup {
 /// | [`poll_interval`](Self::poll_interval) (how often idle threads check for shutdown) | 50 ms |
 /// | [`workers`](Self::workers) (threaded and reuse-port forms) | 4 |
 /// | [`queue_capacity`](Self::queue_capacity) (threaded form: datagrams waiting for a worker) | 64 |
+/// | [`recv_batch`](Self::recv_batch) (blocking and reuse-port forms: datagrams per receive call) | 32 |
 ///
 /// ```
 /// use osc_core::TimePolicy;
@@ -90,6 +94,7 @@ pub struct UdpServerBuilder {
     pub(crate) poll_interval: Duration,
     pub(crate) workers: usize,
     pub(crate) queue_capacity: usize,
+    pub(crate) recv_batch: usize,
 }
 
 impl Default for UdpServerBuilder {
@@ -115,6 +120,7 @@ impl UdpServerBuilder {
             poll_interval: Duration::from_millis(50),
             workers: 4,
             queue_capacity: 64,
+            recv_batch: DEFAULT_RECV_BATCH,
         }
     }
 
@@ -208,6 +214,19 @@ impl UdpServerBuilder {
     /// receive thread drops (and counts) a datagram when they are all taken.
     pub fn queue_capacity(mut self, n: usize) -> Self {
         self.queue_capacity = n.max(1);
+        self
+    }
+
+    /// Datagrams the blocking and reuse-port forms take per receive system call (default 32;
+    /// 1..=64). On Linux and Android a receive is one `recvmmsg` that waits for the first datagram
+    /// and takes those already queued behind it, and the replies to them leave in one `sendmmsg`;
+    /// elsewhere every datagram is one `recv_from`, whatever this says.
+    ///
+    /// Each slot is a 64 KiB buffer (no datagram is truncated), so a receive loop reserves
+    /// `n × 64 KiB` of address space; the system maps its pages only as datagrams fill them.
+    /// `1` receives one datagram per call.
+    pub fn recv_batch(mut self, n: usize) -> Self {
+        self.recv_batch = n.clamp(1, MAX_BATCH);
         self
     }
 
@@ -319,9 +338,14 @@ pub(crate) fn wake_on_shutdown(shutdown: &Shutdown, socket: &Arc<UdpSocket>) {
 }
 
 /// The receive loop of the blocking server and of each reuse-port worker.
+///
+/// Each turn fires the bundles that are due, then receives a batch of datagrams (see
+/// [`UdpServerBuilder::recv_batch`]) and handles them in order; the replies of a turn are sent
+/// together at its end.
 pub(crate) struct BlockingLoop {
     pub(crate) socket: Arc<UdpSocket>,
-    pub(crate) recv_buf: Box<[u8]>,
+    pub(crate) recv: RecvBatch,
+    pub(crate) send: SendBatch,
     pub(crate) engine: UdpEngine,
     pub(crate) timeout: ReadTimeout,
     pub(crate) poll_interval: Duration,
@@ -335,7 +359,8 @@ impl BlockingLoop {
     ) -> Self {
         Self {
             socket,
-            recv_buf: vec![0u8; MAX_DATAGRAM].into_boxed_slice(),
+            recv: RecvBatch::new(config.recv_batch),
+            send: SendBatch::new(config.recv_batch),
             engine: Engine::new(
                 config.time_policy,
                 config.reply_buffer_size,
@@ -360,28 +385,50 @@ impl BlockingLoop {
     {
         let Self {
             socket,
-            recv_buf,
+            recv,
+            send,
             engine,
             timeout,
             poll_interval,
         } = self;
         while !shutdown.is_shutdown() {
-            let now = time::now();
-            while let Some(to) = engine.poll(now, recv_buf, dispatcher, ctx) {
-                send_replies(socket, engine, to);
-            }
-            let wait = engine.read_wait(now, *poll_interval);
+            // The clock is read only when a bundle is queued (here) or received (below).
+            let wait = match engine.next_deadline() {
+                None => Wait::Block(*poll_interval),
+                Some(_) => {
+                    let now = time::now();
+                    while let Some(to) = engine.poll(now, recv.scratch(), dispatcher, ctx) {
+                        queue_replies(socket, send, engine, to);
+                    }
+                    send.flush(socket, engine.counters());
+                    engine.read_wait(now, *poll_interval)
+                }
+            };
             timeout.apply(&**socket, Some(wait.read_timeout()))?;
-            let received = socket.recv_from(recv_buf);
+            let received = recv.recv(socket);
             if shutdown.is_shutdown() {
                 break;
             }
             match received {
-                Ok((n, from)) => {
-                    engine.counters().add_received(1);
-                    let bytes = recv_buf.get(..n).unwrap_or_default();
-                    engine.handle(time::now(), bytes, from, dispatcher, ctx);
-                    send_replies(socket, engine, from);
+                Ok(n) => {
+                    engine.counters().add_received(n as u64);
+                    // One clock reading for the whole batch, taken at its first bundle.
+                    let mut at = None;
+                    for i in 0..n {
+                        let Some((bytes, from)) = recv.get(i) else {
+                            break;
+                        };
+                        let Some(from) = from else {
+                            // A sender address of a family this crate does not read: nowhere to
+                            // reply to, and no sender to show the handlers.
+                            engine.counters().add_dropped(1);
+                            continue;
+                        };
+                        let now = || *at.get_or_insert_with(time::now);
+                        engine.handle(now, bytes, from, dispatcher, ctx);
+                        queue_replies(socket, send, engine, from);
+                    }
+                    send.flush(socket, engine.counters());
                 }
                 Err(e) if is_timeout(&e) => wait.after_timeout(),
                 Err(e) if is_transient(&e) => {}
@@ -389,6 +436,13 @@ impl BlockingLoop {
             }
         }
         Ok(())
+    }
+}
+
+/// Queues the engine's replies to `to` for sending with the rest of the turn's.
+fn queue_replies(socket: &UdpSocket, send: &mut SendBatch, engine: &UdpEngine, to: SocketAddr) {
+    for reply in engine.replies() {
+        send.push(socket, reply, to, engine.counters());
     }
 }
 

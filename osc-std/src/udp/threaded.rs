@@ -328,7 +328,7 @@ fn worker<'r, H, C, const N: usize>(
         match inbox.recv_timeout(engine.wait(now, config.poll_interval)) {
             Ok(d) => {
                 let bytes = d.buf.get(..d.len).unwrap_or_default();
-                engine.handle(d.at, bytes, d.from, dispatcher, ctx);
+                engine.handle(|| d.at, bytes, d.from, dispatcher, ctx);
                 send_replies(socket, engine, d.from);
                 let _ = free.try_send(d.buf);
             }

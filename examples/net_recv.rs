@@ -1,0 +1,264 @@
+//! N1 / N1b receiver of WORKLOADS.md: binds `127.0.0.1:0` (or `--bind ADDR`), prints
+//! `READY <address>`, counts datagrams, and stops once at least one has arrived and none has for
+//! 500 ms, or after 20 s. Then prints
+//! `{"kind":"net_recv","peer":…,"received":N,"bad":N,"span_s":x}`, where `span_s` is the time
+//! from the first datagram to the last.
+//!
+//! ```text
+//! net_recv --peer osc|raw-std|raw-mmsg|rosc [--bind 127.0.0.1:0]
+//! ```
+//!
+//! - `osc`: osc-std's blocking `UdpServer` (batched receive on Linux) with one route,
+//!   `/synth/1/freq`, whose handler counts calls; datagrams that do not reach it are `bad`.
+//! - `raw-std`: a `std::net::UdpSocket::recv` loop (`bad`: not 40 bytes).
+//! - `raw-mmsg`: a `recvmmsg(64, MSG_WAITFORONE)` loop (Linux; `bad`: not 40 bytes).
+//! - `rosc`: `recv_from` + `rosc::decoder::decode_udp` + a `Matcher` against the one route.
+
+use std::io::Write as _;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use osc_core::{Dispatcher, Replies, Request};
+use osc_examples::bench::json_str;
+use osc_std::udp::UdpServer;
+
+/// Stop after this long without a datagram (once one has arrived)…
+const IDLE: Duration = Duration::from_millis(500);
+/// …or after this long in all.
+const LIMIT: Duration = Duration::from_secs(20);
+/// The one route.
+const ROUTE: &str = "/synth/1/freq";
+/// W1's length.
+const W1_LEN: usize = 40;
+
+/// Counts and first/last arrival times.
+#[derive(Debug, Default)]
+struct Tally {
+    received: u64,
+    bad: u64,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl Tally {
+    /// `n` datagrams arrived (timestamped together).
+    fn arrived(&mut self, n: u64) {
+        let now = Instant::now();
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+        self.received += n;
+    }
+
+    /// Whether a receive that timed out after `IDLE` ends the run.
+    fn done(&self, start: Instant) -> bool {
+        self.first.is_some() || start.elapsed() >= LIMIT
+    }
+
+    fn span_s(&self) -> f64 {
+        match (self.first, self.last) {
+            (Some(a), Some(b)) => (b - a).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+}
+
+fn ready(addr: SocketAddr) {
+    println!("READY {addr}");
+    let _ = std::io::stdout().flush();
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// The osc-std blocking server; a watcher thread samples the server's `received` counter every
+/// 2 ms for the first and last arrival and the stop rule (so the server's loop is unchanged).
+fn run_osc(bind: &str) -> Tally {
+    fn count(calls: &mut u64, _: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
+        *calls += 1;
+    }
+    let mut dispatcher: Dispatcher<'_, osc_core::HandlerFn<u64, SocketAddr>, 1> = Dispatcher::new();
+    dispatcher
+        .map(ROUTE, count)
+        .map_err(|e| e.kind)
+        .expect("a valid address");
+    let mut server = UdpServer::bind(bind).expect("bind");
+    ready(server.local_addr().expect("local address"));
+    let (stop, counters) = (server.shutdown_handle(), server.counters());
+    let mut calls = 0u64;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    std::thread::scope(|s| {
+        let serving = s.spawn(|| server.run(&mut dispatcher, &mut calls));
+        let mut seen = 0u64;
+        loop {
+            std::thread::sleep(Duration::from_millis(2));
+            let now = Instant::now();
+            let received = counters.snapshot().received;
+            if received != seen {
+                seen = received;
+                tally.first.get_or_insert(now);
+                tally.last = Some(now);
+            }
+            let idle = tally.last.is_some_and(|last| now - last >= IDLE);
+            if idle || start.elapsed() >= LIMIT {
+                break;
+            }
+        }
+        stop.shutdown();
+        serving.join().expect("server thread").expect("server");
+    });
+    tally.received = counters.snapshot().received;
+    tally.bad = tally.received - calls;
+    tally
+}
+
+fn run_raw_std(bind: &str) -> Tally {
+    let socket = UdpSocket::bind(bind).expect("bind");
+    socket.set_read_timeout(Some(IDLE)).expect("timeout");
+    ready(socket.local_addr().expect("local address"));
+    let mut buf = vec![0u8; 65_536];
+    let mut tally = Tally::default();
+    let start = Instant::now();
+    loop {
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                tally.arrived(1);
+                tally.bad += u64::from(n != W1_LEN);
+                if tally.received % 4096 == 0 && start.elapsed() >= LIMIT {
+                    break;
+                }
+            }
+            Err(e) if is_timeout(&e) && tally.done(start) => break,
+            Err(_) => {}
+        }
+    }
+    tally
+}
+
+fn run_rosc(bind: &str) -> Tally {
+    use rosc::address::{Matcher, OscAddress};
+    let route = OscAddress::new(ROUTE.to_string()).expect("a valid address");
+    let socket = UdpSocket::bind(bind).expect("bind");
+    socket.set_read_timeout(Some(IDLE)).expect("timeout");
+    ready(socket.local_addr().expect("local address"));
+    let mut buf = [0u8; rosc::decoder::MTU];
+    let mut tally = Tally::default();
+    let mut calls = 0u64;
+    let start = Instant::now();
+    loop {
+        match socket.recv_from(&mut buf) {
+            Ok((n, _from)) => {
+                tally.arrived(1);
+                if let Ok((_, rosc::OscPacket::Message(msg))) = rosc::decoder::decode_udp(&buf[..n])
+                {
+                    if Matcher::new(&msg.addr).is_ok_and(|m| m.match_address(&route)) {
+                        calls += 1;
+                    }
+                }
+                if tally.received % 4096 == 0 && start.elapsed() >= LIMIT {
+                    break;
+                }
+            }
+            Err(e) if is_timeout(&e) && tally.done(start) => break,
+            Err(_) => {}
+        }
+    }
+    tally.bad = tally.received - calls;
+    tally
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+fn run_raw_mmsg(bind: &str) -> Tally {
+    use std::os::fd::AsRawFd;
+    const BATCH: usize = 64;
+    const SLOT: usize = 2048;
+    let socket = UdpSocket::bind(bind).expect("bind");
+    socket.set_read_timeout(Some(IDLE)).expect("timeout");
+    ready(socket.local_addr().expect("local address"));
+    let mut buf = vec![0u8; BATCH * SLOT];
+    // SAFETY: all-zero bytes are a valid `iovec` and `mmsghdr` (integers and null pointers).
+    let mut iovs: Vec<libc::iovec> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
+    // SAFETY: as above.
+    let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let base = buf.as_mut_ptr();
+    for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
+        iov.iov_base = base.wrapping_add(i * SLOT).cast();
+        iov.iov_len = SLOT;
+        msg.msg_hdr.msg_iov = iov;
+        msg.msg_hdr.msg_iovlen = 1;
+    }
+    let mut tally = Tally::default();
+    let start = Instant::now();
+    loop {
+        // SAFETY: the 64 headers point at 64 disjoint 2048-byte slots of `buf` and at their own
+        // `iovec`s, all alive and unmoved for the whole loop; no address is asked for.
+        let n = unsafe {
+            libc::recvmmsg(
+                socket.as_raw_fd(),
+                msgs.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_WAITFORONE as _,
+                std::ptr::null_mut(),
+            )
+        };
+        match usize::try_from(n) {
+            Ok(n) => {
+                tally.arrived(n as u64);
+                tally.bad += msgs[..n]
+                    .iter()
+                    .filter(|m| m.msg_len as usize != W1_LEN)
+                    .count() as u64;
+                if start.elapsed() >= LIMIT {
+                    break;
+                }
+            }
+            Err(_) => {
+                let e = std::io::Error::last_os_error();
+                if is_timeout(&e) && tally.done(start) {
+                    break;
+                }
+            }
+        }
+    }
+    tally
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn run_raw_mmsg(_: &str) -> Tally {
+    eprintln!("net_recv: recvmmsg is Linux-only");
+    std::process::exit(2);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let peer = value("--peer").unwrap_or_else(|| "osc".into());
+    let bind = value("--bind").unwrap_or_else(|| "127.0.0.1:0".into());
+    let tally = match peer.as_str() {
+        "osc" => run_osc(&bind),
+        "raw-std" => run_raw_std(&bind),
+        "raw-mmsg" => run_raw_mmsg(&bind),
+        "rosc" => run_rosc(&bind),
+        other => {
+            eprintln!("net_recv: unknown --peer {other} (osc, raw-std, raw-mmsg, rosc)");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "{{\"kind\":\"net_recv\",\"peer\":{},\"received\":{},\"bad\":{},\"span_s\":{:.6}}}",
+        json_str(&peer),
+        tally.received,
+        tally.bad,
+        tally.span_s()
+    );
+}
