@@ -17,7 +17,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, GARBAGE, PATIENCE};
+use common::{
+    dispatcher, eventually, quiet_deliberate_panics, spawn_blocking, spawn_threaded, Ctx, GARBAGE,
+    PATIENCE,
+};
 use osc_core::{slip, Arg, Message};
 use osc_std::tcp::TcpServerBuilder;
 use osc_std::udp::UdpServerBuilder;
@@ -195,27 +198,6 @@ fn bad_packets() -> Vec<(&'static str, Vec<u8>)> {
 // Servers and clients
 // ---------------------------------------------------------------------------------------------
 
-fn udp_blocking(builder: UdpServerBuilder) -> (ServerHandle, Ctx) {
-    let ctx = Ctx::default();
-    let handle = builder
-        .bind("127.0.0.1:0")
-        .unwrap()
-        .spawn(dispatcher(), ctx.clone())
-        .unwrap();
-    (handle, ctx)
-}
-
-fn udp_threaded(builder: UdpServerBuilder) -> (ServerHandle, Ctx) {
-    let ctx = Ctx::default();
-    let shared = ctx.clone();
-    let handle = builder
-        .bind_threaded("127.0.0.1:0")
-        .unwrap()
-        .spawn(move |_| (dispatcher(), shared.clone()))
-        .unwrap();
-    (handle, ctx)
-}
-
 fn tcp(builder: TcpServerBuilder) -> ServerHandle {
     builder
         .bind("127.0.0.1:0")
@@ -327,7 +309,7 @@ fn udp_flood_of_malformed_datagrams_counts_add_up_exactly() {
     // The blocking (batched) server handles datagrams in arrival order, so once the echo sent
     // after the flood is answered, every datagram of the flood has been counted or was lost in
     // the kernel before reaching the server.
-    let (handle, ctx) = udp_blocking(UdpServerBuilder::new());
+    let (handle, ctx) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
     let (sent, good_sent) = udp_flood(handle.local_addr(), 50_000, Duration::from_secs(5));
     udp_answers_after_flood(handle.local_addr(), 1);
     let counted = ctx.counted.load(Ordering::SeqCst);
@@ -357,7 +339,7 @@ fn udp_flood_of_malformed_datagrams_counts_add_up_exactly() {
     handle.stop().unwrap();
 
     // The threaded server also drops (and counts) what its queues cannot take.
-    let (handle, ctx) = udp_threaded(UdpServerBuilder::new().workers(2).queue_capacity(8));
+    let (handle, ctx) = spawn_threaded(UdpServerBuilder::new().workers(2).queue_capacity(8));
     let (sent, _) = udp_flood(handle.local_addr(), 50_000, Duration::from_secs(5));
     udp_answers_after_flood(handle.local_addr(), 2);
     let counted = &ctx.counted;
@@ -383,7 +365,7 @@ fn a_64_kib_datagram_of_bundles_nested_3000_deep_is_rejected() {
     let packet = nested_3000_deep();
     let e = osc_core::decode(&packet).unwrap_err();
     println!("nested 3000 deep: {e}");
-    let (handle, ctx) = udp_blocking(UdpServerBuilder::new());
+    let (handle, ctx) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
     let client = UdpClient::connect(handle.local_addr()).unwrap();
     for i in 0..20 {
         assert_eq!(client.send_raw(&packet).unwrap(), 65_504);
@@ -399,7 +381,7 @@ fn a_64_kib_datagram_of_bundles_nested_3000_deep_is_rejected() {
 #[test]
 fn bundle_element_sizes_that_are_negative_or_point_backwards_are_rejected() {
     let mem = Memory::start("bundle element sizes");
-    let (handle, ctx) = udp_blocking(UdpServerBuilder::new());
+    let (handle, ctx) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
     let client = UdpClient::connect(handle.local_addr()).unwrap();
     let cases = bad_element_sizes();
     for (i, (what, packet)) in cases.iter().enumerate() {
@@ -431,7 +413,7 @@ fn bundle_element_sizes_that_are_negative_or_point_backwards_are_rejected() {
 fn panicking_handlers_in_udp_batches_lose_no_neighbour() {
     quiet_deliberate_panics();
     let mem = Memory::start("udp panics");
-    let (handle, _) = udp_blocking(UdpServerBuilder::new());
+    let (handle, _) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
     let addr = handle.local_addr();
     let mut client = UdpClient::connect(addr).unwrap();
     const ROUNDS: i32 = 25;

@@ -7,31 +7,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, GARBAGE, PATIENCE};
+use common::{
+    dispatcher, eventually, quiet_deliberate_panics, spawn_blocking, spawn_threaded, Ctx, GARBAGE,
+    PATIENCE,
+};
 use osc_core::{Arg, Dispatcher, HandlerFn, Packet, TimePolicy, TimeTag};
 use osc_std::udp::{UdpServer, UdpServerBuilder, SCHEDULER_SLOTS};
 use osc_std::{time, DispatchClient, Error, ServerHandle, UdpClient};
-
-fn spawn_blocking(builder: UdpServerBuilder, addr: &str) -> (ServerHandle, Ctx) {
-    let ctx = Ctx::default();
-    let handle = builder
-        .bind(addr)
-        .unwrap()
-        .spawn(dispatcher(), ctx.clone())
-        .unwrap();
-    (handle, ctx)
-}
-
-fn spawn_threaded(builder: UdpServerBuilder) -> (ServerHandle, Ctx) {
-    let ctx = Ctx::default();
-    let shared = ctx.clone();
-    let handle = builder
-        .bind_threaded("127.0.0.1:0")
-        .unwrap()
-        .spawn(move |_| (dispatcher(), shared.clone()))
-        .unwrap();
-    (handle, ctx)
-}
 
 fn spawn_reuse_port(builder: UdpServerBuilder) -> (ServerHandle, Ctx) {
     let ctx = Ctx::default();

@@ -86,3 +86,30 @@ pub fn ipv6_loopback_available() -> bool {
 
 /// Bytes that are not an OSC packet: neither `/` nor `#bundle` first.
 pub const GARBAGE: &[u8] = b"not osc!";
+
+/// A blocking UDP server on `addr` with [`dispatcher`] and a fresh [`Ctx`], on its own thread.
+pub fn spawn_blocking(
+    builder: osc_std::udp::UdpServerBuilder,
+    addr: &str,
+) -> (osc_std::ServerHandle, Ctx) {
+    let ctx = Ctx::default();
+    let handle = builder
+        .bind(addr)
+        .unwrap()
+        .spawn(dispatcher(), ctx.clone())
+        .unwrap();
+    (handle, ctx)
+}
+
+/// A threaded UDP server on an ephemeral loopback port, every worker with [`dispatcher`] and a
+/// clone of one [`Ctx`].
+pub fn spawn_threaded(builder: osc_std::udp::UdpServerBuilder) -> (osc_std::ServerHandle, Ctx) {
+    let ctx = Ctx::default();
+    let shared = ctx.clone();
+    let handle = builder
+        .bind_threaded("127.0.0.1:0")
+        .unwrap()
+        .spawn(move |_| (dispatcher(), shared.clone()))
+        .unwrap();
+    (handle, ctx)
+}
