@@ -14,9 +14,13 @@ use crate::counters::Counters;
 
 /// Receive → decode → schedule or dispatch → collect replies, for one thread.
 ///
-/// Nothing here allocates after [`Engine::new`]; handler panics are caught and counted.
+/// The scheduler is allocated at the first bundle: a connection or thread that only ever receives
+/// messages never holds its arena (`BYTES`, 64 KiB per TCP connection), which keeps idle and
+/// message-only TCP connections small. Nothing else allocates after [`Engine::new`]; handler panics
+/// are caught and counted.
 pub(crate) struct Engine<const SLOTS: usize, const BYTES: usize> {
-    scheduler: Box<Scheduler<SocketAddr, SLOTS, BYTES>>,
+    scheduler: Option<Box<Scheduler<SocketAddr, SLOTS, BYTES>>>,
+    policy: TimePolicy,
     reply_buf: Box<[u8]>,
     reply_len: usize,
     decode: DecodeConfig,
@@ -31,7 +35,8 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
         counters: Arc<Counters>,
     ) -> Self {
         Self {
-            scheduler: Box::new(Scheduler::new(policy)),
+            scheduler: None,
+            policy,
             reply_buf: vec![0u8; reply_buffer].into_boxed_slice(),
             reply_len: 0,
             decode,
@@ -66,15 +71,23 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
                 return;
             }
         };
-        let now = match packet {
-            Packet::Message(_) => TimeTag::IMMEDIATELY,
-            Packet::Bundle(_) => now(),
-        };
         let mut replies = Replies::new(&mut self.reply_buf);
-        let scheduler = &mut self.scheduler;
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            scheduler.handle(now, &packet, dispatcher, ctx, &from, &mut replies)
-        }));
+        let result = match packet {
+            // A message is dispatched at once, whatever the time: no scheduler needed.
+            Packet::Message(_) => catch_unwind(AssertUnwindSafe(|| {
+                dispatcher.dispatch(&packet, ctx, &from, &mut replies)
+            })),
+            Packet::Bundle(_) => {
+                let now = now();
+                let policy = self.policy;
+                let scheduler = self
+                    .scheduler
+                    .get_or_insert_with(|| Box::new(Scheduler::new(policy)));
+                catch_unwind(AssertUnwindSafe(|| {
+                    scheduler.handle(now, &packet, dispatcher, ctx, &from, &mut replies)
+                }))
+            }
+        };
         // Replies made before a panic are kept: their handlers' side effects happened too.
         self.reply_len = replies.as_length_prefixed().len();
         match result {
@@ -100,14 +113,14 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     {
         loop {
             self.reply_len = 0;
+            let scheduler = self.scheduler.as_mut()?;
             let mut replies = Replies::new(&mut self.reply_buf);
-            let scheduler = &mut self.scheduler;
             let before = scheduler.stats().scratch_too_small;
             let result = catch_unwind(AssertUnwindSafe(|| {
                 scheduler.poll(now, scratch, dispatcher, ctx, &mut replies)
             }));
             let reply_len = replies.as_length_prefixed().len();
-            let lost = self.scheduler.stats().scratch_too_small - before;
+            let lost = scheduler.stats().scratch_too_small - before;
             self.counters.add_dropped(lost);
             match result {
                 Ok(None) => return None,
@@ -128,7 +141,7 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
 
     /// When the earliest queued bundle is due.
     pub(crate) fn next_deadline(&self) -> Option<TimeTag> {
-        self.scheduler.next_deadline()
+        self.scheduler.as_ref()?.next_deadline()
     }
 
     /// How long to wait for input: until the next deadline (zero if it has passed), at most `cap`.
