@@ -167,7 +167,13 @@ impl DecodeConfig {
     /// Validates one message occupying all of `bytes`, which start at offset `base` of the packet.
     #[inline]
     fn message<'a>(&self, bytes: &'a [u8], base: usize) -> Result<Message<'a>, DecodeError> {
-        if let Some((nul, header, args)) = self.message_fast(bytes) {
+        // With `small`, the full validation alone (the fast path is a second copy of it).
+        let fast = if cfg!(feature = "small") {
+            None
+        } else {
+            self.message_fast(bytes)
+        };
+        if let Some((nul, header, args)) = fast {
             // The address is ASCII: this cannot fail.
             if let Ok(address) = address_str(bytes, nul, header) {
                 return Ok(Message::with_args(address, args));
@@ -381,7 +387,7 @@ impl DecodeConfig {
             let element = bytes.get(start..elem_end).unwrap_or_default();
             match element.first() {
                 Some(b'/') => {
-                    if self.message_fast(element).is_none() {
+                    if cfg!(feature = "small") || self.message_fast(element).is_none() {
                         self.message_full(element, start)?;
                     }
                     pos = elem_end;

@@ -365,6 +365,10 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 handler: route.handler,
             });
         }
+        // With `small`, dispatch scans the routes and needs no index.
+        if cfg!(feature = "small") {
+            return Ok(());
+        }
         // Both index vectors have capacity N and together hold fewer than N entries here.
         if is_pattern {
             let _ = self.patterns.push(index16);
@@ -402,6 +406,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
 
     fn reindex(&mut self) {
         self.recent = Recent::NONE;
+        if cfg!(feature = "small") {
+            return;
+        }
         self.literals.clear();
         self.hashed.clear();
         self.patterns.clear();
@@ -561,9 +568,11 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     {
         out.messages += 1;
         let address = incoming.message.address().as_bytes();
-        let tag = address_tag(address);
         let mut calls = 0usize;
-        if self.patterns.is_empty() {
+        if cfg!(feature = "small") {
+            calls = self.dispatch_scan(incoming, ctx, replies);
+        } else if self.patterns.is_empty() {
+            let tag = address_tag(address);
             // The usual case: literal routes only. Those registered under exactly `address` are in its
             // bucket, with its tag, in registration order; the bucket's other entries are skipped.
             for &(t, i) in self.hashed.bucket(tag) {
@@ -582,7 +591,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 calls = self.dispatch_pattern(incoming, ctx, replies);
             }
         } else {
-            calls = self.dispatch_mixed(incoming, tag, ctx, replies);
+            calls = self.dispatch_mixed(incoming, address_tag(address), ctx, replies);
         }
         if calls == 0 {
             out.unmatched += 1;
@@ -607,9 +616,6 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     where
         H: Handler<C, A>,
     {
-        if cfg!(feature = "small") {
-            return self.dispatch_pattern_scan(incoming, ctx, replies);
-        }
         let address = incoming.message.address();
         let (first, last) = match self.recent.get(address.as_bytes()) {
             Some(range) => range,
@@ -617,7 +623,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 Split::Parts(parts) => self.mark_pattern(address, &parts),
                 // Matches no literal route, and is no registered pattern (those are well formed).
                 Split::Malformed => return 0,
-                Split::Other => return self.dispatch_pattern_scan(incoming, ctx, replies),
+                Split::Other => return self.dispatch_scan(incoming, ctx, replies),
             },
         };
         let epoch = self.epoch;
@@ -661,10 +667,13 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.epoch
     }
 
-    /// [`dispatch_pattern`](Self::dispatch_pattern) for the patterns that [`pattern::split`] leaves
-    /// whole (`//`, many parts): every route is matched with [`pattern::matches`].
+    /// Every route in turn, with the same answers as the indexes: a literal address reaches the
+    /// literal routes equal to it and the pattern routes that match it; a pattern reaches the literal
+    /// routes it matches and the pattern routes equal to it as text. The whole of dispatch with
+    /// `small`; otherwise only for the patterns that [`pattern::split`] leaves whole (`//`, many
+    /// parts).
     #[inline(never)]
-    fn dispatch_pattern_scan<C, A>(
+    fn dispatch_scan<C, A>(
         &mut self,
         incoming: &Incoming<'_, '_, A>,
         ctx: &mut C,
@@ -674,12 +683,13 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         H: Handler<C, A>,
     {
         let address = incoming.message.address();
+        let wild = pattern::is_pattern(address);
         let mut calls = 0;
         for r in self.routes.iter_mut() {
-            let hit = if r.is_pattern {
-                r.address == address
-            } else {
-                pattern::matches(address, r.address)
+            let hit = match (r.is_pattern, wild) {
+                (false, false) | (true, true) => r.address == address,
+                (true, false) => pattern::matches(r.address, address),
+                (false, true) => pattern::matches(address, r.address),
             };
             if hit {
                 r.call(incoming, ctx, replies);

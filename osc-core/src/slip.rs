@@ -106,8 +106,13 @@ fn find_special(bytes: &[u8]) -> Option<usize> {
 /// Index of the first `a` or `b` in `bytes`, a machine word at a time (SWAR): several times
 /// faster than a byte loop on packet-sized input, without `unsafe` or a dependency. Blocks of
 /// four words are tested together first, which pays off beyond a few dozen bytes.
+///
+/// With the `small` feature, a byte loop.
 #[inline]
 fn find2(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    if cfg!(feature = "small") {
+        return bytes.iter().position(|&x| x == a || x == b);
+    }
     const BLOCK: usize = 4 * WORD;
     let splat_a = LO * usize::from(a);
     let splat_b = LO * usize::from(b);
@@ -496,6 +501,9 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
     /// assert_eq!(decoder.feed(&input[5..]), (3, Some(Ok(&[0x05][..]))));
     /// ```
     pub fn feed<'d>(&'d mut self, input: &[u8]) -> (usize, Option<Result<&'d [u8], FrameError>>) {
+        if cfg!(feature = "small") {
+            return self.feed_bytes(input);
+        }
         let buf: &'d mut [u8] = self.buf.as_mut();
         let at = &mut self.at;
         let mut rest = input;
@@ -573,6 +581,66 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
                 }
             }
         }
+    }
+
+    /// [`feed`](Self::feed) a byte at a time, for the `small` feature: the same results in less code
+    /// than the run-at-a-time loop.
+    #[inline(never)]
+    fn feed_bytes<'d>(
+        &'d mut self,
+        input: &[u8],
+    ) -> (usize, Option<Result<&'d [u8], FrameError>>) {
+        let buf: &'d mut [u8] = self.buf.as_mut();
+        let at = &mut self.at;
+        for (i, &byte) in input.iter().enumerate() {
+            let consumed = i.saturating_add(1);
+            let (decoded, raw) = match (at.state, byte) {
+                (State::Discard, END) => {
+                    at.restart(State::Frame);
+                    continue;
+                }
+                (State::Discard, _) => continue,
+                (State::Frame, ESC) => {
+                    at.state = State::Escape;
+                    continue;
+                }
+                (State::Frame, END) if at.len == 0 => continue,
+                (State::Frame, END) => {
+                    let len = at.len;
+                    at.restart(State::Frame);
+                    let buf: &'d [u8] = buf;
+                    return (consumed, Some(Ok(buf.get(..len).unwrap_or_default())));
+                }
+                (State::Frame, _) => (byte, 1),
+                (State::Escape, ESC_END) => (END, 2),
+                (State::Escape, ESC_ESC) => (ESC, 2),
+                (State::Escape, _) => {
+                    let offset = at.raw;
+                    // An END still closes the frame; otherwise drop the rest of it.
+                    at.restart(if byte == END {
+                        State::Frame
+                    } else {
+                        State::Discard
+                    });
+                    return (consumed, Some(Err(FrameError::BadEscape { offset })));
+                }
+            };
+            let Some(slot) = buf.get_mut(at.len) else {
+                // As in `feed`: the rest of a run of plain bytes goes with the dropped frame.
+                let run = match at.state {
+                    State::Frame => input.get(consumed..).unwrap_or_default(),
+                    _ => &[],
+                };
+                let skip = run.iter().take_while(|&&b| b != END && b != ESC).count();
+                at.restart(State::Discard);
+                return (consumed.saturating_add(skip), Some(Err(too_long(buf.len()))));
+            };
+            *slot = decoded;
+            at.len = at.len.saturating_add(1);
+            at.raw = at.raw.saturating_add(raw);
+            at.state = State::Frame;
+        }
+        (input.len(), None)
     }
 
     /// Drops any partial frame and leaves discard mode: the next byte starts a new frame.

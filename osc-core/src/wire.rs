@@ -257,11 +257,15 @@ impl<'b> Writer<'b> {
     pub(crate) fn put_blob(&mut self, bytes: &[u8]) -> Result<(), crate::EncodeError> {
         let size = i32::try_from(bytes.len()).map_err(|_| crate::EncodeError::TooLarge)?;
         let out = self.reserve(blob_size(bytes.len()))?;
+        // The padding first, as one word (as in `put_str`): no `memset` for 0 to 3 bytes.
+        if let Some(last) = out.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
         let (head, rest) = out.split_at_mut(4);
         head.copy_from_slice(&size.to_be_bytes());
-        let (data, pad) = rest.split_at_mut(bytes.len());
-        data.copy_from_slice(bytes);
-        pad.fill(0);
+        if let Some(data) = rest.get_mut(..bytes.len()) {
+            data.copy_from_slice(bytes);
+        }
         Ok(())
     }
 

@@ -82,6 +82,10 @@ enum Fast<'p, 'a> {
 /// differs, or that needs [`slow`]. `p` and `a` are empty or start with `/`.
 #[inline]
 fn fast<'p, 'a>(mut p: &'p [u8], mut a: &'a [u8]) -> Fast<'p, 'a> {
+    // With `small`, every step goes through `slow`, which is enough on its own.
+    if cfg!(feature = "small") {
+        return Fast::Slow(p, a);
+    }
     loop {
         let ([b'/', pp @ ..], [b'/', ap @ ..]) = (p, a) else {
             return match (p, a) {
@@ -492,11 +496,106 @@ impl<const W: usize> Kinds<W> {
 ///
 /// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
 fn complex(part: &[u8], seg: &[u8]) -> bool {
-    // A part shorter than 64 bytes fits one word (not with `small`, to keep one copy of the code).
-    if !cfg!(feature = "small") && part.len() < 64 {
+    if cfg!(feature = "small") {
+        return complex_small(part, seg);
+    }
+    // A part shorter than 64 bytes fits one word.
+    if part.len() < 64 {
         complex_in::<1>(part, seg)
     } else {
         complex_in::<4>(part, seg)
+    }
+}
+
+/// The positions `0..=MAX_COMPLEX_PART_LEN` of a part, one bit each, in 32-bit words (native on
+/// the smallest targets). The state sets of [`complex_small`].
+type Bits = [u32; 8];
+
+/// Whether position `i` is in `bits`.
+#[inline]
+fn has(bits: &Bits, i: usize) -> bool {
+    bits.get(i / 32)
+        .is_some_and(|word| word.wrapping_shr(i as u32) & 1 != 0)
+}
+
+/// Adds position `i` to `bits` (nothing past the last word).
+#[inline]
+fn put(bits: &mut Bits, i: usize) {
+    if let Some(word) = bits.get_mut(i / 32) {
+        *word |= 1u32.wrapping_shl(i as u32);
+    }
+}
+
+/// [`complex`] in little code, for the `small` feature: the same automaton over the positions of
+/// `part`, stepped one position at a time instead of a word at a time. O(p) per address byte, so
+/// O(p × s) in all, with a fixed stack of two 32-byte sets.
+///
+/// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
+#[inline(never)]
+fn complex_small(part: &[u8], seg: &[u8]) -> bool {
+    let mut current: Bits = [0; 8];
+    put(&mut current, 0);
+    skip_free(part, &mut current);
+    for &c in seg {
+        let mut next: Bits = [0; 8];
+        for (i, &b) in part.iter().enumerate() {
+            if !has(&current, i) {
+                continue;
+            }
+            let to = match b {
+                // `*` takes the byte and stays; `skip_free` moves on from it.
+                b'*' => i,
+                b'?' => i.saturating_add(1),
+                b'[' => match part.get(i..).and_then(|p| set_matches(p, c)) {
+                    Some((true, rest)) => part.len().saturating_sub(rest.len()),
+                    _ => continue,
+                },
+                // Group syntax takes no byte (see `skip_free`).
+                b'{' | b',' | b'}' => continue,
+                _ if b == c => i.saturating_add(1),
+                _ => continue,
+            };
+            put(&mut next, to);
+        }
+        if next.iter().all(|&word| word == 0) {
+            return false;
+        }
+        skip_free(part, &mut next);
+        current = next;
+    }
+    has(&current, part.len())
+}
+
+/// Adds to `states` every position of `part` reachable from them without taking a byte: past a
+/// `*` or a `}`, from a `{` to the start of each of its alternatives (after the `{` and after each
+/// `,`), and from the end of an alternative (a `,`) past the group. Every such move goes forward,
+/// so one pass in order reaches them all.
+fn skip_free(part: &[u8], states: &mut Bits) {
+    // In the current group: whether its `{` is reached, and whether an alternative has ended.
+    let (mut enter, mut leave) = (false, false);
+    for (i, &b) in part.iter().enumerate() {
+        let on = has(states, i);
+        let after = i.saturating_add(1);
+        let to_after = match b {
+            b'*' => on,
+            b'{' => {
+                (enter, leave) = (on, false);
+                on
+            }
+            b',' => {
+                leave |= on;
+                enter
+            }
+            b'}' => {
+                let out = on || leave;
+                (enter, leave) = (false, false);
+                out
+            }
+            _ => false,
+        };
+        if to_after {
+            put(states, after);
+        }
     }
 }
 

@@ -55,6 +55,10 @@ static CLASSES: [Class; 256] = {
 /// The class of `b`.
 #[inline(always)]
 pub(super) fn class(b: u8) -> Class {
+    // With `small`, the comparisons instead of a 256-byte table.
+    if cfg!(feature = "small") {
+        return classify(b);
+    }
     // The table has 256 entries, so the fallback is never taken (and is optimised out).
     CLASSES.get(usize::from(b)).copied().unwrap_or(Class::Bad)
 }
