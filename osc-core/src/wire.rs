@@ -73,6 +73,9 @@ pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
 #[cfg_attr(not(feature = "small"), inline(always))]
 #[cfg_attr(feature = "small", inline)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
+    if cfg!(feature = "small") {
+        return bytes.iter().position(|&b| b == 0);
+    }
     // Inlined, the ASCII bookkeeping of `scan_str` is dead code.
     scan_str(bytes).map(|(nul, _)| nul)
 }
