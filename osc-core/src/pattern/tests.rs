@@ -759,6 +759,16 @@ proptest! {
         prop_assert!(matches(&a, &a));
     }
 
+    /// The dispatcher relies on this with `small`: it checks every route with `validate_pattern`.
+    #[test]
+    fn a_string_without_wildcards_is_checked_the_same_either_way(
+        s in r"[a/!\- #,\x00\x7f\xe9]{0,8}",
+    ) {
+        if !is_pattern(&s) {
+            prop_assert_eq!(validate_pattern(&s), validate_address(&s));
+        }
+    }
+
     #[test]
     fn a_valid_address_matches_only_itself(
         x in r"(/[ab!\-]{1,3}){1,4}",
