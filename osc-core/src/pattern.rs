@@ -186,7 +186,7 @@ pub fn validate_address_bytes(address: &[u8]) -> Result<(), AddressError> {
         }
     }
     if after_slash {
-        return error(AddressErrorKind::EmptyPart, address.len().saturating_sub(1));
+        return error(AddressErrorKind::EmptyPart, address.len().wrapping_sub(1));
     }
     Ok(())
 }
@@ -223,7 +223,7 @@ pub fn validate_pattern_bytes(pattern: &[u8]) -> Result<(), AddressError> {
             Ok(None) => return Ok(()),
             Ok(Some((_, after))) => rest = after,
             Err((kind, at)) => {
-                let offset = pattern.len().saturating_sub(rest.len()).saturating_add(at);
+                let offset = pattern.len().wrapping_sub(rest.len()).wrapping_add(at);
                 return Err(AddressError::at(kind, pattern, offset));
             }
         }

@@ -593,7 +593,7 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
         let buf: &'d mut [u8] = self.buf.as_mut();
         let at = &mut self.at;
         for (i, &byte) in input.iter().enumerate() {
-            let consumed = i.saturating_add(1);
+            let consumed = i.wrapping_add(1);
             let (decoded, raw) = match (at.state, byte) {
                 (State::Discard, END) => {
                     at.restart(State::Frame);
@@ -633,11 +633,11 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
                 };
                 let skip = run.iter().take_while(|&&b| b != END && b != ESC).count();
                 at.restart(State::Discard);
-                return (consumed.saturating_add(skip), Some(Err(too_long(buf.len()))));
+                return (consumed.wrapping_add(skip), Some(Err(too_long(buf.len()))));
             };
             *slot = decoded;
-            at.len = at.len.saturating_add(1);
-            at.raw = at.raw.saturating_add(raw);
+            at.len = at.len.wrapping_add(1);
+            at.raw = at.raw.wrapping_add(raw);
             at.state = State::Frame;
         }
         (input.len(), None)

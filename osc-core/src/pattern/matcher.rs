@@ -102,7 +102,7 @@ fn fast<'p, 'a>(mut p: &'p [u8], mut a: &'a [u8]) -> Fast<'p, 'a> {
                 continue;
             }
             if x == y && x == b'/' && i > start {
-                start = i.saturating_add(1);
+                start = i.wrapping_add(1);
                 continue;
             }
             n = i;
@@ -302,8 +302,8 @@ fn one(p: &[u8], c: u8) -> Option<&[u8]> {
 fn one_group(part: &[u8], open: usize, close: usize, seg: &[u8]) -> bool {
     let (Some(prefix), Some(alts), Some(suffix)) = (
         part.get(..open),
-        part.get(open.saturating_add(1)..close),
-        part.get(close.saturating_add(1)..),
+        part.get(open.wrapping_add(1)..close),
+        part.get(close.wrapping_add(1)..),
     ) else {
         return false;
     };
@@ -373,8 +373,8 @@ fn bit(i: usize) -> u64 {
 /// The position of the lowest set bit of `pending`, in word `w`.
 #[inline]
 fn position(w: usize, pending: u64) -> usize {
-    w.saturating_mul(64)
-        .saturating_add(pending.trailing_zeros() as usize)
+    w.wrapping_mul(64)
+        .wrapping_add(pending.trailing_zeros() as usize)
 }
 
 /// What each position of a part is, as sets of positions (outside `[...]`, whose bodies belong to
@@ -407,7 +407,7 @@ impl<const W: usize> Kinds<W> {
         let mut i = 0;
         let mut inside = false;
         while let Some(p) = part.get(i..).filter(|p| !p.is_empty()) {
-            let mut next = i.saturating_add(1);
+            let mut next = i.wrapping_add(1);
             if inside {
                 k.groups.insert(i);
             }
@@ -426,7 +426,7 @@ impl<const W: usize> Kinds<W> {
                 [b'[', ..] => {
                     k.sets.insert(i);
                     if let Some((_, _, rest)) = split_set(p) {
-                        next = part.len().saturating_sub(rest.len());
+                        next = part.len().wrapping_sub(rest.len());
                     }
                 }
                 _ => k.literals.insert(i),
@@ -545,14 +545,14 @@ fn complex_small(part: &[u8], seg: &[u8]) -> bool {
             let to = match b {
                 // `*` takes the byte and stays; `skip_free` moves on from it.
                 b'*' => i,
-                b'?' => i.saturating_add(1),
+                b'?' => i.wrapping_add(1),
                 b'[' => match part.get(i..).and_then(|p| set_matches(p, c)) {
-                    Some((true, rest)) => part.len().saturating_sub(rest.len()),
+                    Some((true, rest)) => part.len().wrapping_sub(rest.len()),
                     _ => continue,
                 },
                 // Group syntax takes no byte (see `skip_free`).
                 b'{' | b',' | b'}' => continue,
-                _ if b == c => i.saturating_add(1),
+                _ if b == c => i.wrapping_add(1),
                 _ => continue,
             };
             put(&mut next, to);
@@ -575,7 +575,7 @@ fn skip_free(part: &[u8], states: &mut Bits) {
     let (mut enter, mut leave) = (false, false);
     for (i, &b) in part.iter().enumerate() {
         let on = has(states, i);
-        let after = i.saturating_add(1);
+        let after = i.wrapping_add(1);
         let to_after = match b {
             b'*' => on,
             b'{' => {
@@ -637,7 +637,7 @@ fn complex_in<const W: usize>(part: &[u8], seg: &[u8]) -> bool {
         }
         current.and(kinds.sets).for_each(|i| {
             if let Some((true, rest)) = part.get(i..).and_then(|p| set_matches(p, c)) {
-                next.insert(part.len().saturating_sub(rest.len()));
+                next.insert(part.len().wrapping_sub(rest.len()));
             }
         });
         if next.is_empty() {
