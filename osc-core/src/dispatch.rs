@@ -268,10 +268,12 @@ struct Recent {
 impl Recent {
     /// The longest pattern remembered (none with `small`, which does not walk).
     const MAX: usize = if cfg!(feature = "small") { 0 } else { 48 };
+    // All zeros (`first` and `last` mean nothing while `len` is 0): a `static` dispatcher can live
+    // in `.bss`.
     const NONE: Self = Self {
         bytes: [0; Self::MAX],
         len: 0,
-        first: usize::MAX,
+        first: 0,
         last: 0,
     };
 

@@ -23,6 +23,19 @@ pub struct App {
     pub quit: bool,
 }
 
+impl App {
+    /// The state at start-up (all zero, so a `static` of it takes no flash).
+    pub const fn new() -> Self {
+        Self {
+            led: 0,
+            gain: 0.0,
+            name: [0; 16],
+            requests: 0,
+            quit: false,
+        }
+    }
+}
+
 /// The routing table, generic over the sender type of the transport.
 pub type Routes<A> = Dispatcher<'static, HandlerFn<App, A>, 8>;
 
