@@ -18,11 +18,13 @@
 //! reads every byte it accepts, so a malformed pattern never matches.
 
 use super::syntax::{class, next_step, set_matches, split_set, Class, Shape, Step};
-#[cfg(doc)]
 use super::MAX_COMPLEX_PART_LEN;
 
 /// See [`super::matches_bytes`].
 pub(super) fn matches(pattern: &[u8], address: &[u8]) -> bool {
+    if cfg!(feature = "small") {
+        return matches_small(pattern, address);
+    }
     // The root `/` has no parts: only `/` matches it, and the pattern `/` matches nothing else.
     if pattern.len() <= 1 || address.len() <= 1 {
         return pattern == b"/" && address == b"/";
@@ -82,10 +84,6 @@ enum Fast<'p, 'a> {
 /// differs, or that needs [`slow`]. `p` and `a` are empty or start with `/`.
 #[inline]
 fn fast<'p, 'a>(mut p: &'p [u8], mut a: &'a [u8]) -> Fast<'p, 'a> {
-    // With `small`, every step goes through `slow`, which is enough on its own.
-    if cfg!(feature = "small") {
-        return Fast::Slow(p, a);
-    }
     loop {
         let ([b'/', pp @ ..], [b'/', ap @ ..]) = (p, a) else {
             return match (p, a) {
@@ -496,14 +494,69 @@ impl<const W: usize> Kinds<W> {
 ///
 /// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
 fn complex(part: &[u8], seg: &[u8]) -> bool {
-    if cfg!(feature = "small") {
-        return complex_small(part, seg);
-    }
     // A part shorter than 64 bytes fits one word.
     if part.len() < 64 {
         complex_in::<1>(part, seg)
     } else {
         complex_in::<4>(part, seg)
+    }
+}
+
+/// [`matches`] in little code, for the `small` feature: the pattern is checked whole first (with
+/// the code that `validate_pattern` needs anyway), then matched part by part with the same
+/// restart at `//`. A part of at most [`MAX_COMPLEX_PART_LEN`] bytes, whatever it holds, goes
+/// through [`complex_small`]; the longer parts that a valid pattern may have (literal, `*` `?`
+/// `[...]` only, or one `{...}` and nothing else) through [`glob`] and [`one_group`].
+fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
+    if pattern.len() <= 1 || address.len() <= 1 {
+        return pattern == b"/" && address == b"/";
+    }
+    if super::validate_pattern_bytes(pattern).is_err() {
+        return false;
+    }
+    let (mut p, mut a) = (pattern, address);
+    // The most recent `//`: the pattern after it, and the address it absorbs parts of.
+    let mut restart: Option<(&[u8], &[u8])> = None;
+    loop {
+        match (p, a) {
+            ([], []) => return true,
+            ([b'/', rest @ ..], _) if rest.first() == Some(&b'/') => {
+                restart = Some((rest, a));
+                p = rest;
+                continue;
+            }
+            ([b'/', pp @ ..], [b'/', ap @ ..]) => {
+                let ((part, p_rest), (seg, a_rest)) = (split_part(pp), split_part(ap));
+                if seg.is_empty() {
+                    return false;
+                }
+                let hit = if part.len() <= MAX_COMPLEX_PART_LEN {
+                    complex_small(part, seg)
+                } else {
+                    match part.iter().position(|&b| b == b'{') {
+                        Some(open) => {
+                            let close = part.iter().position(|&b| b == b'}').unwrap_or(0);
+                            one_group(part, open, close, seg)
+                        }
+                        None => glob(part, seg),
+                    }
+                };
+                if hit {
+                    (p, a) = (p_rest, a_rest);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        // A mismatch: let the last `//` absorb one more address part, or give up.
+        let Some((rp, ra)) = restart else {
+            return false;
+        };
+        let Some(ra) = skip_part(ra) else {
+            return false;
+        };
+        restart = Some((rp, ra));
+        (p, a) = (rp, ra);
     }
 }
 
@@ -526,11 +579,9 @@ fn put(bits: &mut Bits, i: usize) {
     }
 }
 
-/// [`complex`] in little code, for the `small` feature: the same automaton over the positions of
-/// `part`, stepped one position at a time instead of a word at a time. O(p) per address byte, so
-/// O(p × s) in all, with a fixed stack of two 32-byte sets.
-///
-/// `part` is a checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes.
+/// Any checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes against an address part, for the
+/// `small` feature: the automaton of [`complex`], stepped one position at a time instead of a word
+/// at a time. O(p) per address byte, so O(p × s) in all, with a fixed stack of two 32-byte sets.
 #[inline(never)]
 fn complex_small(part: &[u8], seg: &[u8]) -> bool {
     let mut current: Bits = [0; 8];
