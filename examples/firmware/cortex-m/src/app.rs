@@ -57,9 +57,14 @@ pub fn routes<A>(d: &mut Routes<A>) -> usize {
         .count()
 }
 
+/// A reply without arguments (a reply that does not fit is dropped and counted by `Replies`).
+fn reply(r: &mut Replies<'_>, address: &str) {
+    let _ = r.message_with(address, |m| Ok(m));
+}
+
 fn ping<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.requests += 1;
-    let _ = r.message_with("/pong", |m| Ok(m));
+    reply(r, "/pong");
 }
 
 fn add<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
@@ -111,5 +116,5 @@ fn status<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
 
 fn quit<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.quit = true;
-    let _ = r.message_with("/bye", |m| Ok(m));
+    reply(r, "/bye");
 }
