@@ -429,8 +429,12 @@ impl<'b> BundleBuilder<'b> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
     use crate::Args;
+    use std::vec;
+    use std::vec::Vec;
 
     /// Every buffer size from too small to comfortable: errors below the exact size, and the same bytes
     /// as `Message::encode` from it on (this exercises the in-place tag move at every slack).
@@ -464,6 +468,34 @@ mod tests {
             } else {
                 assert_eq!(r, Ok(n), "{size}");
                 assert_eq!(&buf[..n], &want[..n], "{size}");
+            }
+        }
+    }
+
+    /// The reversals of the `small` feature (tested in every build): every count of tags and data
+    /// bytes, every slack between the data and the tags, and nothing touched past the message.
+    #[test]
+    fn place_tags_puts_the_type_tags_in_front_of_the_data() {
+        for ntags in 0..10usize {
+            for data_len in 0..13usize {
+                let tags_size = wire::string_size(ntags + 1);
+                for slack in 0..9usize {
+                    let len = tags_size + data_len + slack;
+                    let mut rest = [0xEEu8; 40];
+                    let data: Vec<u8> = (0..data_len).map(|i| 0x80 + i as u8).collect();
+                    let tags: Vec<u8> = (0..ntags).map(|i| b'a' + i as u8).collect();
+                    rest[..data_len].copy_from_slice(&data);
+                    for (i, &t) in tags.iter().enumerate() {
+                        rest[len - 1 - i] = t;
+                    }
+                    place_tags(&mut rest[..len], ntags, tags_size);
+                    let mut want = vec![b','];
+                    want.extend_from_slice(&tags);
+                    want.resize(tags_size, 0);
+                    want.extend_from_slice(&data);
+                    assert_eq!(&rest[..want.len()], &want[..], "{ntags} {data_len} {slack}");
+                    assert!(rest[len..].iter().all(|&b| b == 0xEE));
+                }
             }
         }
     }

@@ -586,10 +586,7 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
     /// [`feed`](Self::feed) a byte at a time, for the `small` feature: the same results in less code
     /// than the run-at-a-time loop.
     #[inline(never)]
-    fn feed_bytes<'d>(
-        &'d mut self,
-        input: &[u8],
-    ) -> (usize, Option<Result<&'d [u8], FrameError>>) {
+    fn feed_bytes<'d>(&'d mut self, input: &[u8]) -> (usize, Option<Result<&'d [u8], FrameError>>) {
         let buf: &'d mut [u8] = self.buf.as_mut();
         let at = &mut self.at;
         for (i, &byte) in input.iter().enumerate() {
@@ -1133,6 +1130,37 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&b| b == END || b == ESC);
             prop_assert_eq!(find_special(&bytes), expected);
+        }
+
+        /// The byte-at-a-time decoder of the `small` feature gives the same results, consumed
+        /// counts and `buffered` figures as the run-at-a-time one, in every build.
+        #[test]
+        fn byte_and_run_decoders_agree(
+            bytes in prop::collection::vec(
+                prop_oneof![4 => any::<u8>(), 2 => Just(END), 2 => Just(ESC), 1 => Just(ESC_END), 1 => Just(ESC_ESC)],
+                0..400,
+            ),
+            chunks in chunkings(),
+            max in 0usize..48,
+        ) {
+            let (mut a, mut b) = ([0u8; 48], [0u8; 48]);
+            let mut runs = SlipDecoder::new(&mut a[..max]);
+            let mut single = SlipDecoder::new(&mut b[..max]);
+            let mut sizes = chunks.iter().copied().cycle();
+            let mut input = &bytes[..];
+            while !input.is_empty() {
+                let size = sizes.next().unwrap_or(1).clamp(1, input.len());
+                let (mut chunk, later) = input.split_at(size);
+                input = later;
+                while !chunk.is_empty() {
+                    let (used, frame) = runs.feed(chunk);
+                    let frame = frame.map(|f| f.map(<[u8]>::to_vec));
+                    let (used_b, frame_b) = single.feed_bytes(chunk);
+                    prop_assert_eq!((used, frame), (used_b, frame_b.map(|f| f.map(<[u8]>::to_vec))));
+                    prop_assert_eq!(runs.buffered(), single.buffered());
+                    chunk = &chunk[used..];
+                }
+            }
         }
 
         #[test]

@@ -80,7 +80,9 @@ fn check<'a>(cfg: &DecodeConfig, bytes: &'a [u8]) -> Result<Message<'a>, Fail> {
         };
         let (field, after) = data.split_at_checked(size).ok_or((K::UnexpectedEnd, end))?;
         data = after;
-        let word = field.first_chunk::<4>().map_or(0, |w| u32::from_be_bytes(*w));
+        let word = field
+            .first_chunk::<4>()
+            .map_or(0, |w| u32::from_be_bytes(*w));
         if t == b'c' && char::from_u32(word).is_none() {
             return Err((K::BadChar, at));
         }
@@ -100,7 +102,10 @@ fn check<'a>(cfg: &DecodeConfig, bytes: &'a [u8]) -> Result<Message<'a>, Fail> {
         return Err((K::TrailingBytes, end - data.len()));
     }
     let used = args.len() - data.len();
-    Ok(Message::with_args(address, Args::wire(tags, args.get(..used).unwrap_or_default())))
+    Ok(Message::with_args(
+        address,
+        Args::wire(tags, args.get(..used).unwrap_or_default()),
+    ))
 }
 
 /// Validates an OSC-string at the start of `rest`, the end of a message of `end` bytes; returns it

@@ -507,7 +507,7 @@ fn complex(part: &[u8], seg: &[u8]) -> bool {
 /// restart at `//`. A part of at most [`MAX_COMPLEX_PART_LEN`] bytes, whatever it holds, goes
 /// through [`complex_small`]; the longer parts that a valid pattern may have (literal, `*` `?`
 /// `[...]` only, or one `{...}` and nothing else) through [`glob`] and [`one_group`].
-fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
+pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
     if pattern.len() <= 1 || address.len() <= 1 {
         return pattern == b"/" && address == b"/";
     }

@@ -240,6 +240,10 @@ fn conformance_table() {
         if matches(p, a) != want {
             failures.push(format!("matches({p:?}, {a:?}) should be {want}"));
         }
+        // The engine of the `small` feature, in every build.
+        if matcher::matches_small(p.as_bytes(), a.as_bytes()) != want {
+            failures.push(format!("matches_small({p:?}, {a:?}) should be {want}"));
+        }
         assert_eq!(matches_bytes(p.as_bytes(), a.as_bytes()), matches(p, a));
         assert_eq!(
             reference(p.as_bytes(), a.as_bytes()),
@@ -669,6 +673,28 @@ fn config() -> ProptestConfig {
 
 proptest! {
     #![proptest_config(config())]
+
+    /// The engine of the `small` feature, in every build (the others go through `matches`, which is
+    /// that engine only with `small`).
+    #[test]
+    fn small_engine_agrees_with_reference(
+        p in structured_pattern(),
+        a in r"(/[ab!\-]{0,4}){1,5}",
+        r in r"/[ab/*?\[\]{},!\-]{0,10}",
+        seed: u64,
+    ) {
+        let instantiated = instantiate(&p, seed | 1);
+        let pad = "x".repeat(70);
+        let long = format!("/{pad}{}", p.get(1..).unwrap_or(""));
+        let long_address = format!("/{pad}{}", instantiated.get(1..).unwrap_or(""));
+        for (p, a) in [(&p, &a), (&p, &instantiated), (&r, &a), (&long, &long_address)] {
+            prop_assert_eq!(
+                matcher::matches_small(p.as_bytes(), a.as_bytes()),
+                reference(p.as_bytes(), a.as_bytes()),
+                "{:?} {:?}", p, a
+            );
+        }
+    }
 
     #[test]
     fn agrees_with_reference_on_random_strings(

@@ -28,7 +28,9 @@ pub(super) fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<
     let (size, len) = field(t, d)?;
     let (field, rest) = d.split_at_checked(size)?;
     *data = rest;
-    let word = field.first_chunk::<4>().map_or(0, |w| u32::from_be_bytes(*w));
+    let word = field
+        .first_chunk::<4>()
+        .map_or(0, |w| u32::from_be_bytes(*w));
     let low = field
         .get(4..)
         .and_then(<[u8]>::first_chunk::<4>)
@@ -76,4 +78,66 @@ fn field(t: u8, d: &[u8]) -> Option<(usize, usize)> {
         }
         _ => (0, 0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Args, Repr};
+    use super::*;
+    use crate::Message;
+
+    /// The same arguments, and the same tags and data left after each, as the reader of the default
+    /// build, over messages of every type (arrays nested) encoded and decoded again.
+    #[test]
+    fn same_arguments_as_next_wire() {
+        let blob = [1u8, 2, 3, 4, 5];
+        let nested = [Arg::Blob(b"abc"), Arg::Nil];
+        let inner = [
+            Arg::Int(1),
+            Arg::String("x"),
+            Arg::Array(Args::from_slice(&nested)),
+        ];
+        let args = [
+            Arg::Int(-5),
+            Arg::Float(0.5),
+            Arg::String("h\u{e9}llo"),
+            Arg::Blob(&blob),
+            Arg::Long(-7),
+            Arg::Double(2.5),
+            Arg::Time(TimeTag::from_bits(0x1234_5678_9abc_def0)),
+            Arg::Symbol("sym"),
+            Arg::Char('\u{e9}'),
+            Arg::Color(Color::from_u32(0x1122_3344)),
+            Arg::Midi(Midi::from_bytes([1, 2, 3, 4])),
+            Arg::Bool(true),
+            Arg::Bool(false),
+            Arg::Nil,
+            Arg::Impulse,
+            Arg::Array(Args::from_slice(&inner)),
+            Arg::Array(Args::empty()),
+            Arg::Int(9),
+        ];
+        let mut buf = [0u8; 512];
+        for end in 0..=args.len() {
+            for start in 0..end {
+                let n = Message::new("/t", &args[start..end])
+                    .encode(&mut buf)
+                    .unwrap();
+                let msg = crate::decode(&buf[..n]).unwrap().into_message().unwrap();
+                let Repr::Wire { tags, data } = msg.args().0 else {
+                    panic!("decoded arguments are wire arguments");
+                };
+                let (mut t1, mut d1, mut t2, mut d2) = (tags, data, tags, data);
+                loop {
+                    let a = super::super::next_wire(&mut t1, &mut d1);
+                    let b = next_wire(&mut t2, &mut d2);
+                    assert_eq!(a, b);
+                    assert_eq!((t1, d1), (t2, d2));
+                    if a.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
