@@ -81,8 +81,7 @@ impl<'b> MessageBuilder<'b> {
         }
     }
 
-    /// Adds one tag and `data` (already encoded). One copy with `small`, whatever inlines it.
-    #[cfg_attr(feature = "small", inline(never))]
+    /// Adds one tag and `data` (already encoded).
     fn push(mut self, tag: u8, data: &[u8]) -> Result<Self, EncodeError> {
         self.check(data.len(), 1)?;
         let end = self.pos + data.len();

@@ -1,8 +1,8 @@
 //! Dispatch: routing decoded messages to handlers through a fixed-capacity table.
 //!
-//! With the `small` feature, an incoming pattern is matched against every route in turn (no sorted
-//! index, no walk, no remembered pattern), and the literal lookup is not forced in line: less code
-//! for slower pattern dispatch.
+//! With the `small` feature, every message is compared with every route in turn, with the same
+//! results in the same order (no hash index of the literal routes, no sorted walk, no remembered
+//! pattern): less code, and a dispatch that costs one comparison or match per route.
 
 // With `small`, the walk for incoming patterns and its index are compiled out by `cfg!` tests.
 #![cfg_attr(feature = "small", allow(dead_code))]

@@ -103,6 +103,11 @@
 //!   otherwise), so the O(p × s) is mostly O(s) word operations.
 //! - `//` restarts the match of what follows it at each later address part, so a pattern with
 //!   `//` costs at most (number of address parts) times the cost above.
+//! - With the `small` feature (firmware), the same answers come from less code: the pattern is
+//!   checked whole first, then every part of up to [`MAX_COMPLEX_PART_LEN`] bytes goes through one
+//!   automaton that keeps its positions in two 32-byte sets and steps them one position at a time,
+//!   O(p × s) for any part; longer parts (literal, `*` `?` `[...]` only, or one `{...}` alone) use
+//!   the engines above.
 //!
 //! # Examples
 //!

@@ -189,9 +189,8 @@ mod tests {
                     }
                 }
                 for cfg in configs {
-                    let full = cfg.message_full(&v, 3).and_then(|(address, args)| {
-                        let address = core::str::from_utf8(address).unwrap();
-                        Ok(Message::with_args(address, args))
+                    let full = cfg.message_full(&v, 3).map(|(address, args)| {
+                        Message::with_args(core::str::from_utf8(address).unwrap(), args)
                     });
                     let compact = message(&cfg, &v, 3);
                     assert_eq!(compact, full, "{v:?} {cfg:?}");
