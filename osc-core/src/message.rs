@@ -92,6 +92,7 @@ impl<'a> Message<'a> {
     }
 
     /// The iterator of [`get`](Self::get): with `small`, one copy shared by every `get::<T>`.
+    #[cfg_attr(not(feature = "small"), inline)]
     #[cfg_attr(feature = "small", inline(never))]
     fn arg_iter(&self) -> ArgIter<'a> {
         self.args.iter()

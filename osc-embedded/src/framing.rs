@@ -116,7 +116,7 @@ impl<'a> Frame<'a> {
         self.header.get(..self.header_len).unwrap_or_default()
     }
 
-    /// The frame's total size on the wire, header included.
+    /// The frame's total size on the wire, header included (for SLIP, counted when asked for).
     #[allow(clippy::len_without_is_empty)] // a frame is never empty
     pub fn len(&self) -> usize {
         match self.body {
