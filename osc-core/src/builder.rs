@@ -254,6 +254,12 @@ impl<'b> MessageBuilder<'b> {
         let tags_size = wire::string_size(ntags + 1);
         let data_len = pos - addr_end;
         let tags_at = len - ntags;
+        if cfg!(feature = "small") {
+            if let Some(rest) = buf.get_mut(addr_end..) {
+                place_tags(rest, ntags, tags_size);
+            }
+            return Ok(size);
+        }
         if addr_end + tags_size + data_len <= tags_at {
             // Room to spare: move the data once, then copy the tags (kept reversed at the end) in front.
             buf.copy_within(addr_end..pos, addr_end + tags_size);
@@ -288,6 +294,38 @@ impl<'b> MessageBuilder<'b> {
             pad.fill(0);
         }
         Ok(size)
+    }
+}
+
+/// [`MessageBuilder::finish`] with reversals only, for the `small` feature (no `memmove`, whose
+/// Cortex-M0 code is larger than all of this). `rest` is the buffer after the address: the data at
+/// the front, the `ntags` tags reversed at the very end, and room for the type-tag string
+/// (`tags_size` bytes) between them. Leaves the type-tag string at the front and the data after it.
+fn place_tags(rest: &mut [u8], ntags: usize, tags_size: usize) {
+    // The tags in order at the front; the data reversed at the back.
+    rest.reverse();
+    // The data in order, right after the type-tag string's room.
+    if let Some(data) = rest.get_mut(tags_size..) {
+        data.reverse();
+    }
+    // The tags one byte on, after the comma: rotate the tags and the byte after them.
+    if let Some(tags) = rest.get_mut(..=ntags) {
+        tags.reverse();
+    }
+    if let Some(tags) = rest.get_mut(1..=ntags) {
+        tags.reverse();
+    }
+    if let Some(comma) = rest.first_mut() {
+        *comma = b',';
+    }
+    // The padding: 1 to 4 NULs, all in the room's last 4 bytes.
+    let word = tags_size.saturating_sub(4);
+    if let Some(last) = rest.get_mut(word..tags_size) {
+        for (i, b) in last.iter_mut().enumerate() {
+            if word + i > ntags {
+                *b = 0;
+            }
+        }
     }
 }
 
@@ -390,8 +428,12 @@ impl<'b> BundleBuilder<'b> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
     use crate::Args;
+    use std::vec;
+    use std::vec::Vec;
 
     /// Every buffer size from too small to comfortable: errors below the exact size, and the same bytes
     /// as `Message::encode` from it on (this exercises the in-place tag move at every slack).
@@ -425,6 +467,34 @@ mod tests {
             } else {
                 assert_eq!(r, Ok(n), "{size}");
                 assert_eq!(&buf[..n], &want[..n], "{size}");
+            }
+        }
+    }
+
+    /// The reversals of the `small` feature (tested in every build): every count of tags and data
+    /// bytes, every slack between the data and the tags, and nothing touched past the message.
+    #[test]
+    fn place_tags_puts_the_type_tags_in_front_of_the_data() {
+        for ntags in 0..10usize {
+            for data_len in 0..13usize {
+                let tags_size = wire::string_size(ntags + 1);
+                for slack in 0..9usize {
+                    let len = tags_size + data_len + slack;
+                    let mut rest = [0xEEu8; 40];
+                    let data: Vec<u8> = (0..data_len).map(|i| 0x80 + i as u8).collect();
+                    let tags: Vec<u8> = (0..ntags).map(|i| b'a' + i as u8).collect();
+                    rest[..data_len].copy_from_slice(&data);
+                    for (i, &t) in tags.iter().enumerate() {
+                        rest[len - 1 - i] = t;
+                    }
+                    place_tags(&mut rest[..len], ntags, tags_size);
+                    let mut want = vec![b','];
+                    want.extend_from_slice(&tags);
+                    want.resize(tags_size, 0);
+                    want.extend_from_slice(&data);
+                    assert_eq!(&rest[..want.len()], &want[..], "{ntags} {data_len} {slack}");
+                    assert!(rest[len..].iter().all(|&b| b == 0xEE));
+                }
             }
         }
     }

@@ -8,6 +8,8 @@ use crate::timetag::TimeTag;
 use crate::types::Args;
 use crate::wire::{self, find_nul, scan_str, string_size};
 
+mod compact;
+
 /// The 8 bytes that start every bundle.
 pub const BUNDLE_TAG: [u8; 8] = *b"#bundle\0";
 
@@ -167,6 +169,9 @@ impl DecodeConfig {
     /// Validates one message occupying all of `bytes`, which start at offset `base` of the packet.
     #[inline]
     fn message<'a>(&self, bytes: &'a [u8], base: usize) -> Result<Message<'a>, DecodeError> {
+        if cfg!(feature = "small") {
+            return compact::message(self, bytes, base);
+        }
         if let Some((nul, header, args)) = self.message_fast(bytes) {
             // The address is ASCII: this cannot fail.
             if let Ok(address) = address_str(bytes, nul, header) {
@@ -381,7 +386,9 @@ impl DecodeConfig {
             let element = bytes.get(start..elem_end).unwrap_or_default();
             match element.first() {
                 Some(b'/') => {
-                    if self.message_fast(element).is_none() {
+                    if cfg!(feature = "small") {
+                        compact::message(self, element, start)?;
+                    } else if self.message_fast(element).is_none() {
                         self.message_full(element, start)?;
                     }
                     pos = elem_end;
@@ -440,6 +447,9 @@ fn bundle_header(bytes: &[u8], base: usize) -> Result<TimeTag, DecodeError> {
 
 /// Re-reads a packet that has passed validation (a bundle element). Cannot fail on validated input.
 pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
+    if cfg!(feature = "small") {
+        return compact::validated(bytes);
+    }
     match bytes.first()? {
         b'/' => {
             let nul = find_nul(bytes)?;

@@ -1,8 +1,8 @@
 //! Dispatch: routing decoded messages to handlers through a fixed-capacity table.
 //!
-//! With the `small` feature, an incoming pattern is matched against every route in turn (no sorted
-//! index, no walk, no remembered pattern), and the literal lookup is not forced in line: less code
-//! for slower pattern dispatch.
+//! With the `small` feature, every message is compared with every route in turn, with the same
+//! results in the same order (no hash index of the literal routes, no sorted walk, no remembered
+//! pattern): less code, and a dispatch that costs one comparison or match per route.
 
 // With `small`, the walk for incoming patterns and its index are compiled out by `cfg!` tests.
 #![cfg_attr(feature = "small", allow(dead_code))]
@@ -161,14 +161,28 @@ impl<H> Route<'_, H> {
     where
         H: Handler<C, A>,
     {
-        let request = Request {
-            message: *incoming.message,
-            timetag: incoming.timetag,
-            sender: incoming.sender,
-            route: self.address,
-        };
-        self.handler.handle(ctx, &request, replies);
+        call(&mut self.handler, self.address, incoming, ctx, replies);
     }
+}
+
+/// Runs `handler` on `incoming`, reached through `route`. With `small`, one copy for every route
+/// and the default handler.
+#[cfg_attr(not(feature = "small"), inline)]
+#[cfg_attr(feature = "small", inline(never))]
+fn call<H: Handler<C, A>, C, A>(
+    handler: &mut H,
+    route: &str,
+    incoming: &Incoming<'_, '_, A>,
+    ctx: &mut C,
+    replies: &mut Replies<'_>,
+) {
+    let request = Request {
+        message: *incoming.message,
+        timetag: incoming.timetag,
+        sender: incoming.sender,
+        route,
+    };
+    handler.handle(ctx, &request, replies);
 }
 
 /// A fixed-capacity routing table: a `Dispatcher<H, N>` holds up to `N` routes (at most 65 536),
@@ -268,10 +282,12 @@ struct Recent {
 impl Recent {
     /// The longest pattern remembered (none with `small`, which does not walk).
     const MAX: usize = if cfg!(feature = "small") { 0 } else { 48 };
+    // All zeros (`first` and `last` mean nothing while `len` is 0): a `static` dispatcher can live
+    // in `.bss`.
     const NONE: Self = Self {
         bytes: [0; Self::MAX],
         len: 0,
-        first: usize::MAX,
+        first: 0,
         last: 0,
     };
 
@@ -336,7 +352,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     pub fn map(&mut self, address: &'r str, handler: H) -> Result<(), MapError<H>> {
         self.recent = Recent::NONE;
         let is_pattern = pattern::is_pattern(address);
-        let valid = if is_pattern {
+        // A string that is not a pattern passes `validate_pattern` exactly when it is a valid
+        // address, with the same error otherwise: `small` keeps the one check.
+        let valid = if is_pattern || cfg!(feature = "small") {
             pattern::validate_pattern(address)
         } else {
             pattern::validate_address(address)
@@ -364,6 +382,10 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 kind: MapErrorKind::Full,
                 handler: route.handler,
             });
+        }
+        // With `small`, dispatch scans the routes and needs no index.
+        if cfg!(feature = "small") {
+            return Ok(());
         }
         // Both index vectors have capacity N and together hold fewer than N entries here.
         if is_pattern {
@@ -402,6 +424,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
 
     fn reindex(&mut self) {
         self.recent = Recent::NONE;
+        if cfg!(feature = "small") {
+            return;
+        }
         self.literals.clear();
         self.hashed.clear();
         self.patterns.clear();
@@ -561,9 +586,11 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     {
         out.messages += 1;
         let address = incoming.message.address().as_bytes();
-        let tag = address_tag(address);
         let mut calls = 0usize;
-        if self.patterns.is_empty() {
+        if cfg!(feature = "small") {
+            calls = self.dispatch_scan(incoming, ctx, replies);
+        } else if self.patterns.is_empty() {
+            let tag = address_tag(address);
             // The usual case: literal routes only. Those registered under exactly `address` are in its
             // bucket, with its tag, in registration order; the bucket's other entries are skipped.
             for &(t, i) in self.hashed.bucket(tag) {
@@ -582,7 +609,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 calls = self.dispatch_pattern(incoming, ctx, replies);
             }
         } else {
-            calls = self.dispatch_mixed(incoming, tag, ctx, replies);
+            calls = self.dispatch_mixed(incoming, address_tag(address), ctx, replies);
         }
         if calls == 0 {
             out.unmatched += 1;
@@ -607,9 +634,6 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     where
         H: Handler<C, A>,
     {
-        if cfg!(feature = "small") {
-            return self.dispatch_pattern_scan(incoming, ctx, replies);
-        }
         let address = incoming.message.address();
         let (first, last) = match self.recent.get(address.as_bytes()) {
             Some(range) => range,
@@ -617,7 +641,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 Split::Parts(parts) => self.mark_pattern(address, &parts),
                 // Matches no literal route, and is no registered pattern (those are well formed).
                 Split::Malformed => return 0,
-                Split::Other => return self.dispatch_pattern_scan(incoming, ctx, replies),
+                Split::Other => return self.dispatch_scan(incoming, ctx, replies),
             },
         };
         let epoch = self.epoch;
@@ -661,10 +685,13 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.epoch
     }
 
-    /// [`dispatch_pattern`](Self::dispatch_pattern) for the patterns that [`pattern::split`] leaves
-    /// whole (`//`, many parts): every route is matched with [`pattern::matches`].
+    /// Every route in turn, with the same answers as the indexes: a literal address reaches the
+    /// literal routes equal to it and the pattern routes that match it; a pattern reaches the literal
+    /// routes it matches and the pattern routes equal to it as text. The whole of dispatch with
+    /// `small`; otherwise only for the patterns that [`pattern::split`] leaves whole (`//`, many
+    /// parts).
     #[inline(never)]
-    fn dispatch_pattern_scan<C, A>(
+    fn dispatch_scan<C, A>(
         &mut self,
         incoming: &Incoming<'_, '_, A>,
         ctx: &mut C,
@@ -674,12 +701,13 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         H: Handler<C, A>,
     {
         let address = incoming.message.address();
+        let wild = pattern::is_pattern(address);
         let mut calls = 0;
         for r in self.routes.iter_mut() {
-            let hit = if r.is_pattern {
-                r.address == address
-            } else {
-                pattern::matches(address, r.address)
+            let hit = match (r.is_pattern, wild) {
+                (false, false) | (true, true) => r.address == address,
+                (true, false) => pattern::matches(r.address, address),
+                (false, true) => pattern::matches(address, r.address),
             };
             if hit {
                 r.call(incoming, ctx, replies);
@@ -776,13 +804,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         let Some(h) = self.default.as_mut() else {
             return 0;
         };
-        let request = Request {
-            message: *incoming.message,
-            timetag: incoming.timetag,
-            sender: incoming.sender,
-            route: "",
-        };
-        h.handle(ctx, &request, replies);
+        call(h, "", incoming, ctx, replies);
         1
     }
 }

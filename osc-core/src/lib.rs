@@ -49,6 +49,8 @@
 //! ## Feature flags
 //!
 //! - `defmt` — derive `defmt::Format` for the public types (for logging on embedded targets).
+//! - `small` — prefer code size to speed, for firmware: the same results and errors from less code
+//!   (see the feature's description in `Cargo.toml`).
 //!
 //! ## MSRV
 //!

@@ -83,12 +83,19 @@ impl<'a> Message<'a> {
     /// assert_eq!(msg.get::<(f32,)>(), Err(ArgError::TooMany { expected: 1, found: 2 }));
     /// ```
     pub fn get<T: FromArgs<'a>>(&self) -> Result<T, ArgError> {
-        let mut it = self.args.iter();
+        let mut it = self.arg_iter();
         let v = T::from_args(&mut it)?;
         if !it.is_done() {
             return Err(self.too_many(T::COUNT));
         }
         Ok(v)
+    }
+
+    /// The iterator of [`get`](Self::get): with `small`, one copy shared by every `get::<T>`.
+    #[cfg_attr(not(feature = "small"), inline)]
+    #[cfg_attr(feature = "small", inline(never))]
+    fn arg_iter(&self) -> ArgIter<'a> {
+        self.args.iter()
     }
 
     /// The error of [`get`](Self::get) for arguments left over (out of line: it is not generic).
@@ -164,7 +171,8 @@ pub(crate) fn check_address(address: &str) -> Result<(), EncodeError> {
     if bytes.first() != Some(&b'/') {
         return Err(EncodeError::AddressNoSlash);
     }
-    if !wire::may_have_bad_address_byte(bytes) {
+    // The word-at-a-time pre-check is left out with `small`.
+    if !cfg!(feature = "small") && !wire::may_have_bad_address_byte(bytes) {
         return Ok(());
     }
     match bytes

@@ -103,6 +103,11 @@
 //!   otherwise), so the O(p × s) is mostly O(s) word operations.
 //! - `//` restarts the match of what follows it at each later address part, so a pattern with
 //!   `//` costs at most (number of address parts) times the cost above.
+//! - With the `small` feature (firmware), the same answers come from less code: the pattern is
+//!   checked whole first, then every part of up to [`MAX_COMPLEX_PART_LEN`] bytes goes through one
+//!   automaton that keeps its positions in two 32-byte sets and steps them one position at a time,
+//!   O(p × s) for any part; longer parts (literal, `*` `?` `[...]` only, or one `{...}` alone) use
+//!   the engines above.
 //!
 //! # Examples
 //!
@@ -186,7 +191,7 @@ pub fn validate_address_bytes(address: &[u8]) -> Result<(), AddressError> {
         }
     }
     if after_slash {
-        return error(AddressErrorKind::EmptyPart, address.len().saturating_sub(1));
+        return error(AddressErrorKind::EmptyPart, address.len().wrapping_sub(1));
     }
     Ok(())
 }
@@ -223,7 +228,7 @@ pub fn validate_pattern_bytes(pattern: &[u8]) -> Result<(), AddressError> {
             Ok(None) => return Ok(()),
             Ok(Some((_, after))) => rest = after,
             Err((kind, at)) => {
-                let offset = pattern.len().saturating_sub(rest.len()).saturating_add(at);
+                let offset = pattern.len().wrapping_sub(rest.len()).wrapping_add(at);
                 return Err(AddressError::at(kind, pattern, offset));
             }
         }

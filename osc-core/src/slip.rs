@@ -106,8 +106,13 @@ fn find_special(bytes: &[u8]) -> Option<usize> {
 /// Index of the first `a` or `b` in `bytes`, a machine word at a time (SWAR): several times
 /// faster than a byte loop on packet-sized input, without `unsafe` or a dependency. Blocks of
 /// four words are tested together first, which pays off beyond a few dozen bytes.
+///
+/// With the `small` feature, a byte loop.
 #[inline]
 fn find2(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    if cfg!(feature = "small") {
+        return bytes.iter().position(|&x| x == a || x == b);
+    }
     const BLOCK: usize = 4 * WORD;
     let splat_a = LO * usize::from(a);
     let splat_b = LO * usize::from(b);
@@ -496,6 +501,9 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
     /// assert_eq!(decoder.feed(&input[5..]), (3, Some(Ok(&[0x05][..]))));
     /// ```
     pub fn feed<'d>(&'d mut self, input: &[u8]) -> (usize, Option<Result<&'d [u8], FrameError>>) {
+        if cfg!(feature = "small") {
+            return self.feed_bytes(input);
+        }
         let buf: &'d mut [u8] = self.buf.as_mut();
         let at = &mut self.at;
         let mut rest = input;
@@ -573,6 +581,63 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
                 }
             }
         }
+    }
+
+    /// [`feed`](Self::feed) a byte at a time, for the `small` feature: the same results in less code
+    /// than the run-at-a-time loop.
+    #[inline(never)]
+    fn feed_bytes<'d>(&'d mut self, input: &[u8]) -> (usize, Option<Result<&'d [u8], FrameError>>) {
+        let buf: &'d mut [u8] = self.buf.as_mut();
+        let at = &mut self.at;
+        for (i, &byte) in input.iter().enumerate() {
+            let consumed = i.wrapping_add(1);
+            let (decoded, raw) = match (at.state, byte) {
+                (State::Discard, END) => {
+                    at.restart(State::Frame);
+                    continue;
+                }
+                (State::Discard, _) => continue,
+                (State::Frame, ESC) => {
+                    at.state = State::Escape;
+                    continue;
+                }
+                (State::Frame, END) if at.len == 0 => continue,
+                (State::Frame, END) => {
+                    let len = at.len;
+                    at.restart(State::Frame);
+                    let buf: &'d [u8] = buf;
+                    return (consumed, Some(Ok(buf.get(..len).unwrap_or_default())));
+                }
+                (State::Frame, _) => (byte, 1),
+                (State::Escape, ESC_END) => (END, 2),
+                (State::Escape, ESC_ESC) => (ESC, 2),
+                (State::Escape, _) => {
+                    let offset = at.raw;
+                    // An END still closes the frame; otherwise drop the rest of it.
+                    at.restart(if byte == END {
+                        State::Frame
+                    } else {
+                        State::Discard
+                    });
+                    return (consumed, Some(Err(FrameError::BadEscape { offset })));
+                }
+            };
+            let Some(slot) = buf.get_mut(at.len) else {
+                // As in `feed`: the rest of a run of plain bytes goes with the dropped frame.
+                let run = match at.state {
+                    State::Frame => input.get(consumed..).unwrap_or_default(),
+                    _ => &[],
+                };
+                let skip = run.iter().take_while(|&&b| b != END && b != ESC).count();
+                at.restart(State::Discard);
+                return (consumed.wrapping_add(skip), Some(Err(too_long(buf.len()))));
+            };
+            *slot = decoded;
+            at.len = at.len.wrapping_add(1);
+            at.raw = at.raw.wrapping_add(raw);
+            at.state = State::Frame;
+        }
+        (input.len(), None)
     }
 
     /// Drops any partial frame and leaves discard mode: the next byte starts a new frame.
@@ -1065,6 +1130,37 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&b| b == END || b == ESC);
             prop_assert_eq!(find_special(&bytes), expected);
+        }
+
+        /// The byte-at-a-time decoder of the `small` feature gives the same results, consumed
+        /// counts and `buffered` figures as the run-at-a-time one, in every build.
+        #[test]
+        fn byte_and_run_decoders_agree(
+            bytes in prop::collection::vec(
+                prop_oneof![4 => any::<u8>(), 2 => Just(END), 2 => Just(ESC), 1 => Just(ESC_END), 1 => Just(ESC_ESC)],
+                0..400,
+            ),
+            chunks in chunkings(),
+            max in 0usize..48,
+        ) {
+            let (mut a, mut b) = ([0u8; 48], [0u8; 48]);
+            let mut runs = SlipDecoder::new(&mut a[..max]);
+            let mut single = SlipDecoder::new(&mut b[..max]);
+            let mut sizes = chunks.iter().copied().cycle();
+            let mut input = &bytes[..];
+            while !input.is_empty() {
+                let size = sizes.next().unwrap_or(1).clamp(1, input.len());
+                let (mut chunk, later) = input.split_at(size);
+                input = later;
+                while !chunk.is_empty() {
+                    let (used, frame) = runs.feed(chunk);
+                    let frame = frame.map(|f| f.map(<[u8]>::to_vec));
+                    let (used_b, frame_b) = single.feed_bytes(chunk);
+                    prop_assert_eq!((used, frame), (used_b, frame_b.map(|f| f.map(<[u8]>::to_vec))));
+                    prop_assert_eq!(runs.buffered(), single.buffered());
+                    chunk = &chunk[used..];
+                }
+            }
         }
 
         #[test]

@@ -23,6 +23,8 @@ use core::fmt;
 use crate::timetag::TimeTag;
 use crate::wire;
 
+mod compact;
+
 /// A type tag: one character of a message's type-tag string.
 ///
 /// ```
@@ -686,6 +688,7 @@ impl<'a> Iterator for ArgIter<'a> {
     fn next(&mut self) -> Option<Arg<'a>> {
         match self.slice.next() {
             Some(a) => Some(*a),
+            None if cfg!(feature = "small") => compact::next_wire(&mut self.tags, &mut self.data),
             None => next_wire(&mut self.tags, &mut self.data),
         }
     }

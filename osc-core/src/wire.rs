@@ -73,6 +73,9 @@ pub(crate) fn may_have_bad_address_byte(bytes: &[u8]) -> bool {
 #[cfg_attr(not(feature = "small"), inline(always))]
 #[cfg_attr(feature = "small", inline)]
 pub(crate) fn find_nul(bytes: &[u8]) -> Option<usize> {
+    if cfg!(feature = "small") {
+        return bytes.iter().position(|&b| b == 0);
+    }
     // Inlined, the ASCII bookkeeping of `scan_str` is dead code.
     scan_str(bytes).map(|(nul, _)| nul)
 }
@@ -257,11 +260,15 @@ impl<'b> Writer<'b> {
     pub(crate) fn put_blob(&mut self, bytes: &[u8]) -> Result<(), crate::EncodeError> {
         let size = i32::try_from(bytes.len()).map_err(|_| crate::EncodeError::TooLarge)?;
         let out = self.reserve(blob_size(bytes.len()))?;
+        // The padding first, as one word (as in `put_str`): no `memset` for 0 to 3 bytes.
+        if let Some(last) = out.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
         let (head, rest) = out.split_at_mut(4);
         head.copy_from_slice(&size.to_be_bytes());
-        let (data, pad) = rest.split_at_mut(bytes.len());
-        data.copy_from_slice(bytes);
-        pad.fill(0);
+        if let Some(data) = rest.get_mut(..bytes.len()) {
+            data.copy_from_slice(bytes);
+        }
         Ok(())
     }
 

@@ -55,7 +55,7 @@ impl<B: AsMut<[u8]>> Framing for SlipDecoder<B> {
         Ok(Frame {
             header: [0; len_prefix::HEADER_LEN],
             header_len: 0,
-            len: slip::encoded_len(packet),
+            packet,
             body: Body::Slip(slip::encode_chunks(packet)),
         })
     }
@@ -74,7 +74,7 @@ impl<B: AsMut<[u8]>> Framing for LenPrefixDecoder<B> {
         Ok(Frame {
             header: len_prefix::write_header(packet.len())?,
             header_len: len_prefix::HEADER_LEN,
-            len: len_prefix::encoded_len(packet),
+            packet,
             body: Body::Plain(Some(packet)),
         })
     }
@@ -99,7 +99,8 @@ impl<B: AsMut<[u8]>> Framing for LenPrefixDecoder<B> {
 pub struct Frame<'a> {
     header: [u8; len_prefix::HEADER_LEN],
     header_len: usize,
-    len: usize,
+    /// The packet, for [`len`](Frame::len), which is computed only when asked for.
+    packet: &'a [u8],
     body: Body<'a>,
 }
 
@@ -115,10 +116,13 @@ impl<'a> Frame<'a> {
         self.header.get(..self.header_len).unwrap_or_default()
     }
 
-    /// The frame's total size on the wire, header included.
+    /// The frame's total size on the wire, header included (for SLIP, counted when asked for).
     #[allow(clippy::len_without_is_empty)] // a frame is never empty
     pub fn len(&self) -> usize {
-        self.len
+        match self.body {
+            Body::Slip(_) => slip::encoded_len(self.packet),
+            Body::Plain(_) => len_prefix::encoded_len(self.packet),
+        }
     }
 
     /// The body pieces, in order, after [`header`](Self::header).
@@ -134,7 +138,7 @@ impl defmt::Format for Frame<'_> {
             f,
             "Frame {{ header: {=[u8]}, len: {=usize} }}",
             self.header(),
-            self.len
+            self.len()
         );
     }
 }

@@ -117,8 +117,15 @@ impl<'b, F: Framing> TcpEndpoint<'b, F> {
             if !socket.may_send() && connecting(socket.state()) {
                 return false;
             }
-            let frame = match F::frame(packet) {
-                Ok(frame) if socket.may_send() && frame.len() <= socket.send_capacity() => frame,
+            // `Frame::len` counts the SLIP escapes: once per frame.
+            let sized = F::frame(packet).map(|frame| {
+                let len = frame.len();
+                (frame, len)
+            });
+            let (frame, len) = match sized {
+                Ok((frame, len)) if socket.may_send() && len <= socket.send_capacity() => {
+                    (frame, len)
+                }
                 Ok(_) | Err(_) => {
                     self.last_error = Some(if socket.may_send() {
                         Error::TooLargeForSocket
@@ -130,7 +137,7 @@ impl<'b, F: Framing> TcpEndpoint<'b, F> {
                     continue;
                 }
             };
-            if frame.len() > socket.send_capacity() - socket.send_queue() {
+            if len > socket.send_capacity() - socket.send_queue() {
                 return false;
             }
             // There is room for the whole frame, so every slice is taken in full.

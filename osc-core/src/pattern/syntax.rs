@@ -55,6 +55,10 @@ static CLASSES: [Class; 256] = {
 /// The class of `b`.
 #[inline(always)]
 pub(super) fn class(b: u8) -> Class {
+    // With `small`, the comparisons instead of a 256-byte table.
+    if cfg!(feature = "small") {
+        return classify(b);
+    }
     // The table has 256 entries, so the fallback is never taken (and is optimised out).
     CLASSES.get(usize::from(b)).copied().unwrap_or(Class::Bad)
 }
@@ -98,7 +102,7 @@ pub(super) fn next_step(p: &[u8]) -> Result<Option<(Step<'_>, &[u8])>, SyntaxErr
         [b'/', rest @ ..] if rest.first() == Some(&b'/') => Ok(Some((Step::Descend, rest))),
         [b'/', rest @ ..] => match scan_part(rest) {
             Ok((part, shape, after)) => Ok(Some((Step::Part(part, shape), after))),
-            Err((kind, at)) => Err((kind, at.saturating_add(1))),
+            Err((kind, at)) => Err((kind, at.wrapping_add(1))),
         },
         [_, ..] => Err((Kind::MissingSlash, 0)),
     }
@@ -122,7 +126,7 @@ fn scan_part(p: &[u8]) -> Result<(&[u8], Shape, &[u8]), SyntaxError> {
     loop {
         // Most bytes are literal: skip them in a tight loop.
         while p.get(i).is_some_and(|&b| class(b) == Class::Addr) {
-            i = i.saturating_add(1);
+            i = i.wrapping_add(1);
         }
         let Some(&b) = p.get(i) else { break };
         match class(b) {
@@ -146,7 +150,7 @@ fn scan_part(p: &[u8]) -> Result<(&[u8], Shape, &[u8]), SyntaxError> {
             Class::Comma | Class::Bad => return Err((Kind::InvalidChar, i)),
         }
         // `i` indexes a byte of `p`, so this cannot saturate.
-        i = i.saturating_add(1);
+        i = i.wrapping_add(1);
     }
     let (part, rest) = p.split_at_checked(i).unwrap_or((p, &[]));
     let shape = match (groups, wild) {
@@ -163,9 +167,9 @@ fn scan_part(p: &[u8]) -> Result<(&[u8], Shape, &[u8]), SyntaxError> {
 
 /// Checks the set that opens at `p[open]` (a `[`) and returns the index of its `]`.
 fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
-    let mut body = open.saturating_add(1);
+    let mut body = open.wrapping_add(1);
     if p.get(body) == Some(&b'!') {
-        body = body.saturating_add(1);
+        body = body.wrapping_add(1);
     }
     let mut close = body;
     loop {
@@ -176,7 +180,7 @@ fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
             Some(Class::Comma | Class::Bad) => return Err((Kind::InvalidChar, close)),
             Some(_) => return Err((Kind::NestedMeta, close)),
         }
-        close = close.saturating_add(1);
+        close = close.wrapping_add(1);
     }
     let set = p.get(body..close).unwrap_or(&[]);
     if set.is_empty() {
@@ -184,7 +188,7 @@ fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
     }
     for (at, lo, hi) in SetItems::new(set) {
         if lo > hi {
-            return Err((Kind::ReversedRange, body.saturating_add(at)));
+            return Err((Kind::ReversedRange, body.wrapping_add(at)));
         }
     }
     Ok(close)
@@ -192,7 +196,7 @@ fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
 
 /// Checks the group that opens at `p[open]` (a `{`) and returns the index of its `}`.
 fn scan_group(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
-    let mut i = open.saturating_add(1);
+    let mut i = open.wrapping_add(1);
     loop {
         match p.get(i).map(|&b| class(b)) {
             None | Some(Class::Slash) => return Err((Kind::UnclosedBrace, open)),
@@ -201,7 +205,7 @@ fn scan_group(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
             Some(Class::Bad) => return Err((Kind::InvalidChar, i)),
             Some(_) => return Err((Kind::NestedMeta, i)),
         }
-        i = i.saturating_add(1);
+        i = i.wrapping_add(1);
     }
 }
 
@@ -230,7 +234,7 @@ impl Iterator for SetItems<'_> {
             [] => return None,
         };
         let at = self.at;
-        self.at = at.saturating_add(self.rest.len().saturating_sub(rest.len()));
+        self.at = at.wrapping_add(self.rest.len().wrapping_sub(rest.len()));
         self.rest = rest;
         Some((at, item.0, item.1))
     }

@@ -240,6 +240,10 @@ fn conformance_table() {
         if matches(p, a) != want {
             failures.push(format!("matches({p:?}, {a:?}) should be {want}"));
         }
+        // The engine of the `small` feature, in every build.
+        if matcher::matches_small(p.as_bytes(), a.as_bytes()) != want {
+            failures.push(format!("matches_small({p:?}, {a:?}) should be {want}"));
+        }
         assert_eq!(matches_bytes(p.as_bytes(), a.as_bytes()), matches(p, a));
         assert_eq!(
             reference(p.as_bytes(), a.as_bytes()),
@@ -670,6 +674,28 @@ fn config() -> ProptestConfig {
 proptest! {
     #![proptest_config(config())]
 
+    /// The engine of the `small` feature, in every build (the others go through `matches`, which is
+    /// that engine only with `small`).
+    #[test]
+    fn small_engine_agrees_with_reference(
+        p in structured_pattern(),
+        a in r"(/[ab!\-]{0,4}){1,5}",
+        r in r"/[ab/*?\[\]{},!\-]{0,10}",
+        seed: u64,
+    ) {
+        let instantiated = instantiate(&p, seed | 1);
+        let pad = "x".repeat(70);
+        let long = format!("/{pad}{}", p.get(1..).unwrap_or(""));
+        let long_address = format!("/{pad}{}", instantiated.get(1..).unwrap_or(""));
+        for (p, a) in [(&p, &a), (&p, &instantiated), (&r, &a), (&long, &long_address)] {
+            prop_assert_eq!(
+                matcher::matches_small(p.as_bytes(), a.as_bytes()),
+                reference(p.as_bytes(), a.as_bytes()),
+                "{:?} {:?}", p, a
+            );
+        }
+    }
+
     #[test]
     fn agrees_with_reference_on_random_strings(
         p in r"/[ab/*?\[\]{},!\-]{0,10}",
@@ -757,6 +783,16 @@ proptest! {
             prop_assert_eq!(matches(&p, &a), p == a);
         }
         prop_assert!(matches(&a, &a));
+    }
+
+    /// The dispatcher relies on this with `small`: it checks every route with `validate_pattern`.
+    #[test]
+    fn a_string_without_wildcards_is_checked_the_same_either_way(
+        s in r"[a/!\- #,\x00\x7f\xe9]{0,8}",
+    ) {
+        if !is_pattern(&s) {
+            prop_assert_eq!(validate_pattern(&s), validate_address(&s));
+        }
     }
 
     #[test]

@@ -31,6 +31,14 @@ def message(address: str, *args) -> bytes:
     return _string(address) + _string(tags) + data
 
 
+def bundle(*elements: bytes, timetag: int = 1) -> bytes:
+    """Encodes a bundle of encoded packets (timetag 1: immediately)."""
+    out = b"#bundle\0" + struct.pack(">Q", timetag)
+    for element in elements:
+        out += struct.pack(">i", len(element)) + element
+    return out
+
+
 def _read_string(b: bytes, at: int):
     end = b.index(b"\0", at)
     return b[at:end].decode(), (end + 4) & ~3

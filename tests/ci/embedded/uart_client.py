@@ -7,7 +7,7 @@ import socket
 import sys
 import time
 
-from osc_wire import message, parse, slip_encode, SlipReader
+from osc_wire import bundle, message, parse, slip_encode, SlipReader
 
 
 def connect(port: int) -> socket.socket:
@@ -57,6 +57,15 @@ def main() -> int:
         pending.extend(reader.feed(sock.recv(4096)))
     checks.append((parse(pending.pop(0)), ("/status", [3, 0.5, 7])))
     checks.append((parse(pending.pop(0)), ("/sum", [0])))
+    # Incoming address patterns (OSC 1.0: the receiver matches them against its addresses).
+    checks.append((request(message("/st?tus")), ("/status", [3, 0.5, 9])))
+    checks.append((request(message("/{nothing,ping}")), ("/pong", [])))
+    # A bundle of two messages, one with a pattern: both handled, replies in order.
+    sock.sendall(slip_encode(bundle(message("/a[c-e]d", ("i", 1), ("i", 2)), message("/p*g"))))
+    while len(pending) < 2:
+        pending.extend(reader.feed(sock.recv(4096)))
+    checks.append((parse(pending.pop(0)), ("/sum", [3])))
+    checks.append((parse(pending.pop(0)), ("/pong", [])))
     checks.append((request(message("/quit")), ("/bye", [])))
     sock.close()
 

@@ -23,6 +23,19 @@ pub struct App {
     pub quit: bool,
 }
 
+impl App {
+    /// The state at start-up (all zero, so a `static` of it takes no flash).
+    pub const fn new() -> Self {
+        Self {
+            led: 0,
+            gain: 0.0,
+            name: [0; 16],
+            requests: 0,
+            quit: false,
+        }
+    }
+}
+
 /// The routing table, generic over the sender type of the transport.
 pub type Routes<A> = Dispatcher<'static, HandlerFn<App, A>, 8>;
 
@@ -44,9 +57,14 @@ pub fn routes<A>(d: &mut Routes<A>) -> usize {
         .count()
 }
 
+/// A reply without arguments (a reply that does not fit is dropped and counted by `Replies`).
+fn reply(r: &mut Replies<'_>, address: &str) {
+    let _ = r.message_with(address, |m| Ok(m));
+}
+
 fn ping<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.requests += 1;
-    let _ = r.message_with("/pong", |m| Ok(m));
+    reply(r, "/pong");
 }
 
 fn add<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
@@ -98,5 +116,5 @@ fn status<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
 
 fn quit<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.quit = true;
-    let _ = r.message_with("/bye", |m| Ok(m));
+    reply(r, "/bye");
 }

@@ -75,7 +75,7 @@ fn main() -> ! {
     if app::routes(&mut routes) != 8 {
         exit(false);
     }
-    let mut app = App::default();
+    let mut app = App::new();
     let (mut udp_buf, mut tcp_buf, mut frame_buf) = ([0u8; 512], [0u8; 512], [0u8; 512]);
     let mut udp_osc = UdpEndpoint::new(&mut udp_buf);
     let mut tcp_osc = TcpEndpoint::new(SlipDecoder::new(&mut frame_buf[..]), &mut tcp_buf);

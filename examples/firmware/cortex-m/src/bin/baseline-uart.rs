@@ -4,7 +4,6 @@
 #![no_std]
 #![no_main]
 
-use cortex_m::singleton;
 use cortex_m_rt::entry;
 use embedded_io::{Read, Write};
 use osc_firmware_cortex_m::exit;
@@ -17,15 +16,13 @@ const CANNED: &[u8] = b"\xC0/pong\0\0\0,\0\0\0\xC0";
 
 #[entry]
 fn main() -> ! {
+    // `#[entry]` turns these into `&'static mut` references (in `.bss`, no run-time check).
+    static mut FRAME: [u8; PACKET] = [0; PACKET];
+    static mut OUT: [u8; REPLIES] = [0; REPLIES];
+    static mut CHUNK: [u8; 32] = [0; 32];
+    let (frame, out, chunk) = (FRAME, OUT, CHUNK);
     // SAFETY: UART0 is on the board and only this program drives it.
     let mut uart = unsafe { Uart::new(UART0) };
-    let (Some(frame), Some(out), Some(chunk)) = (
-        singleton!(: [u8; PACKET] = [0; PACKET]),
-        singleton!(: [u8; REPLIES] = [0; REPLIES]),
-        singleton!(: [u8; 32] = [0; 32]),
-    ) else {
-        exit(false)
-    };
     let mut len = 0;
     loop {
         let Ok(n) = uart.read(chunk);

@@ -4,7 +4,6 @@
 #![no_std]
 #![no_main]
 
-use cortex_m::singleton;
 use cortex_m_rt::entry;
 use embedded_io::{Read, Write};
 use osc_embedded::osc_core::slip::{self, SlipDecoder};
@@ -18,17 +17,15 @@ const REPLIES: usize = 256;
 
 #[entry]
 fn main() -> ! {
+    // `#[entry]` turns these into `&'static mut` references (in `.bss`, no run-time check).
+    static mut FRAME: [u8; PACKET] = [0; PACKET];
+    static mut OUT: [u8; REPLIES] = [0; REPLIES];
+    static mut CHUNK: [u8; 32] = [0; 32];
+    static mut ROUTES: Routes<()> = Routes::new();
+    static mut APP: App = App::new();
+    let (frame, out, chunk, routes, app) = (FRAME, OUT, CHUNK, ROUTES, APP);
     // SAFETY: UART0 is on the board and only this program drives it.
     let mut uart = unsafe { Uart::new(UART0) };
-    let (Some(frame), Some(out), Some(chunk), Some(routes), Some(app)) = (
-        singleton!(: [u8; PACKET] = [0; PACKET]),
-        singleton!(: [u8; REPLIES] = [0; REPLIES]),
-        singleton!(: [u8; 32] = [0; 32]),
-        singleton!(: Routes<()> = Routes::new()),
-        singleton!(: App = App { led: 0, gain: 0.0, name: [0; 16], requests: 0, quit: false }),
-    ) else {
-        exit(false)
-    };
     if app::routes(routes) != 8 {
         exit(false);
     }

@@ -6,7 +6,8 @@
 #![no_std]
 #![no_main]
 
-use cortex_m::singleton;
+use core::mem::MaybeUninit;
+
 use cortex_m_rt::entry;
 use osc_embedded::osc_core::slip::SlipDecoder;
 use osc_embedded::stream::StreamEndpoint;
@@ -23,24 +24,19 @@ type Endpoint = StreamEndpoint<'static, SlipDecoder<&'static mut [u8]>, 32>;
 
 #[entry]
 fn main() -> ! {
+    // `#[entry]` turns these into `&'static mut` references (in `.bss`, no run-time check).
+    static mut FRAME: [u8; PACKET] = [0; PACKET];
+    static mut OUT: [u8; REPLIES] = [0; REPLIES];
+    static mut ROUTES: Routes<()> = Routes::new();
+    static mut APP: App = App::new();
+    static mut OSC: MaybeUninit<Endpoint> = MaybeUninit::uninit();
+    let (routes, app) = (ROUTES, APP);
     // SAFETY: UART0 is on the board and only this program drives it.
     let mut uart = unsafe { Uart::new(UART0) };
-    let (Some(frame), Some(out), Some(routes), Some(app)) = (
-        singleton!(: [u8; PACKET] = [0; PACKET]),
-        singleton!(: [u8; REPLIES] = [0; REPLIES]),
-        singleton!(: Routes<()> = Routes::new()),
-        singleton!(: App = App { led: 0, gain: 0.0, name: [0; 16], requests: 0, quit: false }),
-    ) else {
-        exit(false)
-    };
     if app::routes(routes) != 8 {
         exit(false);
     }
-    let Some(osc) =
-        singleton!(: Endpoint = StreamEndpoint::new(SlipDecoder::new(&mut frame[..]), out))
-    else {
-        exit(false)
-    };
+    let osc = OSC.write(StreamEndpoint::new(SlipDecoder::new(&mut FRAME[..]), OUT));
     loop {
         match osc.poll(&mut uart, &(), Immediate::new(routes, app)) {
             Ok(_) | Err(Error::Decode(_) | Error::Frame(_)) => {}
