@@ -101,13 +101,20 @@ step_fmt() {
     cargo fmt --all -- --check
 }
 
+# Default features (osc-core's fast engines), then every feature (which includes osc-core's `small`).
 step_clippy() {
+    cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy --workspace --all-targets --all-features -- -D warnings
 }
 
 # All targets (libs, bins, tests, examples, benches in test mode), then the doc tests, which --all-targets
 # leaves out. The output is also logged to count the results for the summary.
+#
+# Twice: with default features, which is what most users build (osc-core's fast decoder, matcher and
+# dispatcher index), and with every feature (tokio, the CLI, the embedded adapters, and osc-core's `small`
+# engines, which every other crate then links too).
 step_test() {
+    cargo test --workspace --all-targets 2>&1 | tee -a "$TEST_LOG"
     cargo test --workspace --all-targets --all-features 2>&1 | tee -a "$TEST_LOG"
     cargo test --workspace --doc --all-features 2>&1 | tee -a "$TEST_LOG"
 }
@@ -145,8 +152,8 @@ STEPS=(
     "python-osc $PYTHON_OSC_VERSION peer (virtualenv in the build dir):step_python_peer"
     "peers: liblo-tools (tests/ci/cli.sh):step_peers"
     "cargo fmt --check:step_fmt"
-    "cargo clippy -D warnings:step_clippy"
-    "cargo test --workspace (all targets, then doc tests):step_test"
+    "cargo clippy -D warnings, default and all features:step_clippy"
+    "cargo test --workspace, default and all features (all targets, then doc tests):step_test"
     "no_std builds for ${EMBEDDED_TARGETS[*]}, with and without defmt:step_embedded"
     "cargo doc -D warnings:step_doc"
     "embedded: feature matrix, firmware under QEMU (tests/ci/embedded.sh):step_embedded_ci"
