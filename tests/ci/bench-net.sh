@@ -11,7 +11,8 @@
 #   (and receives any datagram whole) needs, and so the floor for osc-std's receiver; the plain
 #   raw-mmsg loop (2 KiB slots, no addresses) stays as WORKLOADS.md defines it.
 # - N1@rate: osc-std's receiver fed at a fixed offered rate (NET_RATE, 300000 msg/s), by the raw
-#   sendmmsg sender and by osc-std's sender.
+#   sendmmsg sender and by osc-std's sender; and the raw recvmmsg loop fed the same way, as the
+#   control for the losses (they are socket-buffer overflows while the receiver is not running).
 #
 # The osc receiver takes its first and last arrival times from its handler (the clock at the first
 # call and every 64th), not from a thread waking every 2 ms (see examples/net_recv.rs); WORKLOADS.md
@@ -149,6 +150,7 @@ fi
 if [[ $TESTS == *" N1@rate "* ]]; then
     measure N1@rate osc raw-mmsg "$RATE"
     measure N1@rate osc osc "$RATE"
+    measure N1@rate raw-mmsg raw-mmsg "$RATE"
 fi
 echo
 awk '
