@@ -5,13 +5,20 @@
 //! from the first datagram to the last.
 //!
 //! ```text
-//! net_recv --peer osc|raw-std|raw-mmsg|rosc [--bind 127.0.0.1:0]
+//! net_recv --peer osc|raw-std|raw-mmsg|raw-mmsg-addr|rosc [--bind 127.0.0.1:0]
 //! ```
 //!
 //! - `osc`: osc-std's blocking `UdpServer` (batched receive on Linux) with one route,
-//!   `/synth/1/freq`, whose handler counts calls; datagrams that do not reach it are `bad`.
+//!   `/synth/1/freq`, whose handler counts calls; datagrams that do not reach it are `bad`. The
+//!   handler also reads the clock at its first call and at every 64th after it, for the first and
+//!   last arrival (so the last is known to within 63 datagrams); a watcher thread applies the
+//!   stop rule from the server's `received` counter, every 50 ms.
 //! - `raw-std`: a `std::net::UdpSocket::recv` loop (`bad`: not 40 bytes).
-//! - `raw-mmsg`: a `recvmmsg(64, MSG_WAITFORONE)` loop (Linux; `bad`: not 40 bytes).
+//! - `raw-mmsg`: a `recvmmsg(64, MSG_WAITFORONE)` loop into 2 KiB slots, without sender addresses
+//!   (Linux; `bad`: not 40 bytes).
+//! - `raw-mmsg-addr`: the same loop with what a server that replies cannot do without: each
+//!   datagram's sender address, and 64 KiB slots, so that no datagram is truncated (osc-std's
+//!   receive buffers). Not a WORKLOADS.md peer: the floor for osc-std's receiver.
 //! - `rosc`: `recv_from` + `rosc::decoder::decode_udp` + a `Matcher` against the one route.
 
 use std::io::Write as _;
@@ -30,6 +37,10 @@ const LIMIT: Duration = Duration::from_secs(20);
 const ROUTE: &str = "/synth/1/freq";
 /// W1's length.
 const W1_LEN: usize = 40;
+/// The osc receiver's handler reads the clock at its first call and every this many calls after.
+const STAMP_EVERY: u64 = 64;
+/// How often the osc receiver's watcher checks the stop rule.
+const WATCH: Duration = Duration::from_millis(50);
 
 /// Counts and first/last arrival times.
 #[derive(Debug, Default)]
@@ -74,13 +85,29 @@ fn is_timeout(e: &std::io::Error) -> bool {
     )
 }
 
-/// The osc-std blocking server; a watcher thread samples the server's `received` counter every
-/// 2 ms for the first and last arrival and the stop rule (so the server's loop is unchanged).
+/// What the osc receiver's handler keeps: its calls, and the clock at the first call and at every
+/// [`STAMP_EVERY`]th call after it.
+#[derive(Debug, Default)]
+struct Calls {
+    calls: u64,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+/// The osc-std blocking server. Arrival times come from the handler (see [`Calls`]); a watcher
+/// thread reads the server's `received` counter every [`WATCH`] for the stop rule, so the server's
+/// loop is unchanged.
 fn run_osc(bind: &str) -> Tally {
-    fn count(calls: &mut u64, _: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
-        *calls += 1;
+    fn count(c: &mut Calls, _: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
+        c.calls += 1;
+        if c.calls % STAMP_EVERY == 1 {
+            let now = Instant::now();
+            c.first.get_or_insert(now);
+            c.last = Some(now);
+        }
     }
-    let mut dispatcher: Dispatcher<'_, osc_core::HandlerFn<u64, SocketAddr>, 1> = Dispatcher::new();
+    let mut dispatcher: Dispatcher<'_, osc_core::HandlerFn<Calls, SocketAddr>, 1> =
+        Dispatcher::new();
     dispatcher
         .map(ROUTE, count)
         .map_err(|e| e.kind)
@@ -88,22 +115,19 @@ fn run_osc(bind: &str) -> Tally {
     let mut server = UdpServer::bind(bind).expect("bind");
     ready(server.local_addr().expect("local address"));
     let (stop, counters) = (server.shutdown_handle(), server.counters());
-    let mut calls = 0u64;
+    let mut calls = Calls::default();
     let start = Instant::now();
-    let mut tally = Tally::default();
     std::thread::scope(|s| {
         let serving = s.spawn(|| server.run(&mut dispatcher, &mut calls));
-        let mut seen = 0u64;
+        let (mut seen, mut seen_at) = (0u64, start);
         loop {
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(WATCH);
             let now = Instant::now();
             let received = counters.snapshot().received;
             if received != seen {
-                seen = received;
-                tally.first.get_or_insert(now);
-                tally.last = Some(now);
+                (seen, seen_at) = (received, now);
             }
-            let idle = tally.last.is_some_and(|last| now - last >= IDLE);
+            let idle = seen > 0 && now - seen_at >= IDLE;
             if idle || start.elapsed() >= LIMIT {
                 break;
             }
@@ -111,9 +135,13 @@ fn run_osc(bind: &str) -> Tally {
         stop.shutdown();
         serving.join().expect("server thread").expect("server");
     });
-    tally.received = counters.snapshot().received;
-    tally.bad = tally.received - calls;
-    tally
+    let received = counters.snapshot().received;
+    Tally {
+        received,
+        bad: received - calls.calls,
+        first: calls.first,
+        last: calls.last,
+    }
 }
 
 fn run_raw_std(bind: &str) -> Tally {
@@ -171,32 +199,49 @@ fn run_rosc(bind: &str) -> Tally {
     tally
 }
 
+/// The `recvmmsg` loop: `raw-mmsg` (2 KiB slots, no sender addresses) or, with `addresses`,
+/// `raw-mmsg-addr` (64 KiB slots and each datagram's sender address, as a replying server needs).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(unsafe_code)]
-fn run_raw_mmsg(bind: &str) -> Tally {
+fn run_raw_mmsg(bind: &str, addresses: bool) -> Tally {
     use std::os::fd::AsRawFd;
     const BATCH: usize = 64;
-    const SLOT: usize = 2048;
+    const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as _;
+    let slot = if addresses {
+        osc_std::udp::MAX_DATAGRAM
+    } else {
+        2048
+    };
     let socket = UdpSocket::bind(bind).expect("bind");
     socket.set_read_timeout(Some(IDLE)).expect("timeout");
     ready(socket.local_addr().expect("local address"));
-    let mut buf = vec![0u8; BATCH * SLOT];
-    // SAFETY: all-zero bytes are a valid `iovec` and `mmsghdr` (integers and null pointers).
+    let mut buf = vec![0u8; BATCH * slot];
+    // SAFETY: all-zero bytes are a valid `iovec`, `sockaddr_storage` and `mmsghdr` (integers and
+    // null pointers).
     let mut iovs: Vec<libc::iovec> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
+    // SAFETY: as above.
+    let mut names: Vec<libc::sockaddr_storage> =
+        (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
     // SAFETY: as above.
     let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
     let base = buf.as_mut_ptr();
-    for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
-        iov.iov_base = base.wrapping_add(i * SLOT).cast();
-        iov.iov_len = SLOT;
+    let slots = iovs.iter_mut().zip(names.iter_mut()).zip(msgs.iter_mut());
+    for (i, ((iov, name), msg)) in slots.enumerate() {
+        iov.iov_base = base.wrapping_add(i * slot).cast();
+        iov.iov_len = slot;
         msg.msg_hdr.msg_iov = iov;
         msg.msg_hdr.msg_iovlen = 1;
+        if addresses {
+            msg.msg_hdr.msg_name = std::ptr::from_mut(name).cast();
+            msg.msg_hdr.msg_namelen = NAME_LEN;
+        }
     }
     let mut tally = Tally::default();
     let start = Instant::now();
     loop {
-        // SAFETY: the 64 headers point at 64 disjoint 2048-byte slots of `buf` and at their own
-        // `iovec`s, all alive and unmoved for the whole loop; no address is asked for.
+        // SAFETY: the 64 headers point at 64 disjoint `slot`-byte slots of `buf`, at their own
+        // `iovec`s and (with `addresses`) at their own `sockaddr_storage`, all alive and unmoved
+        // for the whole loop.
         let n = unsafe {
             libc::recvmmsg(
                 socket.as_raw_fd(),
@@ -213,6 +258,12 @@ fn run_raw_mmsg(bind: &str) -> Tally {
                     .iter()
                     .filter(|m| m.msg_len as usize != W1_LEN)
                     .count() as u64;
+                if addresses {
+                    // The kernel wrote each sender's address length.
+                    for msg in &mut msgs[..n] {
+                        msg.msg_hdr.msg_namelen = NAME_LEN;
+                    }
+                }
                 if start.elapsed() >= LIMIT {
                     break;
                 }
@@ -229,7 +280,7 @@ fn run_raw_mmsg(bind: &str) -> Tally {
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn run_raw_mmsg(_: &str) -> Tally {
+fn run_raw_mmsg(_: &str, _: bool) -> Tally {
     eprintln!("net_recv: recvmmsg is Linux-only");
     std::process::exit(2);
 }
@@ -247,10 +298,13 @@ fn main() {
     let tally = match peer.as_str() {
         "osc" => run_osc(&bind),
         "raw-std" => run_raw_std(&bind),
-        "raw-mmsg" => run_raw_mmsg(&bind),
+        "raw-mmsg" => run_raw_mmsg(&bind, false),
+        "raw-mmsg-addr" => run_raw_mmsg(&bind, true),
         "rosc" => run_rosc(&bind),
         other => {
-            eprintln!("net_recv: unknown --peer {other} (osc, raw-std, raw-mmsg, rosc)");
+            eprintln!(
+                "net_recv: unknown --peer {other} (osc, raw-std, raw-mmsg, raw-mmsg-addr, rosc)"
+            );
             std::process::exit(2);
         }
     };

@@ -8,7 +8,9 @@ use osc_core::Outcome;
 ///
 /// Every server form owns one (`server.counters()` returns the `Arc`); all its threads add to it
 /// with relaxed atomics, so reading is cheap and never blocks the server. [`snapshot`](Self::snapshot)
-/// copies the values into a plain [`Stats`].
+/// copies the values into a plain [`Stats`]. The batched UDP receive loops add the counts of a
+/// batch of datagrams together once it is handled, and always before a reply to one of them is
+/// sent.
 ///
 /// ```
 /// use osc_std::Counters;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use osc_core::{
-    DecodeConfig, Dispatcher, Handler, Packet, Replies, ReplyIter, Scheduler, TimePolicy, TimeTag,
+    DecodeConfig, Dispatcher, Handler, Outcome, Packet, Replies, ReplyIter, Scheduler, TimePolicy,
+    TimeTag,
 };
 
 use crate::counters::Counters;
@@ -25,6 +26,16 @@ pub(crate) struct Engine<const SLOTS: usize, const BYTES: usize> {
     reply_len: usize,
     decode: DecodeConfig,
     counters: Arc<Counters>,
+    pending: Pending,
+}
+
+/// What [`Engine::handle_batched`] counted and [`Engine::publish`] has not yet added to the shared
+/// counters: plain integers, so that a batch of packets costs one atomic add per counter that moved.
+#[derive(Copy, Clone, Debug, Default)]
+struct Pending {
+    outcome: Outcome,
+    malformed: u64,
+    panics: u64,
 }
 
 impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
@@ -41,6 +52,7 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
             reply_len: 0,
             decode,
             counters,
+            pending: Pending::default(),
         }
     }
 
@@ -63,11 +75,28 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     ) where
         H: Handler<C, SocketAddr>,
     {
+        self.handle_batched(now, bytes, from, dispatcher, ctx);
+        self.publish();
+    }
+
+    /// [`handle`](Self::handle), keeping the counts for the next [`publish`](Self::publish): a
+    /// receive loop publishes once per batch, and before the replies of a packet can leave (so that
+    /// a peer that got a reply sees its packet counted).
+    pub(crate) fn handle_batched<'r, H, C, const N: usize>(
+        &mut self,
+        now: impl FnOnce() -> TimeTag,
+        bytes: &[u8],
+        from: SocketAddr,
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+    ) where
+        H: Handler<C, SocketAddr>,
+    {
         self.reply_len = 0;
         let packet = match self.decode.decode(bytes) {
             Ok(p) => p,
             Err(_) => {
-                self.counters.add_malformed(1);
+                self.pending.malformed += 1;
                 return;
             }
         };
@@ -91,9 +120,21 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
         // Replies made before a panic are kept: their handlers' side effects happened too.
         self.reply_len = replies.as_length_prefixed().len();
         match result {
-            Ok(outcome) => self.counters.add_outcome(&outcome),
-            Err(_) => self.counters.add_panics(1),
+            Ok(outcome) => self.pending.outcome.add(&outcome),
+            Err(_) => self.pending.panics += 1,
         }
+    }
+
+    /// Adds the counts kept by [`handle_batched`](Self::handle_batched) to the shared counters.
+    pub(crate) fn publish(&mut self) {
+        let Pending {
+            outcome,
+            malformed,
+            panics,
+        } = std::mem::take(&mut self.pending);
+        self.counters.add_malformed(malformed);
+        self.counters.add_panics(panics);
+        self.counters.add_outcome(&outcome);
     }
 
     /// Fires the earliest queued bundle if it is due at `now`; returns its sender, whose replies are
@@ -137,6 +178,11 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     /// The replies of the last [`handle`](Self::handle) or [`poll`](Self::poll), one encoded packet each.
     pub(crate) fn replies(&self) -> ReplyIter<'_> {
         ReplyIter::new(self.reply_buf.get(..self.reply_len).unwrap_or_default())
+    }
+
+    /// Whether the last [`handle`](Self::handle) or [`poll`](Self::poll) made any reply.
+    pub(crate) fn has_replies(&self) -> bool {
+        self.reply_len != 0
     }
 
     /// When the earliest queued bundle is due.

@@ -126,3 +126,61 @@ fn replies_reach_ipv6_senders() {
     assert!(a.recv(Some(Duration::from_millis(20))).unwrap().is_none());
     handle.stop().unwrap();
 }
+
+#[test]
+fn a_reply_leaves_only_after_its_packet_and_those_before_it_in_the_batch_are_counted() {
+    // One queued batch: the counters of a batch are added together, but never after a reply to one
+    // of its packets could have reached its sender.
+    let mut client = None;
+    let handle = queued_then_served(UdpServerBuilder::new().recv_batch(64), |addr| {
+        let mut c = UdpClient::connect(addr).unwrap();
+        c.socket().send(b"not osc").unwrap();
+        c.send_message("/count", &[]).unwrap();
+        c.send_message("/count", &[]).unwrap();
+        c.send_message("/echo", &[Arg::Int(1), Arg::Blob(&[])])
+            .unwrap();
+        c.socket().send(b"\0\0\0\0").unwrap();
+        c.send_message("/echo", &[Arg::Int(2), Arg::Blob(&[])])
+            .unwrap();
+        client = Some(c);
+    });
+    let mut client = client.unwrap();
+    let addr = handle.local_addr();
+    expect_echo(&mut client, addr, 1, 0);
+    let s = handle.stats();
+    assert!(
+        s.malformed >= 1 && s.messages >= 3,
+        "counted before the first echo left: {s:?}"
+    );
+    expect_echo(&mut client, addr, 2, 0);
+    let s = handle.stats();
+    assert_eq!(
+        (s.received, s.malformed, s.messages),
+        (6, 2, 4),
+        "counted before the second echo left"
+    );
+    assert!(eventually(PATIENCE, || handle.stats().replies == 2));
+    handle.stop().unwrap();
+}
+
+#[test]
+fn replies_sent_in_the_middle_of_a_batch_find_their_packets_counted() {
+    // Four reply slots: the third packet's replies push out the first four, while the batch's
+    // last packet still sleeps in its handler.
+    let mut client = None;
+    let handle = queued_then_served(UdpServerBuilder::new().recv_batch(4), |addr| {
+        let mut c = UdpClient::connect(addr).unwrap();
+        for _ in 0..3 {
+            c.send_message("/reply2", &[]).unwrap();
+        }
+        c.send_message("/sleep", &[Arg::Int(300)]).unwrap();
+        client = Some(c);
+    });
+    let mut client = client.unwrap();
+    for _ in 0..4 {
+        client.recv(Some(PATIENCE)).unwrap().expect("a reply");
+    }
+    let s = handle.stats();
+    assert!(s.messages >= 2, "the answered packets are counted: {s:?}");
+    handle.stop().unwrap();
+}

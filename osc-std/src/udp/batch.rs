@@ -31,9 +31,7 @@ const SEND_BYTES: usize = 64 * 1024;
 /// page by page as datagrams land in it: a batch of small datagrams touches a page per slot.
 pub(crate) struct RecvBatch {
     buf: Box<[u8]>,
-    /// Length and sender of each datagram of the last receive. The sender is `None` for an
-    /// address family this module does not read (never seen on an IP socket).
-    got: Box<[(usize, Option<SocketAddr>)]>,
+    /// How many datagrams the last receive took (their lengths and senders are in `sys`).
     count: usize,
     sys: sys::Headers,
 }
@@ -49,7 +47,6 @@ impl RecvBatch {
         };
         Self {
             buf: vec![0u8; slots * MAX_DATAGRAM].into_boxed_slice(),
-            got: vec![(0, None); slots].into_boxed_slice(),
             count: 0,
             sys: sys::Headers::new(slots),
         }
@@ -60,16 +57,17 @@ impl RecvBatch {
     /// many it took.
     pub(crate) fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
         self.count = 0;
-        self.count = self.sys.recv(socket, &mut self.buf, &mut self.got)?;
+        self.count = self.sys.recv(socket, &mut self.buf)?;
         Ok(self.count)
     }
 
-    /// Datagram `i` of the last receive: its bytes and its sender.
+    /// Datagram `i` of the last receive: its bytes and its sender. The sender is `None` for an
+    /// address family this module does not read (never seen on an IP socket).
     pub(crate) fn get(&self, i: usize) -> Option<(&[u8], Option<SocketAddr>)> {
         if i >= self.count {
             return None;
         }
-        let &(len, from) = self.got.get(i)?;
+        let (len, from) = self.sys.received(i)?;
         let start = i * MAX_DATAGRAM;
         Some((self.buf.get(start..start + len)?, from))
     }
@@ -149,10 +147,12 @@ mod sys {
 
     use crate::udp::MAX_DATAGRAM;
 
-    /// The replies queued for sending: (offset, length, destination).
+    /// The replies queued for sending: (offset, length, destination); and the length and sender of
+    /// the datagram last received.
     pub(super) struct Headers {
         queue: Box<[(usize, usize, Option<SocketAddr>)]>,
         queued: usize,
+        got: Option<(usize, SocketAddr)>,
     }
 
     impl Headers {
@@ -160,6 +160,7 @@ mod sys {
             Self {
                 queue: vec![(0, 0, None); entries].into_boxed_slice(),
                 queued: 0,
+                got: None,
             }
         }
 
@@ -171,20 +172,19 @@ mod sys {
             self.queued == 0
         }
 
-        pub(super) fn recv(
-            &mut self,
-            socket: &UdpSocket,
-            buf: &mut [u8],
-            got: &mut [(usize, Option<SocketAddr>)],
-        ) -> io::Result<usize> {
+        pub(super) fn recv(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+            self.got = None;
             let slot = buf.get_mut(..MAX_DATAGRAM).unwrap_or_default();
             let (len, from) = socket.recv_from(slot)?;
-            match got.first_mut() {
-                Some(g) => {
-                    *g = (len, Some(from));
-                    Ok(1)
-                }
-                None => Ok(0),
+            self.got = Some((len, from));
+            Ok(1)
+        }
+
+        /// Length and sender of datagram `i` of the last receive.
+        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<SocketAddr>)> {
+            match (i, self.got) {
+                (0, Some((len, from))) => Some((len, Some(from))),
+                _ => None,
             }
         }
 
@@ -306,14 +306,10 @@ mod sys {
             msg.msg_len = 0;
         }
 
-        /// One `recvmmsg(MSG_WAITFORONE)` into the slots of `buf` (one per entry); fills `got`.
-        pub(super) fn recv(
-            &mut self,
-            socket: &UdpSocket,
-            buf: &mut [u8],
-            got: &mut [(usize, Option<SocketAddr>)],
-        ) -> io::Result<usize> {
-            let entries = self.msgs.len().min(buf.len() / MAX_DATAGRAM).min(got.len());
+        /// One `recvmmsg(MSG_WAITFORONE)` into the slots of `buf` (one per entry); returns how many
+        /// datagrams it took ([`received`](Self::received) reads their lengths and senders).
+        pub(super) fn recv(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+            let entries = self.msgs.len().min(buf.len() / MAX_DATAGRAM);
             if self.recv_slots != (buf.as_mut_ptr(), entries) {
                 for (i, slot) in buf.chunks_exact_mut(MAX_DATAGRAM).take(entries).enumerate() {
                     self.point(i, slot.as_mut_ptr(), slot.len(), NAME_LEN);
@@ -341,12 +337,18 @@ mod sys {
             };
             let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
             self.filled = n.min(entries);
-            let filled = self.msgs.iter().zip(self.names.iter()).zip(got.iter_mut());
-            for ((msg, name), got) in filled.take(n) {
-                let len = (msg.msg_len as usize).min(MAX_DATAGRAM);
-                *got = (len, socket_addr(name, msg.msg_hdr.msg_namelen));
+            Ok(self.filled)
+        }
+
+        /// Length and sender of datagram `i` of the last receive, read from the entry the kernel
+        /// filled (the address is converted here, once, as the datagram is handled).
+        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<SocketAddr>)> {
+            if i >= self.filled {
+                return None;
             }
-            Ok(n.min(entries))
+            let (msg, name) = (self.msgs.get(i)?, self.names.get(i)?);
+            let len = (msg.msg_len as usize).min(MAX_DATAGRAM);
+            Some((len, socket_addr(name, msg.msg_hdr.msg_namelen)))
         }
 
         /// Queues `len` bytes at `offset` of the send buffer for `to`.

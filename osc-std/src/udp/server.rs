@@ -425,9 +425,15 @@ impl BlockingLoop {
                             continue;
                         };
                         let now = || *at.get_or_insert_with(time::now);
-                        engine.handle(now, bytes, from, dispatcher, ctx);
-                        queue_replies(socket, send, engine, from);
+                        engine.handle_batched(now, bytes, from, dispatcher, ctx);
+                        if engine.has_replies() {
+                            // Queuing may send: the packets answered so far are counted first.
+                            engine.publish();
+                            queue_replies(socket, send, engine, from);
+                        }
                     }
+                    // The batch's counts in one go (an atomic add per counter that moved).
+                    engine.publish();
                     send.flush(socket, engine.counters());
                 }
                 Err(e) if is_timeout(&e) => wait.after_timeout(),
