@@ -499,14 +499,44 @@ mod tests {
             DecodeConfig::new().allow_trailing_bytes(false),
             DecodeConfig::new().allow_nonzero_padding(false),
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut accepted = 0;
+        for_each_mutation(&bases, 0x2545_f491_4f6c_dd1d, b"[c", |v| {
+            for cfg in configs {
+                let Some((nul, header, args)) = cfg.message_fast(v) else {
+                    continue;
+                };
+                accepted += 1;
+                let (address, full) = cfg.message_full(v, 0).unwrap();
+                assert_eq!(address.len(), nul);
+                assert_eq!(full, args);
+                assert_eq!(full.type_tags(), args.type_tags());
+                let tags = args.type_tags().unwrap().len();
+                assert_eq!(header, string_size(nul) + string_size(tags + 1));
+                if v.first() == Some(&b'/') {
+                    let msg = cfg.decode(v).unwrap().into_message().unwrap();
+                    assert_eq!(msg.address().as_bytes(), &v[..nul]);
+                }
+            }
+        });
+        assert!(accepted > 1000, "{accepted}");
+    }
+
+    /// Calls `check` with 3000 byte mutations of each of `bases` (seeded by `seed`): up to three random
+    /// truncations, appended bytes or byte replacements, the replacements taken from NUL, non-ASCII bytes,
+    /// `,`, the bytes of `special` and a random byte.
+    pub(crate) fn for_each_mutation(
+        bases: &[&[u8]],
+        seed: u64,
+        special: &[u8],
+        mut check: impl FnMut(&[u8]),
+    ) {
+        let mut seed = seed;
         let mut rand = move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
         };
-        let mut accepted = 0;
         for base in bases {
             for round in 0..3000 {
                 let mut v: heapless::Vec<u8, 128> = heapless::Vec::new();
@@ -521,30 +551,20 @@ mod tests {
                         }
                         _ => {
                             if let Some(b) = v.get_mut(i) {
-                                *b = [0, 0x80, 0xff, b',', b'[', b'c', (r >> 40) as u8]
-                                    [(r >> 20) as usize % 7];
+                                let k = (r >> 20) as usize % (special.len() + 5);
+                                *b = match k {
+                                    0 => 0,
+                                    1 => 0x80,
+                                    2 => 0xff,
+                                    3 => b',',
+                                    _ => special.get(k - 4).copied().unwrap_or((r >> 40) as u8),
+                                };
                             }
                         }
                     }
                 }
-                for cfg in configs {
-                    let Some((nul, header, args)) = cfg.message_fast(&v) else {
-                        continue;
-                    };
-                    accepted += 1;
-                    let (address, full) = cfg.message_full(&v, 0).unwrap();
-                    assert_eq!(address.len(), nul);
-                    assert_eq!(full, args);
-                    assert_eq!(full.type_tags(), args.type_tags());
-                    let tags = args.type_tags().unwrap().len();
-                    assert_eq!(header, string_size(nul) + string_size(tags + 1));
-                    if v.first() == Some(&b'/') {
-                        let msg = cfg.decode(&v).unwrap().into_message().unwrap();
-                        assert_eq!(msg.address().as_bytes(), &v[..nul]);
-                    }
-                }
+                check(&v);
             }
         }
-        assert!(accepted > 1000, "{accepted}");
     }
 }

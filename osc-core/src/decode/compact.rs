@@ -138,6 +138,7 @@ fn padding(cfg: &DecodeConfig, pad: &[u8], at: usize) -> Result<(), Fail> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::tests::for_each_mutation;
 
     /// The same answer as the full validation (and the fast path before it) on byte mutations of a
     /// few messages, in every profile: the same message, or the same error at the same offset.
@@ -160,48 +161,21 @@ mod tests {
             DecodeConfig::new().allow_missing_type_tags(false),
             DecodeConfig::new().max_depth(1),
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         let mut accepted = 0;
-        for base in bases {
-            for round in 0..3000 {
-                let mut v: heapless::Vec<u8, 128> = heapless::Vec::new();
-                v.extend_from_slice(base).unwrap();
-                for _ in 0..round % 4 {
-                    let r = rand();
-                    let i = (r as usize >> 8) % v.len().max(1);
-                    match r % 5 {
-                        0 => v.truncate(i),
-                        1 => {
-                            let _ = v.push((r >> 32) as u8);
-                        }
-                        _ => {
-                            if let Some(b) = v.get_mut(i) {
-                                *b = [0, 0x80, 0xff, b',', b'[', b']', b'c', (r >> 40) as u8]
-                                    [(r >> 20) as usize % 8];
-                            }
-                        }
-                    }
-                }
-                for cfg in configs {
-                    let full = cfg.message_full(&v, 3).map(|(address, args)| {
-                        Message::with_args(core::str::from_utf8(address).unwrap(), args)
-                    });
-                    let compact = message(&cfg, &v, 3);
-                    assert_eq!(compact, full, "{v:?} {cfg:?}");
-                    if let Ok(m) = compact {
-                        accepted += 1;
-                        assert_eq!(m.args().type_tags(), full.unwrap().args().type_tags());
-                        assert_eq!(m.address().as_ptr(), v.as_ptr());
-                    }
+        for_each_mutation(&bases, 0x9e37_79b9_7f4a_7c15, b"[]c", |v| {
+            for cfg in configs {
+                let full = cfg.message_full(v, 3).map(|(address, args)| {
+                    Message::with_args(core::str::from_utf8(address).unwrap(), args)
+                });
+                let compact = message(&cfg, v, 3);
+                assert_eq!(compact, full, "{v:?} {cfg:?}");
+                if let Ok(m) = compact {
+                    accepted += 1;
+                    assert_eq!(m.args().type_tags(), full.unwrap().args().type_tags());
+                    assert_eq!(m.address().as_ptr(), v.as_ptr());
                 }
             }
-        }
+        });
         assert!(accepted > 1000, "{accepted}");
     }
 }
