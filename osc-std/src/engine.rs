@@ -60,11 +60,12 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
         &self.counters
     }
 
-    /// Decodes one received packet and hands it to the scheduler (which dispatches what is due and
-    /// queues the rest). Counts a malformed packet, the outcome or a panic; the replies are then in
+    /// Decodes one received packet: a message is dispatched at once, whatever the time; a bundle goes
+    /// to the scheduler (allocated now if this is the first), which dispatches what is due and queues
+    /// the rest. Counts a malformed packet, the outcome or a panic; the replies are then in
     /// [`replies`](Self::replies), for `from`. `received` is counted by the caller.
     ///
-    /// `now` is called only for a bundle: a message is dispatched at once, whatever the time.
+    /// `now` is called only for a bundle.
     pub(crate) fn handle<'r, H, C, const N: usize>(
         &mut self,
         now: impl FnOnce() -> TimeTag,
@@ -102,7 +103,6 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
         };
         let mut replies = Replies::new(&mut self.reply_buf);
         let result = match packet {
-            // A message is dispatched at once, whatever the time: no scheduler needed.
             Packet::Message(_) => catch_unwind(AssertUnwindSafe(|| {
                 dispatcher.dispatch(&packet, ctx, &from, &mut replies)
             })),
