@@ -70,45 +70,52 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     ) where
         H: Handler<C, SocketAddr>,
     {
-        self.handle_batched(now, bytes, from, dispatcher, ctx);
+        self.handle_batched(now, bytes, &from, dispatcher, ctx);
         self.publish();
     }
 
     /// [`handle`](Self::handle), keeping the counts for the next [`publish`](Self::publish): a
     /// receive loop publishes once per batch, and before the replies of a packet can leave (so that
     /// a peer that got a reply sees its packet counted).
+    ///
+    /// The decoded packet, the sender and the counts stay where they are (a reference to each is
+    /// passed on) rather than being copied as values just written: a load that spans several
+    /// recent smaller stores stalls the processor until they are written.
     pub(crate) fn handle_batched<'r, H, C, const N: usize>(
         &mut self,
         now: impl FnOnce() -> TimeTag,
         bytes: &[u8],
-        from: SocketAddr,
+        from: &SocketAddr,
         dispatcher: &mut Dispatcher<'r, H, N>,
         ctx: &mut C,
     ) where
         H: Handler<C, SocketAddr>,
     {
         self.reply_len = 0;
-        let packet = match self.decode.decode(bytes) {
-            Ok(p) => p,
-            Err(_) => {
-                self.pending.malformed += 1;
-                return;
-            }
-        };
-        let now = match packet {
-            Packet::Message(_) => TimeTag::IMMEDIATELY,
-            Packet::Bundle(_) => now(),
+        let decoded = self.decode.decode(bytes);
+        let Ok(packet) = &decoded else {
+            self.pending.malformed += 1;
+            return;
         };
         let mut replies = Replies::new(&mut self.reply_buf);
-        let scheduler = &mut self.scheduler;
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            scheduler.handle(now, &packet, dispatcher, ctx, &from, &mut replies)
+        let (scheduler, pending) = (&mut self.scheduler, &mut self.pending);
+        // The counts of a packet whose handler panics are dropped (see `Stats::messages`).
+        let before = pending.outcome;
+        let result = catch_unwind(AssertUnwindSafe(|| match packet {
+            // What the scheduler does with a message: dispatch it at once, here into the counts.
+            Packet::Message(m) => {
+                dispatcher.dispatch_message(m, None, ctx, from, &mut replies, &mut pending.outcome);
+            }
+            Packet::Bundle(_) => {
+                let outcome = scheduler.handle(now(), packet, dispatcher, ctx, from, &mut replies);
+                pending.outcome.add(&outcome);
+            }
         }));
         // Replies made before a panic are kept: their handlers' side effects happened too.
         self.reply_len = replies.as_length_prefixed().len();
-        match result {
-            Ok(outcome) => self.pending.outcome.add(&outcome),
-            Err(_) => self.pending.panics += 1,
+        if result.is_err() {
+            pending.outcome = before;
+            pending.panics += 1;
         }
     }
 
