@@ -76,52 +76,53 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     ) where
         H: Handler<C, SocketAddr>,
     {
-        self.handle_batched(now, bytes, from, dispatcher, ctx);
+        self.handle_batched(now, bytes, &from, dispatcher, ctx);
         self.publish();
     }
 
     /// [`handle`](Self::handle), keeping the counts for the next [`publish`](Self::publish): a
     /// receive loop publishes once per batch, and before the replies of a packet can leave (so that
     /// a peer that got a reply sees its packet counted).
+    ///
+    /// The decoded packet, the sender and the counts stay where they are (a reference to each is
+    /// passed on) rather than being copied as values just written: a load that spans several
+    /// recent smaller stores stalls the processor until they are written.
     pub(crate) fn handle_batched<'r, H, C, const N: usize>(
         &mut self,
         now: impl FnOnce() -> TimeTag,
         bytes: &[u8],
-        from: SocketAddr,
+        from: &SocketAddr,
         dispatcher: &mut Dispatcher<'r, H, N>,
         ctx: &mut C,
     ) where
         H: Handler<C, SocketAddr>,
     {
         self.reply_len = 0;
-        let packet = match self.decode.decode(bytes) {
-            Ok(p) => p,
-            Err(_) => {
-                self.pending.malformed += 1;
-                return;
-            }
+        let decoded = self.decode.decode(bytes);
+        let Ok(packet) = &decoded else {
+            self.pending.malformed += 1;
+            return;
         };
         let mut replies = Replies::new(&mut self.reply_buf);
-        let result = match packet {
-            Packet::Message(_) => catch_unwind(AssertUnwindSafe(|| {
-                dispatcher.dispatch(&packet, ctx, &from, &mut replies)
-            })),
-            Packet::Bundle(_) => {
-                let now = now();
-                let policy = self.policy;
-                let scheduler = self
-                    .scheduler
-                    .get_or_insert_with(|| Box::new(Scheduler::new(policy)));
-                catch_unwind(AssertUnwindSafe(|| {
-                    scheduler.handle(now, &packet, dispatcher, ctx, &from, &mut replies)
-                }))
+        let (scheduler, pending, policy) = (&mut self.scheduler, &mut self.pending, self.policy);
+        // The counts of a packet whose handler panics are dropped (see `Stats::messages`).
+        let before = pending.outcome;
+        let result = catch_unwind(AssertUnwindSafe(|| match packet {
+            // What the scheduler does with a message: dispatch it at once, here into the counts.
+            Packet::Message(m) => {
+                dispatcher.dispatch_message(m, None, ctx, from, &mut replies, &mut pending.outcome);
             }
-        };
+            Packet::Bundle(_) => {
+                let scheduler = scheduler.get_or_insert_with(|| Box::new(Scheduler::new(policy)));
+                let outcome = scheduler.handle(now(), packet, dispatcher, ctx, from, &mut replies);
+                pending.outcome.add(&outcome);
+            }
+        }));
         // Replies made before a panic are kept: their handlers' side effects happened too.
         self.reply_len = replies.as_length_prefixed().len();
-        match result {
-            Ok(outcome) => self.pending.outcome.add(&outcome),
-            Err(_) => self.pending.panics += 1,
+        if result.is_err() {
+            pending.outcome = before;
+            pending.panics += 1;
         }
     }
 

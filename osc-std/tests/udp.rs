@@ -172,6 +172,11 @@ fn panics_are_contained(handle: ServerHandle) {
     }
     assert!(eventually(PATIENCE, || handle.stats().panics == 3));
     assert!(eventually(PATIENCE, || handle.stats().replies == 3));
+    assert_eq!(
+        handle.stats().messages,
+        3,
+        "the messages whose handler panicked are not counted"
+    );
     handle.stop().unwrap();
 }
 

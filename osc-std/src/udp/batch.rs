@@ -63,7 +63,7 @@ impl RecvBatch {
 
     /// Datagram `i` of the last receive: its bytes and its sender. The sender is `None` for an
     /// address family this module does not read (never seen on an IP socket).
-    pub(crate) fn get(&self, i: usize) -> Option<(&[u8], Option<SocketAddr>)> {
+    pub(crate) fn get(&self, i: usize) -> Option<(&[u8], Option<&SocketAddr>)> {
         if i >= self.count {
             return None;
         }
@@ -181,9 +181,9 @@ mod sys {
         }
 
         /// Length and sender of datagram `i` of the last receive.
-        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<SocketAddr>)> {
-            match (i, self.got) {
-                (0, Some((len, from))) => Some((len, Some(from))),
+        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<&SocketAddr>)> {
+            match (i, &self.got) {
+                (0, Some((len, from))) => Some((*len, Some(from))),
                 _ => None,
             }
         }
@@ -239,6 +239,8 @@ mod sys {
         /// the last receive filled.
         recv_slots: (*mut u8, usize),
         filled: usize,
+        /// The senders of the entries the last receive filled, read from `names`.
+        senders: Box<[Option<SocketAddr>]>,
         /// The replies queued for sending: (offset in the send buffer, length).
         spans: Box<[(usize, usize)]>,
         queued: usize,
@@ -272,6 +274,7 @@ mod sys {
                 names: (0..entries).map(|_| zeroed()).collect(),
                 recv_slots: (ptr::null_mut(), 0),
                 filled: 0,
+                senders: vec![None; entries].into_boxed_slice(),
                 spans: vec![(0, 0); entries].into_boxed_slice(),
                 queued: 0,
             }
@@ -337,18 +340,20 @@ mod sys {
             };
             let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
             self.filled = n.min(entries);
+            let filled = self.msgs.iter().zip(self.names.iter());
+            for ((msg, name), sender) in filled.zip(self.senders.iter_mut()).take(self.filled) {
+                *sender = socket_addr(name, msg.msg_hdr.msg_namelen);
+            }
             Ok(self.filled)
         }
 
-        /// Length and sender of datagram `i` of the last receive, read from the entry the kernel
-        /// filled (the address is converted here, once, as the datagram is handled).
-        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<SocketAddr>)> {
+        /// Length and sender of datagram `i` of the last receive.
+        pub(super) fn received(&self, i: usize) -> Option<(usize, Option<&SocketAddr>)> {
             if i >= self.filled {
                 return None;
             }
-            let (msg, name) = (self.msgs.get(i)?, self.names.get(i)?);
-            let len = (msg.msg_len as usize).min(MAX_DATAGRAM);
-            Some((len, socket_addr(name, msg.msg_hdr.msg_namelen)))
+            let len = (self.msgs.get(i)?.msg_len as usize).min(MAX_DATAGRAM);
+            Some((len, self.senders.get(i)?.as_ref()))
         }
 
         /// Queues `len` bytes at `offset` of the send buffer for `to`.

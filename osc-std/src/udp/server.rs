@@ -429,7 +429,7 @@ impl BlockingLoop {
                         if engine.has_replies() {
                             // Queuing may send: the packets answered so far are counted first.
                             engine.publish();
-                            queue_replies(socket, send, engine, from);
+                            queue_replies(socket, send, engine, *from);
                         }
                     }
                     // The batch's counts in one go (an atomic add per counter that moved).
