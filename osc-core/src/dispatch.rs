@@ -139,12 +139,52 @@ struct Route<'r, H> {
     handler: H,
 }
 
-/// A literal route in the sorted index: its index in `routes`, and how many leading bytes its address
-/// shares with the previous one in the index (at most `u16::MAX`; 0 for the first).
+/// A literal route in the sorted index: its index in `routes`, how many leading parts its address
+/// shares with the previous one in the index (0 for the first), how many parts it has, where its
+/// last part starts, and that part's entry in [`Dispatcher::lasts`].
+///
+/// `last` is [`Sorted::LONG`] for an address longer than `u16::MAX` bytes, whose last part is then
+/// read from the address each time; `parts` is at most `u16::MAX`.
 #[derive(Clone, Copy, Debug)]
 struct Sorted {
     index: u16,
-    shared: u16,
+    shared_parts: u16,
+    parts: u16,
+    last: u16,
+    last_id: u16,
+}
+
+impl Sorted {
+    const LONG: u16 = u16::MAX;
+
+    /// The entry for route `index` at `address`, with `shared_parts` still to be set
+    /// ([`Dispatcher::share`]).
+    fn new(index: u16, address: &str, last_id: u16) -> Self {
+        let parts = address.bytes().filter(|&b| b == b'/').count();
+        Self {
+            index,
+            shared_parts: 0,
+            parts: u16::try_from(parts).unwrap_or(u16::MAX),
+            last: u16::try_from(last_start(address.as_bytes())).unwrap_or(Self::LONG),
+            last_id,
+        }
+    }
+}
+
+/// A distinct last part of the literal routes (every route that ends in the same part shares one):
+/// a route that has it and where the part starts there ([`Sorted::LONG`] past `u16::MAX`), whether
+/// the pattern of dispatch `seen` (an epoch) matches it, and the routes that end in it:
+/// `Dispatcher::by_last[from..from + len]`, their places in the sorted index, in order. A walk
+/// matches each distinct last part once, however many routes end in it; a finite last part finds
+/// its routes without looking at the others.
+#[derive(Clone, Copy, Debug)]
+struct Last {
+    route: u16,
+    start: u16,
+    seen: u16,
+    hit: bool,
+    from: u32,
+    len: u32,
 }
 
 /// The message being dispatched, with what its handlers are shown besides.
@@ -259,6 +299,12 @@ pub struct Dispatcher<'r, H, const N: usize> {
     hashed: HashIndex<N>,
     /// Indices of pattern routes, in registration order.
     patterns: Vec<u16, N>,
+    /// The distinct last parts of the literal routes, in order of first registration…
+    lasts: Vec<Last, N>,
+    /// …and their indices in `lasts`, sorted by the part's bytes (to find a part)…
+    lasts_sorted: Vec<u16, N>,
+    /// …and the places in `literals` of the routes that end in each (see [`Last`]).
+    by_last: Vec<u16, N>,
     default: Option<H>,
     /// Counts the dispatches of incoming patterns, which mark the routes they reach (`Route::mark`).
     epoch: u16,
@@ -339,6 +385,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             literals: Vec::new(),
             hashed: HashIndex::new(),
             patterns: Vec::new(),
+            lasts: Vec::new(),
+            lasts_sorted: Vec::new(),
+            by_last: Vec::new(),
             default: None,
             epoch: 0,
             recent: Recent::NONE,
@@ -391,19 +440,17 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if is_pattern {
             let _ = self.patterns.push(index16);
         } else {
-            if !cfg!(feature = "small") {
-                let routes = &self.routes;
-                let at = self.literals.partition_point(|s| {
-                    part_order(route_address(routes, s.index), address) != Ordering::Greater
-                });
-                let entry = Sorted {
-                    index: index16,
-                    shared: 0,
-                };
-                let _ = self.literals.insert(at, entry);
-                self.share(at);
-                self.share(at.saturating_add(1));
-            }
+            let routes = &self.routes;
+            let at = self.literals.partition_point(|s| {
+                part_order(route_address(routes, s.index), address) != Ordering::Greater
+            });
+            let last_id = self.intern_last(index16);
+            let _ = self
+                .literals
+                .insert(at, Sorted::new(index16, address, last_id));
+            self.share(at);
+            self.share(at.saturating_add(1));
+            self.group_lasts();
             self.hashed.insert(address_tag(address.as_bytes()), index16);
         }
         Ok(())
@@ -430,18 +477,19 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.literals.clear();
         self.hashed.clear();
         self.patterns.clear();
-        for (i, r) in self.routes.iter().enumerate() {
-            let Ok(i) = u16::try_from(i) else { break };
-            if r.is_pattern {
-                let _ = self.patterns.push(i);
+        self.lasts.clear();
+        self.lasts_sorted.clear();
+        self.by_last.clear();
+        for i in 0..self.routes.len() {
+            let Ok(i16) = u16::try_from(i) else { break };
+            let Some(r) = self.routes.get(i) else { break };
+            let (address, is_pattern) = (r.address, r.is_pattern);
+            if is_pattern {
+                let _ = self.patterns.push(i16);
             } else {
-                self.hashed.push(address_tag(r.address.as_bytes()), i);
-                if !cfg!(feature = "small") {
-                    let _ = self.literals.push(Sorted {
-                        index: i,
-                        shared: 0,
-                    });
-                }
+                self.hashed.push(address_tag(address.as_bytes()), i16);
+                let last_id = self.intern_last(i16);
+                let _ = self.literals.push(Sorted::new(i16, address, last_id));
             }
         }
         let routes = &self.routes;
@@ -455,10 +503,11 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         for at in 0..self.literals.len() {
             self.share(at);
         }
+        self.group_lasts();
         self.hashed.finish();
     }
 
-    /// Sets `literals[at].shared`, if there is such an entry.
+    /// Sets `literals[at].shared_parts`, if there is such an entry.
     fn share(&mut self, at: usize) {
         let previous = at
             .checked_sub(1)
@@ -468,12 +517,91 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             return;
         };
         let address = route_address(&self.routes, entry.index);
+        // Both start with `/`: the parts are what follows each `/`.
         let n = previous
-            .bytes()
-            .zip(address.bytes())
+            .as_bytes()
+            .get(1..)
+            .unwrap_or_default()
+            .split(|&b| b == b'/')
+            .zip(
+                address
+                    .as_bytes()
+                    .get(1..)
+                    .unwrap_or_default()
+                    .split(|&b| b == b'/'),
+            )
             .take_while(|(a, b)| a == b)
             .count();
-        entry.shared = u16::try_from(n).unwrap_or(u16::MAX);
+        entry.shared_parts = u16::try_from(n).unwrap_or(u16::MAX);
+    }
+
+    /// Fills `by_last` from `literals`: the places of the routes of each last part, in order.
+    fn group_lasts(&mut self) {
+        for l in self.lasts.iter_mut() {
+            l.len = 0;
+        }
+        for s in &self.literals {
+            if let Some(l) = self.lasts.get_mut(usize::from(s.last_id)) {
+                l.len = l.len.saturating_add(1);
+            }
+        }
+        let mut from = 0u32;
+        for l in self.lasts.iter_mut() {
+            l.from = from;
+            from = from.saturating_add(l.len);
+            l.len = 0;
+        }
+        self.by_last.clear();
+        let _ = self.by_last.resize(self.literals.len(), 0);
+        for (place, s) in self.literals.iter().enumerate() {
+            let Some(l) = self.lasts.get_mut(usize::from(s.last_id)) else {
+                continue;
+            };
+            let at = l.from.saturating_add(l.len);
+            if let Some(slot) = usize::try_from(at)
+                .ok()
+                .and_then(|at| self.by_last.get_mut(at))
+            {
+                *slot = u16::try_from(place).unwrap_or(u16::MAX);
+                l.len = l.len.saturating_add(1);
+            }
+        }
+    }
+
+    /// The entry in `lasts` for the last part of literal route `route`, added if no route has that
+    /// last part yet.
+    fn intern_last(&mut self, route: u16) -> u16 {
+        let routes = &self.routes;
+        let last_part = |i: u16| {
+            let a = route_address(routes, i).as_bytes();
+            a.get(last_start(a)..).unwrap_or_default()
+        };
+        let part = last_part(route);
+        let lasts = &self.lasts;
+        let found = self.lasts_sorted.binary_search_by(|&id| {
+            let other = lasts
+                .get(usize::from(id))
+                .map_or(&[][..], |l| last_part(l.route));
+            other.cmp(part)
+        });
+        match found {
+            Ok(at) => self.lasts_sorted.get(at).copied().unwrap_or(0),
+            Err(at) => {
+                // At most one entry per literal route: the pushes fit, and the id fits in a `u16`.
+                let id = u16::try_from(self.lasts.len()).unwrap_or(u16::MAX);
+                let start = last_start(route_address(routes, route).as_bytes());
+                let _ = self.lasts.push(Last {
+                    route,
+                    start: u16::try_from(start).unwrap_or(Sorted::LONG),
+                    seen: 0,
+                    hit: false,
+                    from: 0,
+                    len: 0,
+                });
+                let _ = self.lasts_sorted.insert(at, id);
+                id
+            }
+        }
     }
 
     /// Sets (or with `None` clears) the handler for messages that match no route; returns the old one.
@@ -635,10 +763,11 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         H: Handler<C, A>,
     {
         let address = incoming.message.address();
+        let mut parts = Parts::new();
         let (first, last) = match self.recent.get(address.as_bytes()) {
             Some(range) => range,
-            None => match pattern::split(address.as_bytes()) {
-                Split::Parts(parts) => self.mark_pattern(address, &parts),
+            None => match parts.split(address.as_bytes()) {
+                Split::Parts => self.mark_pattern(address, &parts),
                 // Matches no literal route, and is no registered pattern (those are well formed).
                 Split::Malformed => return 0,
                 Split::Other => return self.dispatch_scan(incoming, ctx, replies),
@@ -660,7 +789,17 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     /// the recent pattern, and returns the lowest and highest index of a marked route.
     fn mark_pattern(&mut self, address: &str, parts: &Parts<'_>) -> (usize, usize) {
         let epoch = self.next_epoch();
-        let mut walk = Walk::new(&mut self.routes, &self.literals, &self.hashed, parts, epoch);
+        let mut kinds = [Part::Open; MAX_PARTS];
+        Walk::<H, N>::kinds(parts, &mut kinds);
+        let mut walk = Walk::new(
+            &mut self.routes,
+            &self.literals,
+            &self.hashed,
+            (&mut self.lasts, &self.lasts_sorted, &self.by_last),
+            parts,
+            &kinds,
+            epoch,
+        );
         walk.run();
         for &i in &self.patterns {
             if walk.address(i) == address.as_bytes() {
@@ -679,6 +818,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if self.epoch == 0 {
             for r in self.routes.iter_mut() {
                 r.mark = 0;
+            }
+            for l in self.lasts.iter_mut() {
+                l.seen = 0;
             }
             self.epoch = 1;
         }
@@ -836,42 +978,65 @@ struct Frame {
 /// - a part with finitely many values ([`Part::Finite`]) takes the block of each value, found by
 ///   binary search (or the whole range, when its first and last routes have that value);
 /// - any other part is tried once on each block's part;
-/// - for the last part, a finite part looks each whole address up in the hash table, and any other
-///   part is tried on each route of the range.
+/// - for the last part, a finite part with many routes to look at looks each whole address up in the
+///   hash table; otherwise each route of the range whose last part comes next is taken, and the
+///   pattern's last part is matched once per distinct last part ([`Last`]), not once per route.
 ///
 /// It marks the routes that match (`Route::mark`) and keeps the lowest and highest route index.
 struct Walk<'w, 'r, 'p, H, const N: usize> {
     routes: &'w mut Vec<Route<'r, H>, N>,
     lits: &'w [Sorted],
     hashed: &'w HashIndex<N>,
+    lasts: &'w mut [Last],
+    lasts_sorted: &'w [u16],
+    by_last: &'w [u16],
     parts: &'w Parts<'p>,
-    kinds: [Part<'p>; MAX_PARTS],
+    kinds: &'w [Part<'p>; MAX_PARTS],
     epoch: u16,
     first: usize,
     last: usize,
+    /// The first part from which on every part but the last is `*`: from there the walk need not
+    /// descend part by part.
+    flat_from: usize,
+    /// The number of parts, as a [`Sorted::parts`].
+    parts_len: u16,
     /// The shortest and longest address part that the last part can match, as far as is known.
     last_len: (usize, usize),
-    /// The alternatives of the last part, if it is finite.
-    last_values: Values<'p>,
+    /// Whether every distinct last part that the last part matches is marked in `lasts` already
+    /// (see [`know_finite_last`](Self::know_finite_last)), so that the others do not match.
+    last_known: bool,
+    /// Those distinct last parts, if `last_known` and there are at most [`WANTED_MAX`].
+    wanted: Option<Vec<u16, WANTED_MAX>>,
 }
 
+/// The most distinct last parts that a walk looks up for a finite last part and then takes route
+/// by route ([`Last`]); with more, it looks at each route of the range.
+const WANTED_MAX: usize = 8;
+
 impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
+    /// Sets `kinds` to how each part of `parts` matches, for [`new`](Self::new).
+    fn kinds(parts: &Parts<'p>, kinds: &mut [Part<'p>; MAX_PARTS]) {
+        for (j, kind) in kinds.iter_mut().enumerate().take(parts.len()) {
+            *kind = parts.part(j);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn new(
         routes: &'w mut Vec<Route<'r, H>, N>,
         lits: &'w [Sorted],
         hashed: &'w HashIndex<N>,
+        (lasts, lasts_sorted, by_last): (&'w mut [Last], &'w [u16], &'w [u16]),
         parts: &'w Parts<'p>,
+        kinds: &'w [Part<'p>; MAX_PARTS],
         epoch: u16,
     ) -> Self {
-        let mut kinds = [Part::Open; MAX_PARTS];
-        for (j, kind) in kinds.iter_mut().enumerate() {
-            *kind = parts.part(j);
+        let n = parts.len();
+        let mut flat_from = n.saturating_sub(1);
+        while flat_from > 0 && matches!(kinds.get(flat_from.saturating_sub(1)), Some(Part::Any)) {
+            flat_from -= 1;
         }
-        let last = parts.part(parts.len().saturating_sub(1));
-        let last_values = match last {
-            Part::Finite { alts, .. } => Values::new(alts),
-            _ => Values::new(&[]),
-        };
+        let last = parts.part(n.saturating_sub(1));
         let last_len = match last {
             Part::Finite {
                 prefix,
@@ -888,18 +1053,88 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             }
             _ => (1, usize::MAX),
         };
-        Self {
+        let mut walk = Self {
             routes,
             lits,
             hashed,
+            lasts,
+            lasts_sorted,
+            by_last,
             parts,
             kinds,
             epoch,
             first: usize::MAX,
             last: 0,
+            flat_from,
+            parts_len: u16::try_from(n).unwrap_or(u16::MAX),
             last_len,
-            last_values,
+            last_known: false,
+            wanted: None,
+        };
+        if let Part::Finite {
+            prefix,
+            alts,
+            suffix,
+        } = last
+        {
+            walk.last_known = walk.know_finite_last(prefix, alts, suffix);
         }
+        walk
+    }
+
+    /// For a finite last part, marks the distinct last parts it matches in `lasts`, each found by
+    /// binary search. Returns `false` (some may be marked) if a value is too long to be put together.
+    fn know_finite_last(&mut self, prefix: &[u8], alts: &[u8], suffix: &[u8]) -> bool {
+        let mut wanted = Some(Vec::new());
+        let mut key = [0u8; KEY_MAX];
+        let Some(at) = put(&mut key, 0, prefix) else {
+            return false;
+        };
+        for alt in alts.split(|&b| b == b',') {
+            let Some(end) = put(&mut key, at, alt).and_then(|end| put(&mut key, end, suffix))
+            else {
+                return false;
+            };
+            let value = key.get(..end).unwrap_or_default();
+            let found = self.lasts_sorted.binary_search_by(|&id| {
+                let l = self.lasts.get(usize::from(id));
+                self.last_part(l.copied()).cmp(value)
+            });
+            let id = found.ok().and_then(|at| self.lasts_sorted.get(at)).copied();
+            // An empty part matches no address part.
+            let Some(id) = id.filter(|_| !value.is_empty()) else {
+                continue;
+            };
+            if let Some(l) = self
+                .lasts
+                .get_mut(usize::from(id))
+                .filter(|l| l.seen != self.epoch)
+            {
+                l.seen = self.epoch;
+                l.hit = true;
+                if let Some(w) = wanted.as_mut() {
+                    if w.push(id).is_err() {
+                        wanted = None;
+                    }
+                }
+            }
+        }
+        self.wanted = wanted;
+        true
+    }
+
+    /// The last part of `last`'s route (empty for none).
+    fn last_part(&self, last: Option<Last>) -> &'r [u8] {
+        let Some(l) = last else {
+            return &[];
+        };
+        let a = self.address(l.route);
+        let start = if l.start == Sorted::LONG {
+            last_start(a)
+        } else {
+            usize::from(l.start)
+        };
+        a.get(start..).unwrap_or_default()
     }
 
     /// The address of route `i`.
@@ -958,7 +1193,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
                     self.finite_block(lo, hi, pos, [prefix, alt, suffix])
                 }
                 part => {
-                    let Some((k, e, seg)) = self.next_block(next.max(lo), hi, pos) else {
+                    let Some((k, e, seg)) = self.next_block(next.max(lo), hi, j, pos) else {
                         stack.pop();
                         continue;
                     };
@@ -991,6 +1226,10 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         if lo >= hi {
             return;
         }
+        if j >= self.flat_from && j.saturating_add(1) < self.parts.len() {
+            self.flat(lo, hi);
+            return;
+        }
         if j.saturating_add(1) < self.parts.len() {
             let _ = stack.push(Frame {
                 j,
@@ -1015,29 +1254,126 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
                 return;
             }
         }
-        // The routes with exactly one more part, which matches.
-        let (min, max) = self.last_len;
-        for k in lo..hi {
-            let a = self.lit(k);
-            let Some(seg) = a.get(pos.saturating_add(1)..) else {
-                continue;
-            };
-            if seg.len() < min || seg.len() > max {
-                continue;
-            }
-            let hit = match kind {
-                // A value has no `/`: equal to `seg`, it is the whole rest of the address.
-                Part::Finite { prefix, suffix, .. } => {
-                    self.last_values.contains(seg, prefix, suffix)
+        // The routes whose last part starts after `pos`, if it matches.
+        let start = pos.saturating_add(1);
+        let lits: &'w [Sorted] = self.lits;
+        let range = lits.get(lo..hi).unwrap_or_default();
+        // `start` as a `Sorted::last` (none for an address part that starts that far in).
+        let start16 = u16::try_from(start).unwrap_or(Sorted::LONG);
+        let epoch = self.epoch;
+        for &s in range {
+            let hit = if s.last == start16 && start16 != Sorted::LONG {
+                match self.lasts.get(usize::from(s.last_id)) {
+                    Some(l) if l.seen == epoch => l.hit,
+                    _ if self.last_known => false,
+                    _ => self.match_last_part(j, s),
                 }
-                Part::Any => !seg.contains(&b'/'),
-                Part::Open => !seg.contains(&b'/') && self.parts.part_matches(j, seg),
+            } else if s.last == Sorted::LONG {
+                let seg = self.address(s.index).get(start..).unwrap_or_default();
+                !seg.contains(&b'/') && self.last_matches(kind, j, seg)
+            } else {
+                false
             };
             if hit {
-                if let Some(s) = self.lits.get(k) {
+                self.mark(s.index);
+            }
+        }
+    }
+
+    /// Parts `j` and on, when all but the last are `*`: marks the routes of `lits[lo..hi]` with as
+    /// many parts as the pattern whose last part matches (`*` matches every address part).
+    fn flat(&mut self, lo: usize, hi: usize) {
+        if let Some(wanted) = self.wanted.take() {
+            self.flat_wanted(&wanted, lo, hi);
+            self.wanted = Some(wanted);
+            return;
+        }
+        let last_j = self.parts.len().saturating_sub(1);
+        let lits: &'w [Sorted] = self.lits;
+        let range = lits.get(lo..hi).unwrap_or_default();
+        let (n, epoch) = (self.parts_len, self.epoch);
+        for &s in range {
+            if s.parts != n {
+                continue;
+            }
+            let hit = if s.last == Sorted::LONG {
+                let a = self.address(s.index);
+                let seg = a.get(last_start(a)..).unwrap_or_default();
+                self.last_matches(self.kind(last_j), last_j, seg)
+            } else {
+                match self.lasts.get(usize::from(s.last_id)) {
+                    Some(l) if l.seen == epoch => l.hit,
+                    _ if self.last_known => false,
+                    _ => self.match_last_part(last_j, s),
+                }
+            };
+            if hit {
+                self.mark(s.index);
+            }
+        }
+    }
+
+    /// [`flat`](Self::flat) for a finite last part whose distinct last parts are `wanted`: only the
+    /// routes that end in one of them are looked at.
+    fn flat_wanted(&mut self, wanted: &[u16], lo: usize, hi: usize) {
+        let lits: &'w [Sorted] = self.lits;
+        let by_last: &'w [u16] = self.by_last;
+        let n = self.parts_len;
+        for &id in wanted {
+            let Some(l) = self.lasts.get(usize::from(id)) else {
+                continue;
+            };
+            let (Ok(from), Ok(len)) = (usize::try_from(l.from), usize::try_from(l.len)) else {
+                continue;
+            };
+            let places = by_last
+                .get(from..from.saturating_add(len))
+                .unwrap_or_default();
+            let first = places.partition_point(|&p| usize::from(p) < lo);
+            for &p in places.get(first..).unwrap_or_default() {
+                let p = usize::from(p);
+                if p >= hi {
+                    break;
+                }
+                if let Some(&s) = lits.get(p).filter(|s| s.parts == n) {
                     self.mark(s.index);
                 }
             }
+        }
+    }
+
+    /// Whether the last part (part `j`) matches the last part of route `s`, which starts where the
+    /// pattern's does; remembered in its [`Last`], so that the walk matches each distinct last part
+    /// once.
+    #[inline(never)]
+    fn match_last_part(&mut self, j: usize, s: Sorted) -> bool {
+        let id = usize::from(s.last_id);
+        let seg = self
+            .address(s.index)
+            .get(usize::from(s.last)..)
+            .unwrap_or_default();
+        let hit = self.last_matches(self.kind(j), j, seg);
+        if let Some(l) = self.lasts.get_mut(id) {
+            l.seen = self.epoch;
+            l.hit = hit;
+        }
+        hit
+    }
+
+    /// Whether the last part (`kind`, part `j`) matches the address part `seg` (without `/`).
+    fn last_matches(&self, kind: Part<'p>, j: usize, seg: &[u8]) -> bool {
+        let (min, max) = self.last_len;
+        if seg.len() < min || seg.len() > max {
+            return false;
+        }
+        match kind {
+            Part::Finite {
+                prefix,
+                alts,
+                suffix,
+            } => finite_contains(seg, prefix, alts, suffix),
+            Part::Any => true,
+            Part::Open => self.parts.part_matches(j, seg),
         }
     }
 
@@ -1117,9 +1453,15 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         (size > 0).then_some((from, from.saturating_add(size), end))
     }
 
-    /// The block of routes at or after `k` (and before `hi`) with the same part after the `/` at
+    /// The block of routes at or after `k` (and before `hi`) with the same part `j`, after the `/` at
     /// `pos`: `(start, end, the part)`. Routes that end at `pos` are skipped.
-    fn next_block(&self, k: usize, hi: usize, pos: usize) -> Option<(usize, usize, &'r [u8])> {
+    fn next_block(
+        &self,
+        k: usize,
+        hi: usize,
+        j: usize,
+        pos: usize,
+    ) -> Option<(usize, usize, &'r [u8])> {
         let mut k = k;
         while k < hi && self.lit(k).len() <= pos {
             k += 1;
@@ -1128,75 +1470,29 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             return None;
         }
         let rest = self.lit(k).get(pos.saturating_add(1)..).unwrap_or_default();
-        let seg = rest.split(|&b| b == b'/').next().unwrap_or_default();
-        let end = pos.saturating_add(1).saturating_add(seg.len());
-        // The next routes share the part if they share its bytes and its end.
+        let seg = rest
+            .get(..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len()))
+            .unwrap_or_default();
+        // The range shares its first `j` parts; the routes that follow share part `j` too as long
+        // as each shares more than `j` parts with the one before it.
         let mut e = k.saturating_add(1);
-        while let Some(s) = self.lits.get(e).filter(|_| e < hi) {
-            let shared = usize::from(s.shared);
-            if shared > end || (shared == end && self.address(s.index).get(end) == Some(&b'/')) {
-                e += 1;
-            } else {
-                break;
-            }
+        while e < hi
+            && self
+                .lits
+                .get(e)
+                .is_some_and(|s| usize::from(s.shared_parts) > j)
+        {
+            e += 1;
         }
         Some((k, e, seg))
     }
 }
 
-/// The alternatives of a finite part, split once: up to [`Values::MAX`] of them as `(start, length)`
-/// in `alts`; with more, they are split again at each use.
-struct Values<'p> {
-    alts: &'p [u8],
-    spans: Vec<(usize, usize), { Values::MAX }>,
-    all: bool,
-}
-
-impl<'p> Values<'p> {
-    const MAX: usize = 8;
-
-    fn new(alts: &'p [u8]) -> Self {
-        let mut spans = Vec::new();
-        let mut all = true;
-        let mut start = 0usize;
-        for alt in alts.split(|&b| b == b',') {
-            if spans.push((start, alt.len())).is_err() {
-                all = false;
-                break;
-            }
-            start = start.saturating_add(alt.len()).saturating_add(1);
-        }
-        Self { alts, spans, all }
-    }
-
-    /// Whether `seg` is `prefix ++ alt ++ suffix` for one of the alternatives.
-    #[inline]
-    fn contains(&self, seg: &[u8], prefix: &[u8], suffix: &[u8]) -> bool {
-        let mut middle = seg;
-        if !prefix.is_empty() || !suffix.is_empty() {
-            match seg
-                .strip_prefix(prefix)
-                .and_then(|rest| rest.strip_suffix(suffix))
-            {
-                Some(m) => middle = m,
-                None => return false,
-            }
-        }
-        let middle_len = middle.len();
-        if !self.all {
-            return self
-                .alts
-                .split(|&b| b == b',')
-                .any(|alt| bytes_eq(alt, middle));
-        }
-        self.spans.iter().any(|&(start, len)| {
-            len == middle_len
-                && self
-                    .alts
-                    .get(start..start.saturating_add(len))
-                    .is_some_and(|alt| bytes_eq(alt, middle))
-        })
-    }
+/// Whether `seg` is `prefix ++ alt ++ suffix` for one of the comma-separated alternatives `alts`.
+fn finite_contains(seg: &[u8], prefix: &[u8], alts: &[u8], suffix: &[u8]) -> bool {
+    seg.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
+        .is_some_and(|middle| alts.split(|&b| b == b',').any(|alt| bytes_eq(alt, middle)))
 }
 
 /// Sets `next` of the top frame.
@@ -1238,6 +1534,14 @@ fn put(key: &mut [u8; KEY_MAX], at: usize, piece: &[u8]) -> Option<usize> {
         }
     }
     Some(end)
+}
+
+/// Where the last part of `address` starts: after its last `/` (0 if it has none).
+fn last_start(address: &[u8]) -> usize {
+    address
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i.saturating_add(1))
 }
 
 /// Orders addresses part by part: as bytes, with `/` below every other byte. Routes that share their

@@ -142,7 +142,7 @@ mod tests;
 
 pub use error::{AddressError, AddressErrorKind};
 #[cfg_attr(feature = "small", allow(unused_imports))]
-pub(crate) use split::{split, Part, Parts, Split, MAX_PARTS};
+pub(crate) use split::{Part, Parts, Split, MAX_PARTS};
 
 use syntax::{class, next_step, Class};
 

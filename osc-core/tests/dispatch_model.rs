@@ -301,3 +301,36 @@ fn many_literal_routes_each_found() {
         assert_eq!(log, expected, "{address}");
     }
 }
+
+/// Routes longer than 64 KiB, whose parts lie past what the walk's index keeps in 16 bits, beside
+/// short ones that end in the same parts.
+#[test]
+fn routes_longer_than_64_kib() {
+    let long = "a".repeat(70_000);
+    let table: Vec<String> = [
+        format!("/{long}/freq"),
+        format!("/{long}/gain"),
+        format!("/{long}/x/freq"),
+        format!("/{long}b/freq"),
+        "/b/freq".to_string(),
+        "/b/gain".to_string(),
+        "/ab/x/freq".to_string(),
+    ]
+    .into();
+    let (mut d, routes) = build(&table);
+    assert_eq!(routes.len(), table.len());
+    let patterns = [
+        "/*/{freq,gain}",
+        "/*/freq",
+        "/*/f*",
+        "/a*/{freq,gain}",
+        "/a*/f*",
+        "/*/*/freq",
+        "/a*/*/{freq,x}",
+        "/*/*",
+        "/b/*",
+    ];
+    for p in &patterns {
+        check(&mut d, &routes, p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    }
+}

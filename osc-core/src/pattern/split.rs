@@ -2,10 +2,13 @@
 //! addresses: the dispatcher's walk of its routes for an incoming pattern.
 //!
 //! [`matches`](super::matches) reads the pattern again for every address. A dispatcher with many
-//! routes splits the incoming pattern once with [`split`], then takes it part by part: a part with
+//! routes splits the incoming pattern once with [`Parts::split`], then takes it part by part: a part with
 //! finitely many matches ([`Part::Finite`]: a literal, or a literal start, one `{...}` and a literal
 //! end) can be looked up, and any other part is tried on each distinct address part with
 //! [`Parts::part_matches`], by the same engine that [`matches`](super::matches) would use.
+//!
+//! [`Parts::split`] fills a caller's [`Parts`] in place: it is large, and a dispatch keeps it on its
+//! stack rather than having it returned and moved.
 
 // With `small`, the dispatcher does not walk its routes and nothing here is used.
 #![cfg_attr(feature = "small", allow(dead_code))]
@@ -31,13 +34,11 @@ pub(crate) struct Parts<'p> {
     parts: Vec<Checked<'p>, MAX_PARTS>,
 }
 
-/// What [`split`] found.
-#[derive(Debug)]
-// Returned once per dispatch and kept on the stack; there is no heap to box `Parts` in.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Split<'p> {
+/// What [`Parts::split`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Split {
     /// A well-formed pattern without `//`, of one to [`MAX_PARTS`] parts.
-    Parts(Parts<'p>),
+    Parts,
     /// A malformed pattern, which matches nothing.
     Malformed,
     /// Anything else (the root `/`, a pattern with `//`, more than [`MAX_PARTS`] parts): match it
@@ -61,32 +62,38 @@ pub(crate) enum Part<'p> {
     Open,
 }
 
-/// Checks `pattern` and splits it into parts.
-pub(crate) fn split(pattern: &[u8]) -> Split<'_> {
-    match pattern {
-        [] => return Split::Malformed,
-        [b'/'] => return Split::Other,
-        _ => {}
+impl<'p> Parts<'p> {
+    /// No parts yet.
+    pub(crate) const fn new() -> Self {
+        Self { parts: Vec::new() }
     }
-    let mut parts = Vec::new();
-    let mut rest = pattern;
-    loop {
-        match next_step(rest) {
-            Ok(None) => return Split::Parts(Parts { parts }),
-            Ok(Some((Step::Part(bytes, shape), after))) => {
-                if parts.push(Checked { bytes, shape }).is_err() {
-                    return Split::Other;
+
+    /// Checks `pattern` and splits it into these parts, which mean something only if this returns
+    /// [`Split::Parts`].
+    pub(crate) fn split(&mut self, pattern: &'p [u8]) -> Split {
+        self.parts.clear();
+        match pattern {
+            [] => return Split::Malformed,
+            [b'/'] => return Split::Other,
+            _ => {}
+        }
+        let mut rest = pattern;
+        loop {
+            match next_step(rest) {
+                Ok(None) => return Split::Parts,
+                Ok(Some((Step::Part(bytes, shape), after))) => {
+                    if self.parts.push(Checked { bytes, shape }).is_err() {
+                        return Split::Other;
+                    }
+                    rest = after;
                 }
-                rest = after;
+                // The rest may still be malformed; `matches` then matches nothing, as it should.
+                Ok(Some((Step::Descend, _))) => return Split::Other,
+                Err(_) => return Split::Malformed,
             }
-            // The rest may still be malformed; `matches` then matches nothing, as it should.
-            Ok(Some((Step::Descend, _))) => return Split::Other,
-            Err(_) => return Split::Malformed,
         }
     }
-}
 
-impl<'p> Parts<'p> {
     /// The number of parts.
     #[inline]
     pub(crate) fn len(&self) -> usize {

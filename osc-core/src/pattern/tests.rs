@@ -635,11 +635,12 @@ fn instantiate(pattern: &str, mut seed: u64) -> String {
 /// `split`, then part by part as the dispatcher's walk does: finite parts by their values, `*` as any
 /// part, other parts by `Parts::part_matches`.
 fn split_matches(pattern: &str, address: &str) -> Option<bool> {
-    let parts = match split(pattern.as_bytes()) {
-        Split::Parts(parts) => parts,
+    let mut parts = Parts::new();
+    match parts.split(pattern.as_bytes()) {
+        Split::Parts => {}
         Split::Malformed => return Some(false),
         Split::Other => return None,
-    };
+    }
     let segs: Vec<&[u8]> = match address.as_bytes() {
         [b'/', rest @ ..] => rest.split(|&b| b == b'/').collect(),
         _ => return Some(false),
