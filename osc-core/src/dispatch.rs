@@ -775,10 +775,18 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         };
         let epoch = self.epoch;
         let mut calls = 0;
+        // One request for all the calls; only the route changes.
+        let mut request = Request {
+            message: *incoming.message,
+            timetag: incoming.timetag,
+            sender: incoming.sender,
+            route: "",
+        };
         let hits = self.routes.get_mut(first..=last).unwrap_or_default();
         for r in hits {
             if r.mark == epoch {
-                r.call(incoming, ctx, replies);
+                request.route = r.address;
+                r.handler.handle(ctx, &request, replies);
                 calls += 1;
             }
         }
@@ -1098,7 +1106,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             let value = key.get(..end).unwrap_or_default();
             let found = self.lasts_sorted.binary_search_by(|&id| {
                 let l = self.lasts.get(usize::from(id));
-                self.last_part(l.copied()).cmp(value)
+                cmp_short(self.last_part(l.copied()), value)
             });
             let id = found.ok().and_then(|at| self.lasts_sorted.get(at)).copied();
             // An empty part matches no address part.
@@ -1534,6 +1542,17 @@ fn put(key: &mut [u8; KEY_MAX], at: usize, piece: &[u8]) -> Option<usize> {
         }
     }
     Some(end)
+}
+
+/// `a.cmp(b)` for the short byte strings of address parts, without a call to `memcmp`.
+#[inline]
+fn cmp_short(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Where the last part of `address` starts: after its last `/` (0 if it has none).
