@@ -1099,11 +1099,16 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             return false;
         };
         for alt in alts.split(|&b| b == b',') {
-            let Some(end) = put(&mut key, at, alt).and_then(|end| put(&mut key, end, suffix))
-            else {
-                return false;
+            // The value is `alt` itself, or put together in `key`.
+            let value = if at == 0 && suffix.is_empty() {
+                alt
+            } else {
+                let Some(end) = put(&mut key, at, alt).and_then(|end| put(&mut key, end, suffix))
+                else {
+                    return false;
+                };
+                key.get(..end).unwrap_or_default()
             };
-            let value = key.get(..end).unwrap_or_default();
             let found = self.lasts_sorted.binary_search_by(|&id| {
                 let l = self.lasts.get(usize::from(id));
                 cmp_short(self.last_part(l.copied()), value)
