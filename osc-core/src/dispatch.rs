@@ -134,8 +134,6 @@ impl Outcome {
 struct Route<'r, H> {
     address: &'r str,
     is_pattern: bool,
-    /// The dispatch (its `Dispatcher::epoch`) that last found this route for an incoming pattern.
-    mark: u16,
     handler: H,
 }
 
@@ -292,6 +290,8 @@ fn call<H: Handler<C, A>, C, A>(
 pub struct Dispatcher<'r, H, const N: usize> {
     /// Routes in registration order.
     routes: Vec<Route<'r, H>, N>,
+    /// For each route, the dispatch of an incoming pattern (its `epoch`) that last reached it.
+    marks: Vec<u16, N>,
     /// Literal routes, sorted part by part ([`part_order`]), then by registration: the walk for an
     /// incoming pattern.
     literals: Vec<Sorted, N>,
@@ -382,6 +382,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         let () = Self::CAPACITY_FITS_U16;
         Self {
             routes: Vec::new(),
+            marks: Vec::new(),
             literals: Vec::new(),
             hashed: HashIndex::new(),
             patterns: Vec::new(),
@@ -424,7 +425,6 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if let Err(route) = self.routes.push(Route {
             address,
             is_pattern,
-            mark: 0,
             handler,
         }) {
             return Err(MapError {
@@ -436,6 +436,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         if cfg!(feature = "small") {
             return Ok(());
         }
+        // `marks` has the capacity of `routes`.
+        let _ = self.marks.push(0);
         // Both index vectors have capacity N and together hold fewer than N entries here.
         if is_pattern {
             let _ = self.patterns.push(index16);
@@ -480,6 +482,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.lasts.clear();
         self.lasts_sorted.clear();
         self.by_last.clear();
+        self.marks.clear();
+        let _ = self.marks.resize(self.routes.len(), 0);
         for i in 0..self.routes.len() {
             let Ok(i16) = u16::try_from(i) else { break };
             let Some(r) = self.routes.get(i) else { break };
@@ -782,12 +786,23 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             sender: incoming.sender,
             route: "",
         };
-        let hits = self.routes.get_mut(first..=last).unwrap_or_default();
-        for r in hits {
-            if r.mark == epoch {
-                request.route = r.address;
-                r.handler.handle(ctx, &request, replies);
-                calls += 1;
+        let routes = self.routes.get_mut(first..=last).unwrap_or_default();
+        let marks = self.marks.get(first..=last).unwrap_or_default();
+        // The marks a word at a time, as a bit mask of those equal to `epoch`: whether a route was
+        // reached follows no pattern that a branch predictor could learn.
+        for (c, chunk) in marks.chunks(32).enumerate() {
+            let mut bits = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |b, (k, &m)| b | (u32::from(m == epoch) << k));
+            while bits != 0 {
+                let k = (c * 32).saturating_add(bits.trailing_zeros() as usize);
+                bits &= bits.wrapping_sub(1);
+                if let Some(r) = routes.get_mut(k) {
+                    request.route = r.address;
+                    r.handler.handle(ctx, &request, replies);
+                    calls += 1;
+                }
             }
         }
         calls
@@ -800,7 +815,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         let mut kinds = [Part::Open; MAX_PARTS];
         Walk::<H, N>::kinds(parts, &mut kinds);
         let mut walk = Walk::new(
-            &mut self.routes,
+            (&self.routes, &mut self.marks),
             &self.literals,
             &self.hashed,
             (&mut self.lasts, &self.lasts_sorted, &self.by_last),
@@ -824,8 +839,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     fn next_epoch(&mut self) -> u16 {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            for r in self.routes.iter_mut() {
-                r.mark = 0;
+            for m in self.marks.iter_mut() {
+                *m = 0;
             }
             for l in self.lasts.iter_mut() {
                 l.seen = 0;
@@ -992,7 +1007,8 @@ struct Frame {
 ///
 /// It marks the routes that match (`Route::mark`) and keeps the lowest and highest route index.
 struct Walk<'w, 'r, 'p, H, const N: usize> {
-    routes: &'w mut Vec<Route<'r, H>, N>,
+    routes: &'w Vec<Route<'r, H>, N>,
+    marks: &'w mut [u16],
     lits: &'w [Sorted],
     hashed: &'w HashIndex<N>,
     lasts: &'w mut [Last],
@@ -1031,7 +1047,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
 
     #[allow(clippy::too_many_arguments)]
     fn new(
-        routes: &'w mut Vec<Route<'r, H>, N>,
+        (routes, marks): (&'w Vec<Route<'r, H>, N>, &'w mut [u16]),
         lits: &'w [Sorted],
         hashed: &'w HashIndex<N>,
         (lasts, lasts_sorted, by_last): (&'w mut [Last], &'w [u16], &'w [u16]),
@@ -1063,6 +1079,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         };
         let mut walk = Self {
             routes,
+            marks,
             lits,
             hashed,
             lasts,
@@ -1169,8 +1186,8 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
 
     fn mark(&mut self, i: u16) {
         let i = usize::from(i);
-        if let Some(r) = self.routes.get_mut(i) {
-            r.mark = self.epoch;
+        if let Some(m) = self.marks.get_mut(i) {
+            *m = self.epoch;
             self.first = self.first.min(i);
             self.last = self.last.max(i);
         }
