@@ -233,8 +233,8 @@ fn call<H: Handler<C, A>, C, A>(
 ///   `/synth/1/freq`, `/synth/2/freq`, …
 /// - **Incoming literal, pattern route** (liblo 0.32 style): a route registered as `/synth/*/freq` is
 ///   reached by a message to `/synth/1/freq`. The pattern syntax is the same ([`pattern`](crate::pattern)).
-/// - **Both literal**: exact string equality, found through a sorted index (binary search), not by
-///   scanning every route.
+/// - **Both literal**: exact string equality, found through a hash table, not by scanning every
+///   route.
 /// - **Both carry wildcards**: the two patterns are compared as text; a message to `/synth/*` reaches a
 ///   route registered as `/synth/*` and no other pattern route. (Deciding whether two patterns share
 ///   an address is not what OSC asks for, and is expensive.)
@@ -242,6 +242,21 @@ fn call<H: Handler<C, A>, C, A>(
 /// When a message reaches several routes, their handlers run in registration order. When it reaches none,
 /// the default handler (if set) runs once. Routes are validated when registered
 /// ([`validate_address`](crate::pattern::validate_address) / [`validate_pattern`](crate::pattern::validate_pattern)).
+///
+/// # Cost
+///
+/// - A literal address is looked up in a hash table of the literal routes; pattern routes, if any,
+///   are each matched against it.
+/// - An incoming pattern walks an index of the literal routes sorted part by part, so that routes that
+///   share their first parts are matched once for all of them. Its last part is matched once per
+///   distinct last part of the routes (`/synth/1/freq` and `/synth/2/freq` share `freq`), and a last
+///   part with finitely many values (`freq`, `{freq,gain}`) finds the routes that end in them from a
+///   list kept per last part, without looking at the others. Parts that are only `*` cost nothing.
+/// - The routes an incoming pattern reached are remembered until the next pattern or the next change
+///   of routes, so a controller that repeats a pattern pays for the walk once.
+/// - Each of the `N` places for a route takes 40 bytes of index beside the route itself (on 64-bit
+///   targets, with a function-pointer handler: 72 bytes in all). The indexes are rebuilt when routes
+///   are removed. With osc-core's `small` feature they stay empty and every dispatch scans the routes.
 ///
 /// # Handlers
 ///
