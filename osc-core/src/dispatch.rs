@@ -223,6 +223,13 @@ fn call<H: Handler<C, A>, C, A>(
     handler.handle(ctx, &request, replies);
 }
 
+/// The capacity of the dispatcher's indexes: `N`, and none with `small`, whose dispatch scans the
+/// routes (so that a firmware's dispatcher holds its routes and nothing else).
+#[cfg(not(feature = "small"))]
+type Index<T, const N: usize> = Vec<T, N>;
+#[cfg(feature = "small")]
+type Index<T, const N: usize> = Vec<T, 0>;
+
 /// A fixed-capacity routing table: a `Dispatcher<H, N>` holds up to `N` routes (at most 65 536),
 /// each an OSC address (or address pattern) and a handler
 /// `H`. It never allocates; it can live in a `static`.
@@ -256,7 +263,8 @@ fn call<H: Handler<C, A>, C, A>(
 ///   of routes, so a controller that repeats a pattern pays for the walk once.
 /// - Each of the `N` places for a route takes 40 bytes of index beside the route itself (on 64-bit
 ///   targets, with a function-pointer handler: 72 bytes in all). The indexes are rebuilt when routes
-///   are removed. With osc-core's `small` feature they stay empty and every dispatch scans the routes.
+///   are removed. With osc-core's `small` feature there are no indexes (a place takes
+///   the route alone: 32 bytes) and every dispatch scans the routes.
 ///
 /// # Handlers
 ///
@@ -306,20 +314,20 @@ pub struct Dispatcher<'r, H, const N: usize> {
     /// Routes in registration order.
     routes: Vec<Route<'r, H>, N>,
     /// For each route, the dispatch of an incoming pattern (its `epoch`) that last reached it.
-    marks: Vec<u16, N>,
+    marks: Index<u16, N>,
     /// Literal routes, sorted part by part ([`part_order`]), then by registration: the walk for an
     /// incoming pattern.
-    literals: Vec<Sorted, N>,
+    literals: Index<Sorted, N>,
     /// The literal routes again, in a hash table: the lookup of a literal address.
     hashed: HashIndex<N>,
     /// Indices of pattern routes, in registration order.
-    patterns: Vec<u16, N>,
+    patterns: Index<u16, N>,
     /// The distinct last parts of the literal routes, in order of first registration…
-    lasts: Vec<Last, N>,
+    lasts: Index<Last, N>,
     /// …and their indices in `lasts`, sorted by the part's bytes (to find a part)…
-    lasts_sorted: Vec<u16, N>,
+    lasts_sorted: Index<u16, N>,
     /// …and the places in `literals` of the routes that end in each (see [`Last`]).
-    by_last: Vec<u16, N>,
+    by_last: Index<u16, N>,
     default: Option<H>,
     /// Counts the dispatches of incoming patterns, which mark the routes they reach (`Route::mark`).
     epoch: u16,
@@ -1680,9 +1688,9 @@ fn address_tag(bytes: &[u8]) -> u16 {
 /// whose tags share their top `BITS` bits. With `1 << BITS` buckets for at most `N` entries
 /// (`BITS = floor(log2 N)`), a bucket holds about one or two routes.
 struct HashIndex<const N: usize> {
-    entries: Vec<(u16, u16), N>,
+    entries: Index<(u16, u16), N>,
     /// `starts[b]`: the first entry of bucket `b` (or later). Empty until the first entry is filed.
-    starts: Vec<u16, N>,
+    starts: Index<u16, N>,
 }
 
 impl<const N: usize> HashIndex<N> {
