@@ -83,6 +83,12 @@ impl<'b> MessageBuilder<'b> {
 
     /// Adds one tag and `data` (already encoded).
     fn push(mut self, tag: u8, data: &[u8]) -> Result<Self, EncodeError> {
+        self.put(tag, data)?;
+        Ok(self)
+    }
+
+    /// [`push`](Self::push) in place.
+    fn put(&mut self, tag: u8, data: &[u8]) -> Result<(), EncodeError> {
         self.check(data.len(), 1)?;
         let end = self.pos + data.len();
         if let Some(out) = self.buf.get_mut(self.pos..end) {
@@ -94,18 +100,56 @@ impl<'b> MessageBuilder<'b> {
         if let Some(t) = self.buf.get_mut(at) {
             *t = tag;
         }
-        Ok(self)
+        Ok(())
     }
 
     /// Adds an OSC-string (`s` or `S`).
     fn push_str(mut self, tag: u8, s: &str) -> Result<Self, EncodeError> {
+        self.put_str(tag, s.as_bytes())?;
+        Ok(self)
+    }
+
+    /// [`push_str`](Self::push_str) in place, on the string's bytes.
+    fn put_str(&mut self, tag: u8, s: &[u8]) -> Result<(), EncodeError> {
         check_no_nul(s)?;
         let size = wire::string_size(s.len());
         self.check(size, 1)?;
         let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
-        w.put_str(s.as_bytes())?;
+        w.put_str(s)?;
         self.pos += size;
-        self.push(tag, &[])
+        self.put(tag, &[])
+    }
+
+    /// [`blob`](Self::blob) in place.
+    fn put_blob(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        let size = wire::blob_size(bytes.len());
+        self.check(size, 1)?;
+        let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
+        w.put_blob(bytes)?;
+        self.pos += size;
+        self.put(b'b', &[])
+    }
+
+    /// Adds one argument in place: `tag` with its `data` already encoded, or a string or symbol
+    /// (`data` its bytes, checked for NUL), a blob (`data` its bytes), or an array bracket. The one
+    /// step of [`ReplyMessage`](crate::ReplyMessage), for every type.
+    pub(crate) fn put_arg(&mut self, tag: u8, data: &[u8]) -> Result<(), EncodeError> {
+        match tag {
+            b's' | b'S' => self.put_str(tag, data),
+            b'b' => self.put_blob(data),
+            b'[' => {
+                self.depth += 1;
+                self.put(tag, &[])
+            }
+            b']' => {
+                self.depth = self
+                    .depth
+                    .checked_sub(1)
+                    .ok_or(EncodeError::UnbalancedArray)?;
+                self.put(tag, &[])
+            }
+            _ => self.put(tag, data),
+        }
     }
 
     /// Adds an `i` (int32).
@@ -130,12 +174,8 @@ impl<'b> MessageBuilder<'b> {
 
     /// Adds a `b` (blob).
     pub fn blob(mut self, bytes: &[u8]) -> Result<Self, EncodeError> {
-        let size = wire::blob_size(bytes.len());
-        self.check(size, 1)?;
-        let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
-        w.put_blob(bytes)?;
-        self.pos += size;
-        self.push(b'b', &[])
+        self.put_blob(bytes)?;
+        Ok(self)
     }
 
     /// Adds an `h` (int64).
@@ -237,19 +277,20 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Writes the type-tag string into place and returns the message's size in bytes.
-    pub fn finish(self) -> Result<usize, EncodeError> {
+    pub fn finish(mut self) -> Result<usize, EncodeError> {
+        self.finish_in_place()
+    }
+
+    /// [`finish`](Self::finish) without taking the builder, for [`ReplyMessage`](crate::ReplyMessage)
+    /// (which then no longer uses it).
+    pub(crate) fn finish_in_place(&mut self) -> Result<usize, EncodeError> {
         if self.depth != 0 {
             return Err(EncodeError::UnbalancedArray);
         }
         let size = self.size_with(0, 0);
         self.check(0, 0)?;
-        let Self {
-            buf,
-            addr_end,
-            pos,
-            ntags,
-            ..
-        } = self;
+        let (addr_end, pos, ntags) = (self.addr_end, self.pos, self.ntags);
+        let buf = &mut *self.buf;
         let len = buf.len();
         let tags_size = wire::string_size(ntags + 1);
         let data_len = pos - addr_end;

@@ -99,7 +99,7 @@ pub use extract::{FromArg, FromArgs};
 pub use framing::FrameError;
 pub use message::Message;
 pub use packet::{decode, Packet};
-pub use reply::{Replies, ReplyIter};
+pub use reply::{Replies, ReplyIter, ReplyMessage};
 pub use schedule::{ScheduleError, Scheduler, SchedulerStats, TimePolicy};
 pub use timetag::{TimeTag, TimeTagError, NTP_UNIX_OFFSET};
 pub use types::{Arg, ArgIter, Args, Color, Midi, TypeTag};
