@@ -2,7 +2,8 @@
 //! first, then one slice of the data, then the value. The same arguments from the same validated
 //! data.
 
-use super::{Arg, Args, Color, Midi};
+use super::{Arg, Args, Color, Midi, TypeTag};
+use crate::error::ArgError;
 use crate::timetag::TimeTag;
 use crate::wire;
 
@@ -60,6 +61,89 @@ pub(super) fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<
         b'I' => Arg::Impulse,
         _ => return None,
     })
+}
+
+impl<'a> super::ArgIter<'a> {
+    /// Takes argument `index` for typed extraction ([`FromArg::WIRE`](crate::FromArg::WIRE)) of a
+    /// type read from the tag `want` (`i`, `f`, `s` for `s` and `S`, or `b`): a value from a slice
+    /// as it is (the conversion checks its type), a decoded argument of another type as a type
+    /// mismatch, and one of that type read for it alone, without the code that decodes every type.
+    /// The same argument or error as taking any argument and converting it.
+    #[inline(never)]
+    pub(crate) fn take_typed(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<Arg<'a>, ArgError> {
+        if let Some(&a) = self.slice.next() {
+            return Ok(a);
+        }
+        let missing = ArgError::Missing { index };
+        let (&t, rest) = self.tags.split_first().ok_or(missing)?;
+        if t != want && !(want == b's' && t == b'S') {
+            // Validated tags are all known.
+            let found = tag_of(t).ok_or(missing)?;
+            return Err(ArgError::TypeMismatch {
+                index,
+                expected,
+                found,
+            });
+        }
+        // Every type taken here has at least 4 bytes: a word, a blob's size, or a string's first
+        // bytes (with its NUL and padding).
+        let d: &'a [u8] = self.data;
+        let word = u32::from_be_bytes(*d.first_chunk::<4>().ok_or(missing)?);
+        let (arg, size) = match t {
+            b'i' => (Arg::Int(word as i32), 4),
+            b'f' => (Arg::Float(f32::from_bits(word)), 4),
+            b'b' => {
+                let len = usize::try_from(word as i32).map_err(|_| missing)?;
+                let blob = d.get(4..).and_then(|b| b.get(..len)).ok_or(missing)?;
+                (Arg::Blob(blob), wire::blob_size(len))
+            }
+            _ => {
+                let nul = wire::find_nul(d).ok_or(missing)?;
+                let s = d.get(..nul).and_then(|s| core::str::from_utf8(s).ok());
+                let s = s.ok_or(missing)?;
+                let arg = if t == b's' {
+                    Arg::String(s)
+                } else {
+                    Arg::Symbol(s)
+                };
+                (arg, wire::string_size(nul))
+            }
+        };
+        let after = d.get(size..).ok_or(missing)?;
+        (self.tags, self.data) = (rest, after);
+        Ok(arg)
+    }
+}
+
+/// [`TypeTag::from_byte`] by a search in two small tables, in less code than its `match`.
+fn tag_of(t: u8) -> Option<TypeTag> {
+    use TypeTag as T;
+    const ALL: [TypeTag; 17] = [
+        T::Int,
+        T::Float,
+        T::String,
+        T::Blob,
+        T::Long,
+        T::Double,
+        T::Time,
+        T::Symbol,
+        T::Char,
+        T::Color,
+        T::Midi,
+        T::True,
+        T::False,
+        T::Nil,
+        T::Impulse,
+        T::ArrayStart,
+        T::ArrayEnd,
+    ];
+    let at = b"ifsbhdtScrmTFNI[]".iter().position(|&b| b == t)?;
+    ALL.get(at).copied()
 }
 
 /// The bytes the argument of tag `t` takes at the front of `d` (none for the brackets of arrays), and
@@ -138,6 +222,13 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn tag_of_is_from_byte() {
+        for b in 0..=u8::MAX {
+            assert_eq!(tag_of(b), TypeTag::from_byte(b), "{b}");
         }
     }
 }
