@@ -160,25 +160,24 @@ impl<'b> Replies<'b> {
     pub fn message(&mut self, address: &str) -> ReplyMessage<'_> {
         let start = self.len + 4;
         let available = self.buf.len();
-        let Some((head, room)) = self.buf.split_at_mut_checked(start) else {
-            return ReplyMessage {
-                state: Building::Failed(EncodeError::BufferTooSmall {
-                    needed: start,
-                    available,
+        // The errors are kept as the builder reports them, and made ones about the whole buffer
+        // by `send` (a start past the end is one of "0 bytes needed" in no room).
+        let (state, slot) = match self.buf.split_at_mut_checked(start) {
+            Some((head, room)) => (
+                MessageBuilder::new(room, address).map_or_else(Building::Failed, Building::Open),
+                head.get_mut(self.len..).unwrap_or_default(),
+            ),
+            None => (
+                Building::Failed(EncodeError::BufferTooSmall {
+                    needed: 0,
+                    available: 0,
                 }),
-                slot: &mut [],
-                len: &mut self.len,
-                count: &mut self.count,
-                available,
-            };
-        };
-        let state = match MessageBuilder::new(room, address) {
-            Ok(b) => Building::Open(b),
-            Err(e) => Building::Failed(widen(e, start, available)),
+                &mut [][..],
+            ),
         };
         ReplyMessage {
             state,
-            slot: head.get_mut(self.len..).unwrap_or_default(),
+            slot,
             len: &mut self.len,
             count: &mut self.count,
             available,
@@ -266,6 +265,7 @@ pub struct ReplyMessage<'r> {
 #[derive(Debug)]
 enum Building<'r> {
     Open(MessageBuilder<'r>),
+    /// The first error, as the builder reported it (relative to its room).
     Failed(EncodeError),
     Sent,
 }
@@ -277,15 +277,10 @@ impl ReplyMessage<'_> {
     fn put(&mut self, tag: u8, data: &[u8]) -> &mut Self {
         if let Building::Open(b) = &mut self.state {
             if let Err(e) = b.put_arg(tag, data) {
-                self.state = Building::Failed(self.widen(e));
+                self.state = Building::Failed(e);
             }
         }
         self
-    }
-
-    /// [`widen`] for this reply's place in the sink.
-    fn widen(&self, e: EncodeError) -> EncodeError {
-        widen(e, *self.len + 4, self.available)
     }
 
     /// Adds an `i` (int32).
@@ -375,19 +370,16 @@ impl ReplyMessage<'_> {
     /// same result.
     #[inline(never)]
     pub fn send(&mut self) -> Result<(), EncodeError> {
-        let Building::Open(b) = &mut self.state else {
-            return match self.state {
-                Building::Failed(e) => Err(e),
-                _ => Ok(()),
-            };
+        let written = match &mut self.state {
+            Building::Open(b) => b.finish_in_place().and_then(|n| {
+                i32::try_from(n)
+                    .map(|size| (n, size))
+                    .map_err(|_| EncodeError::TooLarge)
+            }),
+            Building::Failed(e) => Err(*e),
+            Building::Sent => return Ok(()),
         };
-        let written = b.finish_in_place();
-        let result = written.map_err(|e| self.widen(e)).and_then(|n| {
-            i32::try_from(n)
-                .map(|size| (n, size))
-                .map_err(|_| EncodeError::TooLarge)
-        });
-        match result {
+        match written {
             Ok((n, size)) => {
                 if let Some(slot) = self.slot.first_chunk_mut::<4>() {
                     *slot = size.to_be_bytes();
@@ -399,7 +391,7 @@ impl ReplyMessage<'_> {
             }
             Err(e) => {
                 self.state = Building::Failed(e);
-                Err(e)
+                Err(widen(e, *self.len + 4, self.available))
             }
         }
     }
