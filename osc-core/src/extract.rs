@@ -84,7 +84,7 @@ impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
 /// The error for an argument of the wrong type. Out of line and shared by every [`FromArg`] impl.
 #[cold]
 #[inline(never)]
-fn mismatch(arg: &Arg<'_>, index: usize, expected: &'static str) -> ArgError {
+pub(crate) fn mismatch(arg: &Arg<'_>, index: usize, expected: &'static str) -> ArgError {
     ArgError::TypeMismatch {
         index,
         expected,
@@ -104,8 +104,21 @@ pub(crate) fn next_arg<'a>(it: &mut ArgIter<'a>, index: usize) -> Result<Arg<'a>
 /// holds that type (the argument, a 16-byte enum, then never travels through the caller).
 #[inline]
 fn take<'a, T: FromArg<'a>>(it: &mut ArgIter<'a>, index: usize) -> Result<T, ArgError> {
-    if cfg!(feature = "small") && T::WIRE != 0 {
-        return T::from_arg(it.take_typed(index, T::WIRE, T::EXPECTED)?, index);
+    if cfg!(feature = "small") {
+        // One arm is left for each `T`, and the conversion of the argument made here folds away.
+        let (want, expected) = (T::WIRE, T::EXPECTED);
+        let arg = match want {
+            b'i' => Arg::Int(it.take_word(index, want, expected)? as i32),
+            b'f' => Arg::Float(f32::from_bits(it.take_word(index, want, expected)?)),
+            b'b' => Arg::Blob(it.take_data(index, want, expected)?),
+            b's' => {
+                let bytes = it.take_data(index, want, expected)?;
+                // Validated when the message was decoded or built.
+                Arg::String(core::str::from_utf8(bytes).unwrap_or_default())
+            }
+            _ => next_arg(it, index)?,
+        };
+        return T::from_arg(arg, index);
     }
     T::from_arg(next_arg(it, index)?, index)
 }
@@ -161,16 +174,27 @@ mod tests {
     use crate::{Arg, ArgError, ArgIter, Args, Color, Message, TypeTag};
     use std::vec::Vec;
 
-    /// Takes argument `index` as a `T` both ways: through `take_typed` (what `small` does for the
-    /// types with a `WIRE` tag) and by converting any argument; same result, same arguments left.
+    /// Takes argument `index` as a `T` both ways: through `take_word` or `take_data` (what `small`
+    /// does for the types with a `WIRE` tag) and by converting any argument; same result, same
+    /// arguments left.
     fn same_take<'a, T: FromArg<'a> + PartialEq + core::fmt::Debug>(
         it: &ArgIter<'a>,
         index: usize,
     ) {
         let (mut a, mut b) = (it.clone(), it.clone());
-        let typed = a
-            .take_typed(index, T::WIRE, T::EXPECTED)
-            .and_then(|arg| T::from_arg(arg, index));
+        let typed = match T::WIRE {
+            b'i' => a
+                .take_word(index, T::WIRE, T::EXPECTED)
+                .map(|w| Arg::Int(w as i32)),
+            b'f' => a
+                .take_word(index, T::WIRE, T::EXPECTED)
+                .map(|w| Arg::Float(f32::from_bits(w))),
+            b'b' => a.take_data(index, T::WIRE, T::EXPECTED).map(Arg::Blob),
+            _ => a
+                .take_data(index, T::WIRE, T::EXPECTED)
+                .map(|b| Arg::String(core::str::from_utf8(b).unwrap())),
+        }
+        .and_then(|arg| T::from_arg(arg, index));
         let any = next_arg(&mut b, index).and_then(|arg| T::from_arg(arg, index));
         assert_eq!(typed, any, "{index} {}", T::EXPECTED);
         if any.is_ok() {
@@ -178,7 +202,7 @@ mod tests {
         }
     }
 
-    /// `take_typed` agrees with taking any argument and converting it, for every type that has a
+    /// `take_word` and `take_data` agree with taking any argument and converting it, for every type that has a
     /// `WIRE` tag, at every position of decoded and of built messages of every argument type.
     #[test]
     fn typed_take_agrees() {
@@ -202,7 +226,7 @@ mod tests {
             Arg::Array(Args::from_slice(&nested)),
             Arg::Int(9),
         ];
-        assert!(<i64 as FromArg<'_>>::WIRE == 0 && <bool as FromArg<'_>>::WIRE == 0);
+        const { assert!(<i64 as FromArg<'_>>::WIRE == 0 && <bool as FromArg<'_>>::WIRE == 0) };
         let mut buf = [0u8; 512];
         let n = Message::new("/t", &args).encode(&mut buf).unwrap();
         let decoded = crate::decode(&buf[..n]).unwrap().into_message().unwrap();

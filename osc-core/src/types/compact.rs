@@ -64,59 +64,80 @@ pub(super) fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<
 }
 
 impl<'a> super::ArgIter<'a> {
-    /// Takes argument `index` for typed extraction ([`FromArg::WIRE`](crate::FromArg::WIRE)) of a
-    /// type read from the tag `want` (`i`, `f`, `s` for `s` and `S`, or `b`): a value from a slice
-    /// as it is (the conversion checks its type), a decoded argument of another type as a type
-    /// mismatch, and one of that type read for it alone, without the code that decodes every type.
-    /// The same argument or error as taking any argument and converting it.
+    /// Takes argument `index` for typed extraction ([`FromArg::WIRE`](crate::FromArg::WIRE)) as
+    /// an int32 or float32 (`want` is `i` or `f`): its bits, or the error of taking any argument
+    /// and converting it.
     #[inline(never)]
-    pub(crate) fn take_typed(
+    pub(crate) fn take_word(
         &mut self,
         index: usize,
         want: u8,
         expected: &'static str,
-    ) -> Result<Arg<'a>, ArgError> {
-        if let Some(&a) = self.slice.next() {
-            return Ok(a);
-        }
+    ) -> Result<u32, ArgError> {
+        self.take_raw(index, want, expected).map(|(word, _)| word)
+    }
+
+    /// [`take_word`](Self::take_word) for a blob (`want` is `b`: its bytes) or a string or symbol
+    /// (`want` is `s`: its UTF-8 bytes).
+    #[inline(never)]
+    pub(crate) fn take_data(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<&'a [u8], ArgError> {
+        self.take_raw(index, want, expected).map(|(_, data)| data)
+    }
+
+    /// Takes argument `index` if its type tag is `want` (`i`, `f`, `b`, or `s` for `s` and `S`):
+    /// its word (`i`, `f`) or its bytes (`b`, `s`). A decoded argument is read for that one type,
+    /// without the code that decodes every type. The same argument or error as taking any argument
+    /// and converting it to the type of that tag.
+    fn take_raw(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<(u32, &'a [u8]), ArgError> {
+        let mismatch = |found| ArgError::TypeMismatch {
+            index,
+            expected,
+            found,
+        };
         let missing = ArgError::Missing { index };
+        if let Some(&a) = self.slice.next() {
+            return match (a, want) {
+                (Arg::Int(v), b'i') => Ok((v as u32, &[])),
+                (Arg::Float(v), b'f') => Ok((v.to_bits(), &[])),
+                (Arg::Blob(b), b'b') => Ok((0, b)),
+                (Arg::String(s) | Arg::Symbol(s), b's') => Ok((0, s.as_bytes())),
+                (other, _) => Err(crate::extract::mismatch(&other, index, expected)),
+            };
+        }
         let (&t, rest) = self.tags.split_first().ok_or(missing)?;
         if t != want && !(want == b's' && t == b'S') {
             // Validated tags are all known.
-            let found = tag_of(t).ok_or(missing)?;
-            return Err(ArgError::TypeMismatch {
-                index,
-                expected,
-                found,
-            });
+            return Err(mismatch(tag_of(t).ok_or(missing)?));
         }
         // Every type taken here has at least 4 bytes: a word, a blob's size, or a string's first
         // bytes (with its NUL and padding).
         let d: &'a [u8] = self.data;
         let word = u32::from_be_bytes(*d.first_chunk::<4>().ok_or(missing)?);
-        let (arg, size) = match t {
-            b'i' => (Arg::Int(word as i32), 4),
-            b'f' => (Arg::Float(f32::from_bits(word)), 4),
+        let (bytes, size): (&'a [u8], usize) = match t {
+            b'i' | b'f' => (&[], 4),
             b'b' => {
                 let len = usize::try_from(word as i32).map_err(|_| missing)?;
                 let blob = d.get(4..).and_then(|b| b.get(..len)).ok_or(missing)?;
-                (Arg::Blob(blob), wire::blob_size(len))
+                (blob, wire::blob_size(len))
             }
             _ => {
                 let nul = wire::find_nul(d).ok_or(missing)?;
-                let s = d.get(..nul).and_then(|s| core::str::from_utf8(s).ok());
-                let s = s.ok_or(missing)?;
-                let arg = if t == b's' {
-                    Arg::String(s)
-                } else {
-                    Arg::Symbol(s)
-                };
-                (arg, wire::string_size(nul))
+                (d.get(..nul).ok_or(missing)?, wire::string_size(nul))
             }
         };
         let after = d.get(size..).ok_or(missing)?;
         (self.tags, self.data) = (rest, after);
-        Ok(arg)
+        Ok((word, bytes))
     }
 }
 
