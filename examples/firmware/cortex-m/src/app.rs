@@ -41,20 +41,18 @@ pub type Routes<A> = Dispatcher<'static, HandlerFn<App, A>, 8>;
 
 /// Registers the eight routes. Returns the number registered (8 unless the table is too small).
 pub fn routes<A>(d: &mut Routes<A>) -> usize {
-    let table: [(&'static str, HandlerFn<App, A>); 8] = [
-        ("/ping", ping),
-        ("/add", add),
-        ("/blob", blob),
-        ("/led", led),
-        ("/gain", gain),
-        ("/name", name),
-        ("/status", status),
-        ("/quit", quit),
-    ];
-    table
-        .into_iter()
-        .filter(|&(address, handler)| d.map(address, handler).is_ok())
-        .count()
+    let mut n = 0;
+    let mut map =
+        |address, handler: HandlerFn<App, A>| n += usize::from(d.map(address, handler).is_ok());
+    map("/ping", ping);
+    map("/add", add);
+    map("/blob", blob);
+    map("/led", led);
+    map("/gain", gain);
+    map("/name", name);
+    map("/status", status);
+    map("/quit", quit);
+    n
 }
 
 /// A reply without arguments (a reply that does not fit is dropped).
