@@ -60,6 +60,31 @@ impl<'b> MessageBuilder<'b> {
         Ok(b)
     }
 
+    /// Writes a field of `size` bytes (checked to fit) at the end of the data: the size `word`
+    /// of a blob if any, then `data`, then NULs to the end of the field.
+    #[inline(always)]
+    fn write_field(&mut self, size: usize, word: Option<[u8; 4]>, data: &[u8]) {
+        let start = self.pos;
+        let field = self.buf.get_mut(start..start + size).unwrap_or_default();
+        // The padding first, as one word: it is in the field's last 4 bytes (all fields but those
+        // of no bytes have at least 4), which the data may share.
+        if let Some(last) = field.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
+        let body = match word {
+            Some(word) => {
+                let (head, body) = field.split_at_mut_checked(4).unwrap_or_default();
+                head.copy_from_slice(&word);
+                body
+            }
+            None => field,
+        };
+        if let Some(out) = body.get_mut(..data.len()) {
+            out.copy_from_slice(data);
+        }
+        self.pos = start + size;
+    }
+
     /// The final message size if `data` more bytes and `tags` more tags were added.
     fn size_with(&self, data: usize, tags: usize) -> usize {
         self.pos
@@ -132,24 +157,43 @@ impl<'b> MessageBuilder<'b> {
 
     /// Adds one argument in place: `tag` with its `data` already encoded, or a string or symbol
     /// (`data` its bytes, checked for NUL), a blob (`data` its bytes), or an array bracket. The one
-    /// step of [`ReplyMessage`](crate::ReplyMessage), for every type.
+    /// step of [`ReplyMessage`](crate::ReplyMessage), for every type: the same bytes and errors as
+    /// the methods that take the builder, from one write of a field (an optional size word, the
+    /// bytes, NUL padding to a multiple of 4).
     pub(crate) fn put_arg(&mut self, tag: u8, data: &[u8]) -> Result<(), EncodeError> {
-        match tag {
-            b's' | b'S' => self.put_str(tag, data),
-            b'b' => self.put_blob(data),
+        let size = match tag {
+            b's' | b'S' => {
+                check_no_nul(data)?;
+                wire::string_size(data.len())
+            }
+            b'b' => wire::blob_size(data.len()),
             b'[' => {
                 self.depth += 1;
-                self.put(tag, &[])
+                0
             }
             b']' => {
                 self.depth = self
                     .depth
                     .checked_sub(1)
                     .ok_or(EncodeError::UnbalancedArray)?;
-                self.put(tag, &[])
+                0
             }
-            _ => self.put(tag, data),
+            _ => data.len(),
+        };
+        self.check(size, 1)?;
+        let word = if tag == b'b' {
+            let len = i32::try_from(data.len()).map_err(|_| EncodeError::TooLarge)?;
+            Some(len.to_be_bytes())
+        } else {
+            None
+        };
+        self.write_field(size, word, data);
+        self.ntags += 1;
+        let at = self.buf.len() - self.ntags;
+        if let Some(t) = self.buf.get_mut(at) {
+            *t = tag;
         }
+        Ok(())
     }
 
     /// Adds an `i` (int32).
