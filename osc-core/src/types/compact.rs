@@ -105,13 +105,13 @@ impl<'a> super::ArgIter<'a> {
             found,
         };
         let missing = ArgError::Missing { index };
-        if let Some(&a) = self.slice.next() {
+        if let Some(a) = self.slice.next() {
             return match (a, want) {
-                (Arg::Int(v), b'i') => Ok((v as u32, &[])),
-                (Arg::Float(v), b'f') => Ok((v.to_bits(), &[])),
-                (Arg::Blob(b), b'b') => Ok((0, b)),
-                (Arg::String(s) | Arg::Symbol(s), b's') => Ok((0, s.as_bytes())),
-                (other, _) => Err(crate::extract::mismatch(&other, index, expected)),
+                (&Arg::Int(v), b'i') => Ok((v as u32, &[])),
+                (&Arg::Float(v), b'f') => Ok((v.to_bits(), &[])),
+                (&Arg::Blob(b), b'b') => Ok((0, b)),
+                (&(Arg::String(s) | Arg::Symbol(s)), b's') => Ok((0, s.as_bytes())),
+                (other, _) => Err(crate::extract::mismatch(other, index, expected)),
             };
         }
         let (&t, rest) = self.tags.split_first().ok_or(missing)?;
