@@ -60,6 +60,31 @@ impl<'b> MessageBuilder<'b> {
         Ok(b)
     }
 
+    /// Writes a field of `size` bytes (checked to fit) at the end of the data: the size `word`
+    /// of a blob if any, then `data`, then NULs to the end of the field.
+    #[inline(always)]
+    fn write_field(&mut self, size: usize, word: Option<[u8; 4]>, data: &[u8]) {
+        let start = self.pos;
+        let field = self.buf.get_mut(start..start + size).unwrap_or_default();
+        // The padding first, as one word: it is in the field's last 4 bytes (all fields but those
+        // of no bytes have at least 4), which the data may share.
+        if let Some(last) = field.last_chunk_mut::<4>() {
+            *last = [0; 4];
+        }
+        let body = match word {
+            Some(word) => {
+                let (head, body) = field.split_at_mut_checked(4).unwrap_or_default();
+                head.copy_from_slice(&word);
+                body
+            }
+            None => field,
+        };
+        if let Some(out) = body.get_mut(..data.len()) {
+            out.copy_from_slice(data);
+        }
+        self.pos = start + size;
+    }
+
     /// The final message size if `data` more bytes and `tags` more tags were added.
     fn size_with(&self, data: usize, tags: usize) -> usize {
         self.pos
@@ -83,6 +108,12 @@ impl<'b> MessageBuilder<'b> {
 
     /// Adds one tag and `data` (already encoded).
     fn push(mut self, tag: u8, data: &[u8]) -> Result<Self, EncodeError> {
+        self.put(tag, data)?;
+        Ok(self)
+    }
+
+    /// [`push`](Self::push) in place.
+    fn put(&mut self, tag: u8, data: &[u8]) -> Result<(), EncodeError> {
         self.check(data.len(), 1)?;
         let end = self.pos + data.len();
         if let Some(out) = self.buf.get_mut(self.pos..end) {
@@ -94,18 +125,75 @@ impl<'b> MessageBuilder<'b> {
         if let Some(t) = self.buf.get_mut(at) {
             *t = tag;
         }
-        Ok(self)
+        Ok(())
     }
 
     /// Adds an OSC-string (`s` or `S`).
     fn push_str(mut self, tag: u8, s: &str) -> Result<Self, EncodeError> {
+        self.put_str(tag, s.as_bytes())?;
+        Ok(self)
+    }
+
+    /// [`push_str`](Self::push_str) in place, on the string's bytes.
+    fn put_str(&mut self, tag: u8, s: &[u8]) -> Result<(), EncodeError> {
         check_no_nul(s)?;
         let size = wire::string_size(s.len());
         self.check(size, 1)?;
         let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
-        w.put_str(s.as_bytes())?;
+        w.put_str(s)?;
         self.pos += size;
-        self.push(tag, &[])
+        self.put(tag, &[])
+    }
+
+    /// [`blob`](Self::blob) in place.
+    fn put_blob(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        let size = wire::blob_size(bytes.len());
+        self.check(size, 1)?;
+        let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
+        w.put_blob(bytes)?;
+        self.pos += size;
+        self.put(b'b', &[])
+    }
+
+    /// Adds one argument in place: `tag` with its `data` already encoded, or a string or symbol
+    /// (`data` its bytes, checked for NUL), a blob (`data` its bytes), or an array bracket. The one
+    /// step of [`ReplyMessage`](crate::ReplyMessage), for every type: the same bytes and errors as
+    /// the methods that take the builder, from one write of a field (an optional size word, the
+    /// bytes, NUL padding to a multiple of 4).
+    pub(crate) fn put_arg(&mut self, tag: u8, data: &[u8]) -> Result<(), EncodeError> {
+        let size = match tag {
+            b's' | b'S' => {
+                check_no_nul(data)?;
+                wire::string_size(data.len())
+            }
+            b'b' => wire::blob_size(data.len()),
+            b'[' => {
+                self.depth += 1;
+                0
+            }
+            b']' => {
+                self.depth = self
+                    .depth
+                    .checked_sub(1)
+                    .ok_or(EncodeError::UnbalancedArray)?;
+                0
+            }
+            _ => data.len(),
+        };
+        self.check(size, 1)?;
+        let word = if tag == b'b' {
+            let len = i32::try_from(data.len()).map_err(|_| EncodeError::TooLarge)?;
+            Some(len.to_be_bytes())
+        } else {
+            None
+        };
+        self.write_field(size, word, data);
+        self.ntags += 1;
+        let at = self.buf.len() - self.ntags;
+        if let Some(t) = self.buf.get_mut(at) {
+            *t = tag;
+        }
+        Ok(())
     }
 
     /// Adds an `i` (int32).
@@ -130,12 +218,8 @@ impl<'b> MessageBuilder<'b> {
 
     /// Adds a `b` (blob).
     pub fn blob(mut self, bytes: &[u8]) -> Result<Self, EncodeError> {
-        let size = wire::blob_size(bytes.len());
-        self.check(size, 1)?;
-        let mut w = Writer::new(self.buf.get_mut(self.pos..).unwrap_or_default());
-        w.put_blob(bytes)?;
-        self.pos += size;
-        self.push(b'b', &[])
+        self.put_blob(bytes)?;
+        Ok(self)
     }
 
     /// Adds an `h` (int64).
@@ -237,19 +321,24 @@ impl<'b> MessageBuilder<'b> {
     }
 
     /// Writes the type-tag string into place and returns the message's size in bytes.
-    pub fn finish(self) -> Result<usize, EncodeError> {
+    pub fn finish(mut self) -> Result<usize, EncodeError> {
+        self.finish_in_place()
+    }
+
+    /// [`finish`](Self::finish) without taking the builder, for [`ReplyMessage`](crate::ReplyMessage)
+    /// (which then no longer uses it).
+    pub(crate) fn finish_in_place(&mut self) -> Result<usize, EncodeError> {
         if self.depth != 0 {
             return Err(EncodeError::UnbalancedArray);
         }
+        // Fits: `new` and every argument checked that the message would, tags included. The check
+        // is left out with `small`; the default build keeps it in front of its `copy_within`s.
         let size = self.size_with(0, 0);
-        self.check(0, 0)?;
-        let Self {
-            buf,
-            addr_end,
-            pos,
-            ntags,
-            ..
-        } = self;
+        if !cfg!(feature = "small") {
+            self.check(0, 0)?;
+        }
+        let (addr_end, pos, ntags) = (self.addr_end, self.pos, self.ntags);
+        let buf = &mut *self.buf;
         let len = buf.len();
         let tags_size = wire::string_size(ntags + 1);
         let data_len = pos - addr_end;

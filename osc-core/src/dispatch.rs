@@ -673,29 +673,62 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                 };
                 self.dispatch_one(&incoming, ctx, replies, &mut out);
             }
-            Packet::Bundle(b) => {
-                // The walk of `walk`, without its callback: each message is dispatched where the
-                // element iterator left it.
-                let mut stack: Vec<(Elements<'_>, TimeTag), MAX_DEPTH_LIMIT> = Vec::new();
-                let _ = stack.push((b.elements(), b.timetag()));
-                while let Some((elements, timetag)) = stack.last_mut() {
-                    match elements.next() {
-                        None => {
-                            stack.pop();
-                        }
-                        Some(Packet::Message(message)) => {
-                            let incoming = Incoming {
-                                message: &message,
-                                timetag: Some(*timetag),
-                                sender,
-                            };
-                            self.dispatch_one(&incoming, ctx, replies, &mut out);
-                        }
-                        Some(Packet::Bundle(inner)) => {
-                            if stack.push((inner.elements(), inner.timetag())).is_err() {
-                                out.too_deep += 1;
-                            }
-                        }
+            Packet::Bundle(b) => return self.dispatch_bundle(b, ctx, sender, replies),
+        }
+        out
+    }
+
+    /// Dispatches the messages of a bundle now, in packet order (nested bundles included; timetags
+    /// are shown to handlers, not waited for): [`dispatch`](Self::dispatch) of a bundle packet,
+    /// for a caller that already holds the bundle.
+    ///
+    /// ```
+    /// use osc_core::{decode, BundleBuilder, Dispatcher, HandlerFn, Replies, TimeTag};
+    ///
+    /// let mut routes: Dispatcher<HandlerFn<u32, ()>, 4> = Dispatcher::new();
+    /// routes.map("/tick", |n, _, _| *n += 1).map_err(|e| e.kind).unwrap();
+    /// let mut buf = [0u8; 64];
+    /// let n = BundleBuilder::new(&mut buf, TimeTag::IMMEDIATELY)?
+    ///     .message_with("/tick", |m| Ok(m))?
+    ///     .message_with("/tock", |m| Ok(m))?
+    ///     .finish()?;
+    /// let bundle = decode(&buf[..n]).unwrap().into_bundle().unwrap();
+    /// let mut ticks = 0;
+    /// let out = routes.dispatch_bundle(&bundle, &mut ticks, &(), &mut Replies::none());
+    /// assert_eq!((out.messages, out.unmatched, ticks), (2, 1, 1));
+    /// # Ok::<(), osc_core::EncodeError>(())
+    /// ```
+    pub fn dispatch_bundle<C, A>(
+        &mut self,
+        bundle: &Bundle<'_>,
+        ctx: &mut C,
+        sender: &A,
+        replies: &mut Replies<'_>,
+    ) -> Outcome
+    where
+        H: Handler<C, A>,
+    {
+        let mut out = Outcome::default();
+        // The walk of `walk`, without its callback: each message is dispatched where the element
+        // iterator left it.
+        let mut stack: Vec<(Elements<'_>, TimeTag), MAX_DEPTH_LIMIT> = Vec::new();
+        let _ = stack.push((bundle.elements(), bundle.timetag()));
+        while let Some((elements, timetag)) = stack.last_mut() {
+            match elements.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(Packet::Message(message)) => {
+                    let incoming = Incoming {
+                        message: &message,
+                        timetag: Some(*timetag),
+                        sender,
+                    };
+                    self.dispatch_one(&incoming, ctx, replies, &mut out);
+                }
+                Some(Packet::Bundle(inner)) => {
+                    if stack.push((inner.elements(), inner.timetag())).is_err() {
+                        out.too_deep += 1;
                     }
                 }
             }

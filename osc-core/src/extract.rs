@@ -23,12 +23,19 @@ pub trait FromArg<'a>: Sized {
 
     /// Converts the argument at position `index`.
     fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError>;
+
+    /// Not part of the API (its value may change in any release): the one type tag (`i`, `f`, `s`
+    /// for `s` and `S`, `b`) that [`Message::get`](crate::Message::get) reads this type from
+    /// directly with the `small` feature, or `0` to read any argument and convert it.
+    #[doc(hidden)]
+    const WIRE: u8 = 0;
 }
 
 macro_rules! from_arg {
-    ($($t:ty, $expected:literal, $pat:pat => $v:expr;)*) => {$(
+    ($($t:ty, $expected:literal, $wire:literal, $pat:pat => $v:expr;)*) => {$(
         impl<'a> FromArg<'a> for $t {
             const EXPECTED: &'static str = $expected;
+            const WIRE: u8 = $wire;
             #[inline]
             fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
                 match arg {
@@ -41,19 +48,19 @@ macro_rules! from_arg {
 }
 
 from_arg! {
-    i32, "int32 (i)", Arg::Int(v) => v;
-    f32, "float32 (f)", Arg::Float(v) => v;
-    &'a str, "string (s) or symbol (S)", Arg::String(v) | Arg::Symbol(v) => v;
-    &'a [u8], "blob (b)", Arg::Blob(v) => v;
-    i64, "int64 (h)", Arg::Long(v) => v;
-    f64, "float64 (d)", Arg::Double(v) => v;
-    TimeTag, "timetag (t)", Arg::Time(v) => v;
-    char, "char (c)", Arg::Char(v) => v;
-    Color, "color (r)", Arg::Color(v) => v;
-    Midi, "midi (m)", Arg::Midi(v) => v;
-    bool, "true (T) or false (F)", Arg::Bool(v) => v;
-    Args<'a>, "array ([)", Arg::Array(v) => v;
-    (), "nil (N)", Arg::Nil => ();
+    i32, "int32 (i)", b'i', Arg::Int(v) => v;
+    f32, "float32 (f)", b'f', Arg::Float(v) => v;
+    &'a str, "string (s) or symbol (S)", b's', Arg::String(v) | Arg::Symbol(v) => v;
+    &'a [u8], "blob (b)", b'b', Arg::Blob(v) => v;
+    i64, "int64 (h)", 0, Arg::Long(v) => v;
+    f64, "float64 (d)", 0, Arg::Double(v) => v;
+    TimeTag, "timetag (t)", 0, Arg::Time(v) => v;
+    char, "char (c)", 0, Arg::Char(v) => v;
+    Color, "color (r)", 0, Arg::Color(v) => v;
+    Midi, "midi (m)", 0, Arg::Midi(v) => v;
+    bool, "true (T) or false (F)", 0, Arg::Bool(v) => v;
+    Args<'a>, "array ([)", 0, Arg::Array(v) => v;
+    (), "nil (N)", 0, Arg::Nil => ();
 }
 
 impl<'a> FromArg<'a> for Arg<'a> {
@@ -77,7 +84,7 @@ impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
 /// The error for an argument of the wrong type. Out of line and shared by every [`FromArg`] impl.
 #[cold]
 #[inline(never)]
-fn mismatch(arg: &Arg<'_>, index: usize, expected: &'static str) -> ArgError {
+pub(crate) fn mismatch(arg: &Arg<'_>, index: usize, expected: &'static str) -> ArgError {
     ArgError::TypeMismatch {
         index,
         expected,
@@ -97,6 +104,22 @@ pub(crate) fn next_arg<'a>(it: &mut ArgIter<'a>, index: usize) -> Result<Arg<'a>
 /// holds that type (the argument, a 16-byte enum, then never travels through the caller).
 #[inline]
 fn take<'a, T: FromArg<'a>>(it: &mut ArgIter<'a>, index: usize) -> Result<T, ArgError> {
+    if cfg!(feature = "small") {
+        // One arm is left for each `T`, and the conversion of the argument made here folds away.
+        let (want, expected) = (T::WIRE, T::EXPECTED);
+        let arg = match want {
+            b'i' => Arg::Int(it.take_word(index, want, expected)? as i32),
+            b'f' => Arg::Float(f32::from_bits(it.take_word(index, want, expected)?)),
+            b'b' => Arg::Blob(it.take_data(index, want, expected)?),
+            b's' => {
+                let bytes = it.take_data(index, want, expected)?;
+                // Validated when the message was decoded or built.
+                Arg::String(core::str::from_utf8(bytes).unwrap_or_default())
+            }
+            _ => next_arg(it, index)?,
+        };
+        return T::from_arg(arg, index);
+    }
     T::from_arg(next_arg(it, index)?, index)
 }
 
@@ -145,7 +168,80 @@ from_args!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 
 #[cfg(test)]
 mod tests {
-    use crate::{Arg, ArgError, Message, TypeTag};
+    extern crate std;
+
+    use super::{next_arg, FromArg};
+    use crate::{Arg, ArgError, ArgIter, Args, Color, Message, TypeTag};
+    use std::vec::Vec;
+
+    /// Takes argument `index` as a `T` both ways: through `take_word` or `take_data` (what `small`
+    /// does for the types with a `WIRE` tag) and by converting any argument; same result, same
+    /// arguments left.
+    fn same_take<'a, T: FromArg<'a> + PartialEq + core::fmt::Debug>(
+        it: &ArgIter<'a>,
+        index: usize,
+    ) {
+        let (mut a, mut b) = (it.clone(), it.clone());
+        let typed = match T::WIRE {
+            b'i' => a
+                .take_word(index, T::WIRE, T::EXPECTED)
+                .map(|w| Arg::Int(w as i32)),
+            b'f' => a
+                .take_word(index, T::WIRE, T::EXPECTED)
+                .map(|w| Arg::Float(f32::from_bits(w))),
+            b'b' => a.take_data(index, T::WIRE, T::EXPECTED).map(Arg::Blob),
+            _ => a
+                .take_data(index, T::WIRE, T::EXPECTED)
+                .map(|b| Arg::String(core::str::from_utf8(b).unwrap())),
+        }
+        .and_then(|arg| T::from_arg(arg, index));
+        let any = next_arg(&mut b, index).and_then(|arg| T::from_arg(arg, index));
+        assert_eq!(typed, any, "{index} {}", T::EXPECTED);
+        if any.is_ok() {
+            assert_eq!(a.collect::<Vec<_>>(), b.collect::<Vec<_>>());
+        }
+    }
+
+    /// `take_word` and `take_data` agree with taking any argument and converting it, for every type that has a
+    /// `WIRE` tag, at every position of decoded and of built messages of every argument type.
+    #[test]
+    fn typed_take_agrees() {
+        let nested = [Arg::Int(4), Arg::Blob(b"z")];
+        let args = [
+            Arg::Int(-5),
+            Arg::Float(0.5),
+            Arg::String("h\u{e9}llo"),
+            Arg::Symbol("sym"),
+            Arg::Blob(&[1, 2, 3, 4, 5]),
+            Arg::Blob(&[]),
+            Arg::String(""),
+            Arg::Long(-7),
+            Arg::Double(2.5),
+            Arg::Char('x'),
+            Arg::Color(Color::from_u32(7)),
+            Arg::Bool(true),
+            Arg::Bool(false),
+            Arg::Nil,
+            Arg::Impulse,
+            Arg::Array(Args::from_slice(&nested)),
+            Arg::Int(9),
+        ];
+        const { assert!(<i64 as FromArg<'_>>::WIRE == 0 && <bool as FromArg<'_>>::WIRE == 0) };
+        let mut buf = [0u8; 512];
+        let n = Message::new("/t", &args).encode(&mut buf).unwrap();
+        let decoded = crate::decode(&buf[..n]).unwrap().into_message().unwrap();
+        let built = Message::new("/t", &args);
+        for m in [decoded, built] {
+            let mut it = m.args().iter();
+            for index in 0..=args.len() {
+                same_take::<i32>(&it, index);
+                same_take::<f32>(&it, index);
+                same_take::<&str>(&it, index);
+                same_take::<&[u8]>(&it, index);
+                it.next();
+            }
+        }
+    }
 
     #[test]
     fn extraction() {

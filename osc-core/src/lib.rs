@@ -13,7 +13,9 @@
 //!   tolerant (default) or strict profile and the nesting limit.
 //! - **Encoding** — [`Message::encode`], [`Bundle::encode`] and [`Packet::encode`] write into `&mut [u8]`
 //!   after computing the exact [`encoded_len`](Packet::encoded_len); [`MessageBuilder`] and
-//!   [`BundleBuilder`] build in place without any intermediate value.
+//!   [`BundleBuilder`] build in place without any intermediate value. Handlers reply through
+//!   [`Replies`], with [`Replies::message`] (chained `&mut` calls, the least code) or
+//!   [`Replies::message_with`].
 //! - **Typed access** — [`Message::get`] extracts `(i32, f32, &str)`-style tuples in one call via
 //!   [`FromArg`].
 //! - **Time** — [`TimeTag`]: NTP 64-bit timestamps with exact integer conversions.
@@ -99,7 +101,7 @@ pub use extract::{FromArg, FromArgs};
 pub use framing::FrameError;
 pub use message::Message;
 pub use packet::{decode, Packet};
-pub use reply::{Replies, ReplyIter};
+pub use reply::{Replies, ReplyIter, ReplyMessage};
 pub use schedule::{ScheduleError, Scheduler, SchedulerStats, TimePolicy};
 pub use timetag::{TimeTag, TimeTagError, NTP_UNIX_OFFSET};
 pub use types::{Arg, ArgIter, Args, Color, Midi, TypeTag};

@@ -85,10 +85,20 @@ impl<'a> Message<'a> {
     pub fn get<T: FromArgs<'a>>(&self) -> Result<T, ArgError> {
         let mut it = self.arg_iter();
         let v = T::from_args(&mut it)?;
-        if !it.is_done() {
-            return Err(self.too_many(T::COUNT));
-        }
+        self.all_taken(&it, T::COUNT)?;
         Ok(v)
+    }
+
+    /// The end of [`get`](Self::get): an error if `it` has arguments left after `count`. With
+    /// `small`, one copy shared by every `get::<T>`.
+    #[cfg_attr(not(feature = "small"), inline)]
+    #[cfg_attr(feature = "small", inline(never))]
+    fn all_taken(&self, it: &ArgIter<'a>, count: usize) -> Result<(), ArgError> {
+        if it.is_done() {
+            Ok(())
+        } else {
+            Err(self.too_many(count))
+        }
     }
 
     /// The iterator of [`get`](Self::get): with `small`, one copy shared by every `get::<T>`.

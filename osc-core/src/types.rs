@@ -590,8 +590,8 @@ fn array_write_data(inner: &Args<'_>, w: &mut wire::Writer<'_>) -> Result<(), cr
 }
 
 /// Checks that a string argument has no interior NUL.
-pub(crate) fn check_no_nul(s: &str) -> Result<(), crate::EncodeError> {
-    match wire::find_nul(s.as_bytes()) {
+pub(crate) fn check_no_nul(s: &[u8]) -> Result<(), crate::EncodeError> {
+    match wire::find_nul(s) {
         Some(offset) => Err(crate::EncodeError::StringHasNul { offset }),
         None => Ok(()),
     }
@@ -603,7 +603,7 @@ fn write_arg_data(a: &Arg<'_>, w: &mut wire::Writer<'_>) -> Result<(), crate::En
         Arg::Int(v) => w.put(&v.to_be_bytes()),
         Arg::Float(v) => w.put(&v.to_be_bytes()),
         Arg::String(s) | Arg::Symbol(s) => {
-            check_no_nul(s)?;
+            check_no_nul(s.as_bytes())?;
             w.put_str(s.as_bytes())
         }
         Arg::Blob(b) => w.put_blob(b),

@@ -1,6 +1,6 @@
 //! What an endpoint does with each received packet: the [`Service`] trait and its two implementations.
 
-use osc_core::{Dispatcher, Handler, Outcome, Packet, Replies, Scheduler, TimeTag};
+use osc_core::{Bundle, Dispatcher, Handler, Outcome, Packet, Replies, Scheduler, TimeTag};
 
 /// The application side of an endpoint: takes each decoded packet with its sender and may write replies.
 ///
@@ -98,8 +98,8 @@ impl<A, H: Handler<C, A>, C, const N: usize> Service<A> for Immediate<'_, '_, H,
                     .dispatch_message(message, None, self.ctx, sender, replies, &mut out);
                 out
             }
-            Packet::Bundle(_) => {
-                dispatch_bundle(self.dispatcher, packet, self.ctx, sender, replies)
+            Packet::Bundle(bundle) => {
+                dispatch_bundle(self.dispatcher, bundle, self.ctx, sender, replies)
             }
         }
     }
@@ -110,12 +110,12 @@ impl<A, H: Handler<C, A>, C, const N: usize> Service<A> for Immediate<'_, '_, H,
 #[inline(never)]
 fn dispatch_bundle<A, H: Handler<C, A>, C, const N: usize>(
     dispatcher: &mut Dispatcher<'_, H, N>,
-    packet: &Packet<'_>,
+    bundle: &Bundle<'_>,
     ctx: &mut C,
     sender: &A,
     replies: &mut Replies<'_>,
 ) -> Outcome {
-    dispatcher.dispatch(packet, ctx, sender, replies)
+    dispatcher.dispatch_bundle(bundle, ctx, sender, replies)
 }
 
 /// Dispatches through a [`Scheduler`]: messages and due bundles at once, future bundles at their

@@ -24,7 +24,7 @@ pub(super) enum Class {
     Bad,
 }
 
-const fn classify(b: u8) -> Class {
+pub(super) const fn classify(b: u8) -> Class {
     match b {
         b'/' => Class::Slash,
         b'*' => Class::Star,
@@ -55,12 +55,34 @@ static CLASSES: [Class; 256] = {
 /// The class of `b`.
 #[inline(always)]
 pub(super) fn class(b: u8) -> Class {
-    // With `small`, the comparisons instead of a 256-byte table.
+    // With `small`, a search in two 9-byte tables instead of a 256-byte one.
     if cfg!(feature = "small") {
-        return classify(b);
+        return classify_small(b);
     }
     // The table has 256 entries, so the fallback is never taken (and is optimised out).
     CLASSES.get(usize::from(b)).copied().unwrap_or(Class::Bad)
+}
+
+/// [`classify`] in less code, for the `small` feature: the metacharacters (and `#`) looked up in
+/// a table, then the range of the other printable bytes.
+pub(super) fn classify_small(b: u8) -> Class {
+    use Class as C;
+    const CLASSES: [Class; 9] = [
+        C::Slash,
+        C::Star,
+        C::Question,
+        C::OpenBracket,
+        C::CloseBracket,
+        C::OpenBrace,
+        C::CloseBrace,
+        C::Comma,
+        C::Bad,
+    ];
+    match b"/*?[]{},#".iter().position(|&m| m == b) {
+        Some(i) => CLASSES.get(i).copied().unwrap_or(C::Bad),
+        None if (0x21..=0x7e).contains(&b) => C::Addr,
+        None => C::Bad,
+    }
 }
 
 /// How a part must be matched. Every shape except `Literal` contains a metacharacter.

@@ -806,3 +806,11 @@ proptest! {
         prop_assert_eq!(matches(&x, &y), x == y);
     }
 }
+
+/// The byte classes of the `small` feature are those of the table, for every byte.
+#[test]
+fn small_classes_agree() {
+    for b in 0..=u8::MAX {
+        assert_eq!(syntax::classify_small(b), syntax::classify(b), "{b:#x}");
+    }
+}

@@ -2,7 +2,8 @@
 //! first, then one slice of the data, then the value. The same arguments from the same validated
 //! data.
 
-use super::{Arg, Args, Color, Midi};
+use super::{Arg, Args, Color, Midi, TypeTag};
+use crate::error::ArgError;
 use crate::timetag::TimeTag;
 use crate::wire;
 
@@ -60,6 +61,110 @@ pub(super) fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<
         b'I' => Arg::Impulse,
         _ => return None,
     })
+}
+
+impl<'a> super::ArgIter<'a> {
+    /// Takes argument `index` for typed extraction ([`FromArg::WIRE`](crate::FromArg::WIRE)) as
+    /// an int32 or float32 (`want` is `i` or `f`): its bits, or the error of taking any argument
+    /// and converting it.
+    #[inline(never)]
+    pub(crate) fn take_word(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<u32, ArgError> {
+        self.take_raw(index, want, expected).map(|(word, _)| word)
+    }
+
+    /// [`take_word`](Self::take_word) for a blob (`want` is `b`: its bytes) or a string or symbol
+    /// (`want` is `s`: its UTF-8 bytes).
+    #[inline(never)]
+    pub(crate) fn take_data(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<&'a [u8], ArgError> {
+        self.take_raw(index, want, expected).map(|(_, data)| data)
+    }
+
+    /// Takes argument `index` if its type tag is `want` (`i`, `f`, `b`, or `s` for `s` and `S`):
+    /// its word (`i`, `f`) or its bytes (`b`, `s`). A decoded argument is read for that one type,
+    /// without the code that decodes every type. The same argument or error as taking any argument
+    /// and converting it to the type of that tag.
+    fn take_raw(
+        &mut self,
+        index: usize,
+        want: u8,
+        expected: &'static str,
+    ) -> Result<(u32, &'a [u8]), ArgError> {
+        let mismatch = |found| ArgError::TypeMismatch {
+            index,
+            expected,
+            found,
+        };
+        let missing = ArgError::Missing { index };
+        if let Some(a) = self.slice.next() {
+            return match (a, want) {
+                (&Arg::Int(v), b'i') => Ok((v as u32, &[])),
+                (&Arg::Float(v), b'f') => Ok((v.to_bits(), &[])),
+                (&Arg::Blob(b), b'b') => Ok((0, b)),
+                (&(Arg::String(s) | Arg::Symbol(s)), b's') => Ok((0, s.as_bytes())),
+                (other, _) => Err(crate::extract::mismatch(other, index, expected)),
+            };
+        }
+        let (&t, rest) = self.tags.split_first().ok_or(missing)?;
+        if t != want && !(want == b's' && t == b'S') {
+            // Validated tags are all known.
+            return Err(mismatch(tag_of(t).ok_or(missing)?));
+        }
+        // Every type taken here has at least 4 bytes: a word, a blob's size, or a string's first
+        // bytes (with its NUL and padding).
+        let d: &'a [u8] = self.data;
+        let word = u32::from_be_bytes(*d.first_chunk::<4>().ok_or(missing)?);
+        let (bytes, size): (&'a [u8], usize) = match t {
+            b'i' | b'f' => (&[], 4),
+            b'b' => {
+                let len = usize::try_from(word as i32).map_err(|_| missing)?;
+                let blob = d.get(4..).and_then(|b| b.get(..len)).ok_or(missing)?;
+                (blob, wire::blob_size(len))
+            }
+            _ => {
+                let nul = wire::find_nul(d).ok_or(missing)?;
+                (d.get(..nul).ok_or(missing)?, wire::string_size(nul))
+            }
+        };
+        let after = d.get(size..).ok_or(missing)?;
+        (self.tags, self.data) = (rest, after);
+        Ok((word, bytes))
+    }
+}
+
+/// [`TypeTag::from_byte`] by a search in two small tables, in less code than its `match`.
+fn tag_of(t: u8) -> Option<TypeTag> {
+    use TypeTag as T;
+    const ALL: [TypeTag; 17] = [
+        T::Int,
+        T::Float,
+        T::String,
+        T::Blob,
+        T::Long,
+        T::Double,
+        T::Time,
+        T::Symbol,
+        T::Char,
+        T::Color,
+        T::Midi,
+        T::True,
+        T::False,
+        T::Nil,
+        T::Impulse,
+        T::ArrayStart,
+        T::ArrayEnd,
+    ];
+    let at = b"ifsbhdtScrmTFNI[]".iter().position(|&b| b == t)?;
+    ALL.get(at).copied()
 }
 
 /// The bytes the argument of tag `t` takes at the front of `d` (none for the brackets of arrays), and
@@ -138,6 +243,13 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn tag_of_is_from_byte() {
+        for b in 0..=u8::MAX {
+            assert_eq!(tag_of(b), TypeTag::from_byte(b), "{b}");
         }
     }
 }

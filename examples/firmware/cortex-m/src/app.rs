@@ -41,25 +41,23 @@ pub type Routes<A> = Dispatcher<'static, HandlerFn<App, A>, 8>;
 
 /// Registers the eight routes. Returns the number registered (8 unless the table is too small).
 pub fn routes<A>(d: &mut Routes<A>) -> usize {
-    let table: [(&'static str, HandlerFn<App, A>); 8] = [
-        ("/ping", ping),
-        ("/add", add),
-        ("/blob", blob),
-        ("/led", led),
-        ("/gain", gain),
-        ("/name", name),
-        ("/status", status),
-        ("/quit", quit),
-    ];
-    table
-        .into_iter()
-        .filter(|&(address, handler)| d.map(address, handler).is_ok())
-        .count()
+    let mut n = 0;
+    let mut map =
+        |address, handler: HandlerFn<App, A>| n += usize::from(d.map(address, handler).is_ok());
+    map("/ping", ping);
+    map("/add", add);
+    map("/blob", blob);
+    map("/led", led);
+    map("/gain", gain);
+    map("/name", name);
+    map("/status", status);
+    map("/quit", quit);
+    n
 }
 
-/// A reply without arguments (a reply that does not fit is dropped and counted by `Replies`).
+/// A reply without arguments (a reply that does not fit is dropped).
 fn reply(r: &mut Replies<'_>, address: &str) {
-    let _ = r.message_with(address, |m| Ok(m));
+    let _ = r.message(address).send();
 }
 
 fn ping<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
@@ -70,14 +68,14 @@ fn ping<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
 fn add<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.requests += 1;
     if let Ok((a, b)) = req.message.get::<(i32, i32)>() {
-        let _ = r.message_with("/sum", |m| m.int(a.wrapping_add(b)));
+        let _ = r.message("/sum").int(a.wrapping_add(b)).send();
     }
 }
 
 fn blob<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.requests += 1;
     if let Ok((bytes,)) = req.message.get::<(&[u8],)>() {
-        let _ = r.message_with("/blob", |m| m.blob(bytes));
+        let _ = r.message("/blob").blob(bytes).send();
     }
 }
 
@@ -93,8 +91,7 @@ fn gain<A>(app: &mut App, req: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     if let Ok((g,)) = req.message.get::<(f32,)>() {
         app.gain = g;
     }
-    let g = app.gain;
-    let _ = r.message_with("/gain", |m| m.float(g));
+    let _ = r.message("/gain").float(app.gain).send();
 }
 
 fn name<A>(app: &mut App, req: &Request<'_, '_, A>, _: &mut Replies<'_>) {
@@ -110,8 +107,12 @@ fn name<A>(app: &mut App, req: &Request<'_, '_, A>, _: &mut Replies<'_>) {
 
 fn status<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
     app.requests += 1;
-    let (led, gain, requests) = (app.led, app.gain, app.requests);
-    let _ = r.message_with("/status", |m| m.int(led)?.float(gain)?.int(requests));
+    let _ = r
+        .message("/status")
+        .int(app.led)
+        .float(app.gain)
+        .int(app.requests)
+        .send();
 }
 
 fn quit<A>(app: &mut App, _: &Request<'_, '_, A>, r: &mut Replies<'_>) {
