@@ -121,6 +121,11 @@ impl DecodeConfig {
     }
 
     /// Decodes and validates a packet.
+    ///
+    /// Without `small`, the message path is inlined into the caller, up to the full validation (out of
+    /// line): the caller then reads the message where it was built, instead of a 56-byte result written
+    /// by one function and read back by the next.
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn decode<'a>(&self, bytes: &'a [u8]) -> Result<Packet<'a>, DecodeError> {
         match bytes.first() {
             None => Err(DecodeError::new(K::Empty, 0)),
@@ -167,7 +172,8 @@ impl DecodeConfig {
     }
 
     /// Validates one message occupying all of `bytes`, which start at offset `base` of the packet.
-    #[inline]
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
     fn message<'a>(&self, bytes: &'a [u8], base: usize) -> Result<Message<'a>, DecodeError> {
         if cfg!(feature = "small") {
             return compact::message(self, bytes, base);
@@ -195,19 +201,21 @@ impl DecodeConfig {
     #[cfg_attr(not(feature = "small"), inline(always))]
     #[cfg_attr(feature = "small", inline)]
     fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>)> {
+        // Sizes are computed without saturation: every length here is below `bytes.len()`, which is at
+        // most `isize::MAX`.
         let (nul, ascii) = scan_str(bytes)?;
-        let size = string_size(nul);
-        let rest = bytes.get(size..)?;
-        if !ascii || !self.zero_padding(bytes.get(nul + 1..size)?) {
+        let size = (nul + 4) & !3;
+        let (address, rest) = bytes.split_at_checked(size)?;
+        if !ascii || !self.zero_padding(address.get(nul + 1..)?) {
             return None;
         }
         let tag_string = rest.strip_prefix(b",")?;
         let tnul = find_nul(tag_string)?;
         // The tag string's size counts the comma.
-        let tsize = string_size(tnul + 1);
+        let tsize = (tnul + 5) & !3;
+        let (tag_part, data) = rest.split_at_checked(tsize)?;
         let tags = tag_string.get(..tnul)?;
-        let data = rest.get(tsize..)?;
-        if !self.zero_padding(rest.get(tnul + 2..tsize)?) {
+        if !self.zero_padding(tag_part.get(tnul + 2..)?) {
             return None;
         }
         let mut d = data;
@@ -218,19 +226,20 @@ impl DecodeConfig {
                 b'T' | b'F' | b'N' | b'I' => d,
                 b's' | b'S' => {
                     let (n, ascii) = scan_str(d)?;
-                    let size = string_size(n);
-                    if !ascii || !self.zero_padding(d.get(n + 1..size)?) {
+                    let (s, tail) = d.split_at_checked((n + 4) & !3)?;
+                    if !ascii || !self.zero_padding(s.get(n + 1..)?) {
                         return None;
                     }
-                    d.get(size..)?
+                    tail
                 }
                 b'b' => {
                     let (len, tail) = d.split_first_chunk::<4>()?;
                     let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
-                    if !self.zero_padding(tail.get(len..wire::pad4(len))?) {
+                    let (blob, tail) = tail.split_at_checked((len + 3) & !3)?;
+                    if !self.zero_padding(blob.get(len..)?) {
                         return None;
                     }
-                    tail.get(wire::pad4(len)..)?
+                    tail
                 }
                 _ => return None,
             };
@@ -248,9 +257,10 @@ impl DecodeConfig {
         self.nonzero_padding || pad.iter().all(|&b| b == 0)
     }
 
-    /// Validates one message, finding the first error and its offset.
+    /// Validates one message, finding the first error and its offset. Out of line: the uncommon case.
+    #[inline(never)]
     fn message_full<'a>(
-        &self,
+        self,
         bytes: &'a [u8],
         base: usize,
     ) -> Result<(&'a [u8], Args<'a>), DecodeError> {
@@ -349,7 +359,7 @@ impl DecodeConfig {
     ///
     /// Not inlined into [`decode`](Self::decode): its stack of ends would burden the message path.
     #[inline(never)]
-    fn bundle<'a>(&self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
+    fn bundle<'a>(self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
         let timetag = bundle_header(bytes, 0)?;
         if self.max_depth == 0 {
             return Err(DecodeError::new(K::DepthExceeded, 0));
@@ -387,7 +397,7 @@ impl DecodeConfig {
             match element.first() {
                 Some(b'/') => {
                     if cfg!(feature = "small") {
-                        compact::message(self, element, start)?;
+                        compact::message(&self, element, start)?;
                     } else if self.message_fast(element).is_none() {
                         self.message_full(element, start)?;
                     }
