@@ -33,14 +33,13 @@ use crate::wire::Writer;
 #[derive(Copy, Clone)]
 pub struct Bundle<'a> {
     timetag: TimeTag,
-    elements: Repr<'a>,
-}
-
-#[derive(Copy, Clone)]
-enum Repr<'a> {
+    // Two fields rather than an enum of the two kinds (one of the two is always empty): an enum's tag byte
+    // would share a word with the length of a message's address in `Packet`, and a message written into
+    // a `Packet` would then be stored in pieces and read back whole, which the CPU cannot forward.
     /// Validated element bytes (size-prefixed elements after the 16-byte header).
-    Wire(&'a [u8]),
-    Slice(&'a [Packet<'a>]),
+    wire: &'a [u8],
+    /// Elements to encode.
+    slice: &'a [Packet<'a>],
 }
 
 impl<'a> Bundle<'a> {
@@ -48,7 +47,8 @@ impl<'a> Bundle<'a> {
     pub const fn new(timetag: TimeTag, elements: &'a [Packet<'a>]) -> Self {
         Self {
             timetag,
-            elements: Repr::Slice(elements),
+            wire: &[],
+            slice: elements,
         }
     }
 
@@ -56,7 +56,8 @@ impl<'a> Bundle<'a> {
     pub(crate) const fn wire(timetag: TimeTag, elements: &'a [u8]) -> Self {
         Self {
             timetag,
-            elements: Repr::Wire(elements),
+            wire: elements,
+            slice: &[],
         }
     }
 
@@ -67,9 +68,10 @@ impl<'a> Bundle<'a> {
 
     /// An iterator over the elements, in packet order.
     pub fn elements(&self) -> Elements<'a> {
-        Elements(match self.elements {
-            Repr::Wire(b) => ElemRepr::Wire(b),
-            Repr::Slice(s) => ElemRepr::Slice(s.iter()),
+        Elements(if self.slice.is_empty() {
+            ElemRepr::Wire(self.wire)
+        } else {
+            ElemRepr::Slice(self.slice.iter())
         })
     }
 
