@@ -180,7 +180,7 @@ impl DecodeConfig {
         }
         if let Some((nul, header, args)) = self.message_fast(bytes) {
             // The address is ASCII: this cannot fail.
-            if let Ok(address) = address_str(bytes, nul, header) {
+            if let Some(address) = address_str(bytes, nul, header) {
                 return Ok(Message::with_args(address, args));
             }
         }
@@ -422,24 +422,22 @@ impl DecodeConfig {
 }
 
 /// The address (the first `len` bytes of a message, followed by NUL padding and the type-tag string up to
-/// `header`) as `&str`.
+/// `header`) as `&str`, or `None` if it is not UTF-8.
 ///
 /// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks and goes byte by byte otherwise,
 /// so the address is checked together with the bytes that follow it, up to a block boundary where they
-/// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone. The result is
-/// the same either way: a NUL cannot continue a UTF-8 sequence, so an error's `valid_up_to` is the first
-/// invalid sequence of the address.
+/// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone.
 #[cfg_attr(not(feature = "small"), inline(always))]
 #[cfg_attr(feature = "small", inline)]
-fn address_str(bytes: &[u8], len: usize, header: usize) -> Result<&str, core::str::Utf8Error> {
-    let span = (string_size(len).saturating_add(15) & !15).min(header);
-    match bytes.get(..span).map(core::str::from_utf8) {
-        Some(Ok(s)) => match s.get(..len) {
-            Some(address) => Ok(address),
-            None => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
-        },
-        _ => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
+fn address_str(bytes: &[u8], len: usize, header: usize) -> Option<&str> {
+    // `len + 1` rounded up to a multiple of 16; `len` is below `bytes.len()`, so this cannot overflow.
+    let span = ((len + 16) & !15).min(header);
+    if let Some(Ok(s)) = bytes.get(..span).map(core::str::from_utf8) {
+        if let Some(address) = s.get(..len) {
+            return Some(address);
+        }
     }
+    core::str::from_utf8(bytes.get(..len)?).ok()
 }
 
 /// Checks the 16-byte bundle header at the start of `bytes` (offset `base` in the packet).
