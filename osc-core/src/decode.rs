@@ -206,7 +206,7 @@ impl DecodeConfig {
         let (nul, ascii) = scan_str(bytes)?;
         let size = (nul + 4) & !3;
         let (address, rest) = bytes.split_at_checked(size)?;
-        if !ascii || !self.zero_padding(address.get(nul + 1..)?) {
+        if !ascii || !self.zero_padding(address.get(nul + 1..)) {
             return None;
         }
         let tag_string = rest.strip_prefix(b",")?;
@@ -215,7 +215,7 @@ impl DecodeConfig {
         let tsize = (tnul + 5) & !3;
         let (tag_part, data) = rest.split_at_checked(tsize)?;
         let tags = tag_string.get(..tnul)?;
-        if !self.zero_padding(tag_part.get(tnul + 2..)?) {
+        if !self.zero_padding(tag_part.get(tnul + 2..)) {
             return None;
         }
         let mut d = data;
@@ -227,7 +227,7 @@ impl DecodeConfig {
                 b's' | b'S' => {
                     let (n, ascii) = scan_str(d)?;
                     let (s, tail) = d.split_at_checked((n + 4) & !3)?;
-                    if !ascii || !self.zero_padding(s.get(n + 1..)?) {
+                    if !ascii || !self.zero_padding(s.get(n + 1..)) {
                         return None;
                     }
                     tail
@@ -236,7 +236,7 @@ impl DecodeConfig {
                     let (len, tail) = d.split_first_chunk::<4>()?;
                     let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
                     let (blob, tail) = tail.split_at_checked((len + 3) & !3)?;
-                    if !self.zero_padding(blob.get(len..)?) {
+                    if !self.zero_padding(blob.get(len..)) {
                         return None;
                     }
                     tail
@@ -251,10 +251,22 @@ impl DecodeConfig {
         Some((nul, size + tsize, Args::wire(tags, data)))
     }
 
-    /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict.
+    /// Whether [`message_fast`](Self::message_fast) takes a bundle element. Out of line, so that the loop
+    /// over the elements keeps its own state in registers.
+    #[inline(never)]
+    fn element_fast(self, bytes: &[u8]) -> bool {
+        self.message_fast(bytes).is_some()
+    }
+
+    /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict. `pad`
+    /// is `None` where the padding would lie outside the message, which never passes; it is only looked
+    /// at when strict, so that the tolerant fast path does no bounds check for it.
     #[inline]
-    fn zero_padding(&self, pad: &[u8]) -> bool {
-        self.nonzero_padding || pad.iter().all(|&b| b == 0)
+    fn zero_padding(&self, pad: Option<&[u8]>) -> bool {
+        if self.nonzero_padding {
+            return true;
+        }
+        pad.is_some_and(|p| p.iter().all(|&b| b == 0))
     }
 
     /// Validates one message, finding the first error and its offset. Out of line: the uncommon case.
@@ -398,7 +410,7 @@ impl DecodeConfig {
                 Some(b'/') => {
                     if cfg!(feature = "small") {
                         compact::message(&self, element, start)?;
-                    } else if self.message_fast(element).is_none() {
+                    } else if !self.element_fast(element) {
                         self.message_full(element, start)?;
                     }
                     pos = elem_end;
