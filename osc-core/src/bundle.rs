@@ -68,11 +68,10 @@ impl<'a> Bundle<'a> {
 
     /// An iterator over the elements, in packet order.
     pub fn elements(&self) -> Elements<'a> {
-        Elements(if self.slice.is_empty() {
-            ElemRepr::Wire(self.wire)
-        } else {
-            ElemRepr::Slice(self.slice.iter())
-        })
+        Elements {
+            slice: self.slice.iter(),
+            wire: self.wire,
+        }
     }
 
     /// The exact number of bytes [`encode`](Self::encode) writes.
@@ -146,29 +145,25 @@ impl defmt::Format for Bundle<'_> {
 
 /// Iterator over the elements of a [`Bundle`].
 #[derive(Clone)]
-pub struct Elements<'a>(ElemRepr<'a>);
-
-#[derive(Clone)]
-enum ElemRepr<'a> {
-    Wire(&'a [u8]),
-    Slice(core::slice::Iter<'a, Packet<'a>>),
+pub struct Elements<'a> {
+    /// Elements to encode.
+    slice: core::slice::Iter<'a, Packet<'a>>,
+    /// Validated element bytes (one of the two parts is always empty).
+    wire: &'a [u8],
 }
 
 impl<'a> Iterator for Elements<'a> {
     type Item = Packet<'a>;
 
     fn next(&mut self) -> Option<Packet<'a>> {
-        match &mut self.0 {
-            ElemRepr::Slice(it) => it.next().copied(),
-            ElemRepr::Wire(rest) => {
-                let r: &'a [u8] = rest;
-                let (size, tail) = r.split_first_chunk::<4>()?;
-                let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
-                let (element, tail) = tail.split_at_checked(size)?;
-                *rest = tail;
-                parse_validated_packet(element)
-            }
+        if let Some(p) = self.slice.next() {
+            return Some(*p);
         }
+        let (size, tail) = self.wire.split_first_chunk::<4>()?;
+        let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
+        let (element, tail) = tail.split_at_checked(size)?;
+        self.wire = tail;
+        parse_validated_packet(element)
     }
 }
 
