@@ -178,8 +178,8 @@ impl DecodeConfig {
         if cfg!(feature = "small") {
             return compact::message(self, bytes, base);
         }
-        if let Some((nul, header, args)) = self.message_fast(bytes) {
-            // The address is ASCII: this cannot fail.
+        if let Some((nul, header, args, _)) = self.message_fast(bytes) {
+            // The fast path leaves the address's UTF-8 to this check; the full validation finds the error.
             if let Some(address) = address_str(bytes, nul, header) {
                 return Ok(Message::with_args(address, args));
             }
@@ -192,21 +192,24 @@ impl DecodeConfig {
     }
 
     /// The common case of [`message_full`](Self::message_full) in one tight pass: a type-tag string, ASCII
-    /// address and strings, no arrays and no `c`. It returns `None` for anything else and for every error,
-    /// and the full validation then runs (to accept what this skips, or to find the error and its offset).
-    /// It accepts nothing that `message_full` rejects, and finds the same arguments.
+    /// strings, no arrays and no `c`. It returns `None` for anything else and for every error, and the full
+    /// validation then runs (to accept what this skips, or to find the error and its offset). It checks
+    /// everything but the address's UTF-8, which it only reports as "ASCII or not": [`decode`](Self::decode)
+    /// checks that with the `from_utf8` that makes the address a `&str` anyway, and bundle elements take
+    /// the fast path only for ASCII addresses. With that check, it accepts nothing that `message_full`
+    /// rejects, and finds the same arguments.
     ///
-    /// Returns the address length, the length of address and type-tag string with their padding, and the
-    /// arguments.
+    /// Returns the address length, the length of address and type-tag string with their padding, the
+    /// arguments, and whether the address is ASCII.
     #[cfg_attr(not(feature = "small"), inline(always))]
     #[cfg_attr(feature = "small", inline)]
-    fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>)> {
+    fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>, bool)> {
         // Sizes are computed without saturation: every length here is below `bytes.len()`, which is at
         // most `isize::MAX`.
         let (nul, ascii) = scan_str(bytes)?;
         let size = (nul + 4) & !3;
         let (address, rest) = bytes.split_at_checked(size)?;
-        if !ascii || !self.zero_padding(address.get(nul + 1..)) {
+        if !self.zero_padding(address.get(nul + 1..)) {
             return None;
         }
         let tag_string = rest.strip_prefix(b",")?;
@@ -248,14 +251,14 @@ impl DecodeConfig {
             return None;
         }
         let data = data.get(..data.len() - d.len())?;
-        Some((nul, size + tsize, Args::wire(tags, data)))
+        Some((nul, size + tsize, Args::wire(tags, data), ascii))
     }
 
     /// Whether [`message_fast`](Self::message_fast) takes a bundle element. Out of line, so that the loop
     /// over the elements keeps its own state in registers.
     #[inline(never)]
     fn element_fast(self, bytes: &[u8]) -> bool {
-        self.message_fast(bytes).is_some()
+        matches!(self.message_fast(bytes), Some((.., true)))
     }
 
     /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict. `pad`
@@ -506,8 +509,10 @@ mod tests {
     /// header length and arguments: checked over byte mutations of a few messages, in every profile.
     #[test]
     fn fast_path_agrees_with_full_validation() {
-        let bases: [&[u8]; 5] = [
+        let bases: [&[u8]; 6] = [
             b"/synth/1/freq\0\0\0,ifs\0\0\0\0\0\0\x01\xb8?\0\0\0sine\0\0\0\0",
+            // A UTF-8 address that is not ASCII ("/é"), which the fast path leaves to address_str.
+            b"/\xc3\xa9\0,s\0\0ok\0\0",
             b"/a\0\0,bhTNdt\0\0\0\0\0\0\0\x03xyz\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0\x03",
             b"/data/blob\0\0,b\0\0\0\0\0\x05abcde\0\0\0",
             b"/x\0\0,sSrmIF\0\0abcdefgh\0\0\0\0q\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08",
@@ -522,9 +527,15 @@ mod tests {
         let mut accepted = 0;
         for_each_mutation(&bases, 0x2545_f491_4f6c_dd1d, b"[c", |v| {
             for cfg in configs {
-                let Some((nul, header, args)) = cfg.message_fast(v) else {
+                let Some((nul, header, args, ascii)) = cfg.message_fast(v) else {
                     continue;
                 };
+                // What decode takes: the address checked by address_str (always UTF-8 when ASCII).
+                let Some(fast_address) = address_str(v, nul, header) else {
+                    assert!(!ascii);
+                    continue;
+                };
+                assert_eq!(fast_address.as_bytes(), &v[..nul]);
                 accepted += 1;
                 let (address, full) = cfg.message_full(v, 0).unwrap();
                 assert_eq!(address.len(), nul);
@@ -539,6 +550,11 @@ mod tests {
             }
         });
         assert!(accepted > 1000, "{accepted}");
+        let msg = crate::decode(b"/\xc3\xa9\0,s\0\0ok\0\0")
+            .unwrap()
+            .into_message()
+            .unwrap();
+        assert_eq!((msg.address(), msg.get()), ("/\u{e9}", Ok(("ok",))));
     }
 
     /// Calls `check` with 3000 byte mutations of each of `bases` (seeded by `seed`): up to three random
