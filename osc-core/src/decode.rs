@@ -62,7 +62,9 @@ pub struct DecodeConfig {
     missing_type_tags: bool,
     trailing_bytes: bool,
     nonzero_padding: bool,
-    max_depth: usize,
+    /// At most [`MAX_DEPTH_LIMIT`]: a byte keeps the whole configuration in one register when it is passed
+    /// to the out-of-line parts of decoding.
+    max_depth: u8,
 }
 
 impl Default for DecodeConfig {
@@ -78,7 +80,7 @@ impl DecodeConfig {
             missing_type_tags: true,
             trailing_bytes: true,
             nonzero_padding: true,
-            max_depth: DEFAULT_MAX_DEPTH,
+            max_depth: DEFAULT_MAX_DEPTH as u8,
         }
     }
 
@@ -88,7 +90,7 @@ impl DecodeConfig {
             missing_type_tags: false,
             trailing_bytes: false,
             nonzero_padding: false,
-            max_depth: DEFAULT_MAX_DEPTH,
+            max_depth: DEFAULT_MAX_DEPTH as u8,
         }
     }
 
@@ -113,11 +115,16 @@ impl DecodeConfig {
     /// The nesting limit for bundles and for arrays, clamped to [`MAX_DEPTH_LIMIT`].
     pub const fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = if depth > MAX_DEPTH_LIMIT {
-            MAX_DEPTH_LIMIT
+            MAX_DEPTH_LIMIT as u8
         } else {
-            depth
+            depth as u8
         };
         self
+    }
+
+    /// The nesting limit.
+    const fn depth_limit(&self) -> usize {
+        self.max_depth as usize
     }
 
     /// Decodes and validates a packet.
@@ -338,7 +345,7 @@ impl DecodeConfig {
                 b'T' | b'F' | b'N' | b'I' => pos,
                 b'[' => {
                     depth += 1;
-                    if depth > self.max_depth {
+                    if depth > self.depth_limit() {
                         return Err(DecodeError::new(K::DepthExceeded, base + tags_at + i));
                     }
                     pos
@@ -420,7 +427,7 @@ impl DecodeConfig {
                 }
                 Some(b'#') => {
                     bundle_header(element, start)?;
-                    if depth >= self.max_depth {
+                    if depth >= self.depth_limit() {
                         return Err(DecodeError::new(K::DepthExceeded, start));
                     }
                     if let Some(e) = ends.get_mut(depth) {
