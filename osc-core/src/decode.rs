@@ -187,7 +187,7 @@ impl DecodeConfig {
         }
         if let Some((nul, header, args, _)) = self.message_fast(bytes) {
             // The fast path leaves the address's UTF-8 to this check; the full validation finds the error.
-            if let Some(address) = address_str(bytes, nul, header) {
+            if let Some(address) = address_str(bytes, nul, header, 0) {
                 return Ok(Message::with_args(address, args));
             }
         }
@@ -446,14 +446,17 @@ impl DecodeConfig {
 /// The address (the first `len` bytes of a message, followed by NUL padding and the type-tag string up to
 /// `header`) as `&str`, or `None` if it is not UTF-8.
 ///
-/// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks and goes byte by byte otherwise,
-/// so the address is checked together with the bytes that follow it, up to a block boundary where they
-/// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone.
+/// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks that start at an 8-byte aligned
+/// address, and goes byte by byte otherwise, so the address is checked together with the bytes that
+/// follow it, up to the end of a block where they reach one. `skew` is the number of bytes before the
+/// first aligned address (below 8), after which the blocks start. If those bytes are not UTF-8 (non-zero
+/// padding), the address is checked alone.
 #[cfg_attr(not(feature = "small"), inline(always))]
 #[cfg_attr(feature = "small", inline)]
-fn address_str(bytes: &[u8], len: usize, header: usize) -> Option<&str> {
-    // `len + 1` rounded up to a multiple of 16; `len` is below `bytes.len()`, so this cannot overflow.
-    let span = ((len + 16) & !15).min(header);
+fn address_str(bytes: &[u8], len: usize, header: usize, skew: usize) -> Option<&str> {
+    // `skew`, then `len + 1 - skew` rounded up to a multiple of 16; `len` is below `bytes.len()` and
+    // `skew` below 8, so this can neither overflow nor wrap.
+    let span = (skew + ((len + 16 - skew) & !15)).min(header);
     if let Some(Ok(s)) = bytes.get(..span).map(core::str::from_utf8) {
         if let Some(address) = s.get(..len) {
             return Some(address);
@@ -483,18 +486,20 @@ pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
     match bytes.first()? {
         b'/' => {
             let nul = find_nul(bytes)?;
-            let address = core::str::from_utf8(bytes.get(..nul)?).ok()?;
-            let rest = bytes.get(string_size(nul)..).unwrap_or_default();
-            let args = match rest.split_first() {
+            let size = string_size(nul);
+            let rest = bytes.get(size..).unwrap_or_default();
+            let (args, header) = match rest.split_first() {
                 Some((b',', tail)) => {
                     let tnul = find_nul(tail)?;
-                    Args::wire(
-                        tail.get(..tnul)?,
-                        rest.get(string_size(tnul + 1)..).unwrap_or_default(),
-                    )
+                    let tsize = string_size(tnul + 1);
+                    let data = rest.get(tsize..).unwrap_or_default();
+                    (Args::wire(tail.get(..tnul)?, data), size + tsize)
                 }
-                _ => Args::empty(),
+                _ => (Args::empty(), size),
             };
+            // Every other element of a bundle starts 4 bytes past an 8-byte boundary.
+            let skew = (bytes.as_ptr() as usize).wrapping_neg() & 7;
+            let address = address_str(bytes, nul, header, skew)?;
             Some(Packet::Message(Message::with_args(address, args)))
         }
         b'#' => {
@@ -538,7 +543,7 @@ mod tests {
                     continue;
                 };
                 // What decode takes: the address checked by address_str (always UTF-8 when ASCII).
-                let Some(fast_address) = address_str(v, nul, header) else {
+                let Some(fast_address) = address_str(v, nul, header, 0) else {
                     assert!(!ascii);
                     continue;
                 };
