@@ -33,14 +33,13 @@ use crate::wire::Writer;
 #[derive(Copy, Clone)]
 pub struct Bundle<'a> {
     timetag: TimeTag,
-    elements: Repr<'a>,
-}
-
-#[derive(Copy, Clone)]
-enum Repr<'a> {
+    // Two fields rather than an enum of the two kinds (one of the two is always empty): an enum's tag byte
+    // would share a word with the length of a message's address in `Packet`, and a message written into
+    // a `Packet` would then be stored in pieces and read back whole, which the CPU cannot forward.
     /// Validated element bytes (size-prefixed elements after the 16-byte header).
-    Wire(&'a [u8]),
-    Slice(&'a [Packet<'a>]),
+    wire: &'a [u8],
+    /// Elements to encode.
+    slice: &'a [Packet<'a>],
 }
 
 impl<'a> Bundle<'a> {
@@ -48,7 +47,8 @@ impl<'a> Bundle<'a> {
     pub const fn new(timetag: TimeTag, elements: &'a [Packet<'a>]) -> Self {
         Self {
             timetag,
-            elements: Repr::Slice(elements),
+            wire: &[],
+            slice: elements,
         }
     }
 
@@ -56,7 +56,8 @@ impl<'a> Bundle<'a> {
     pub(crate) const fn wire(timetag: TimeTag, elements: &'a [u8]) -> Self {
         Self {
             timetag,
-            elements: Repr::Wire(elements),
+            wire: elements,
+            slice: &[],
         }
     }
 
@@ -67,10 +68,10 @@ impl<'a> Bundle<'a> {
 
     /// An iterator over the elements, in packet order.
     pub fn elements(&self) -> Elements<'a> {
-        Elements(match self.elements {
-            Repr::Wire(b) => ElemRepr::Wire(b),
-            Repr::Slice(s) => ElemRepr::Slice(s.iter()),
-        })
+        Elements {
+            slice: self.slice.iter(),
+            wire: self.wire,
+        }
     }
 
     /// The exact number of bytes [`encode`](Self::encode) writes.
@@ -144,29 +145,25 @@ impl defmt::Format for Bundle<'_> {
 
 /// Iterator over the elements of a [`Bundle`].
 #[derive(Clone)]
-pub struct Elements<'a>(ElemRepr<'a>);
-
-#[derive(Clone)]
-enum ElemRepr<'a> {
-    Wire(&'a [u8]),
-    Slice(core::slice::Iter<'a, Packet<'a>>),
+pub struct Elements<'a> {
+    /// Elements to encode.
+    slice: core::slice::Iter<'a, Packet<'a>>,
+    /// Validated element bytes (one of the two parts is always empty).
+    wire: &'a [u8],
 }
 
 impl<'a> Iterator for Elements<'a> {
     type Item = Packet<'a>;
 
     fn next(&mut self) -> Option<Packet<'a>> {
-        match &mut self.0 {
-            ElemRepr::Slice(it) => it.next().copied(),
-            ElemRepr::Wire(rest) => {
-                let r: &'a [u8] = rest;
-                let (size, tail) = r.split_first_chunk::<4>()?;
-                let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
-                let (element, tail) = tail.split_at_checked(size)?;
-                *rest = tail;
-                parse_validated_packet(element)
-            }
+        if let Some(p) = self.slice.next() {
+            return Some(*p);
         }
+        let (size, tail) = self.wire.split_first_chunk::<4>()?;
+        let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
+        let (element, tail) = tail.split_at_checked(size)?;
+        self.wire = tail;
+        parse_validated_packet(element)
     }
 }
 

@@ -62,7 +62,9 @@ pub struct DecodeConfig {
     missing_type_tags: bool,
     trailing_bytes: bool,
     nonzero_padding: bool,
-    max_depth: usize,
+    /// At most [`MAX_DEPTH_LIMIT`]: a byte keeps the whole configuration in one register when it is passed
+    /// to the out-of-line parts of decoding.
+    max_depth: u8,
 }
 
 impl Default for DecodeConfig {
@@ -78,7 +80,7 @@ impl DecodeConfig {
             missing_type_tags: true,
             trailing_bytes: true,
             nonzero_padding: true,
-            max_depth: DEFAULT_MAX_DEPTH,
+            max_depth: DEFAULT_MAX_DEPTH as u8,
         }
     }
 
@@ -88,7 +90,7 @@ impl DecodeConfig {
             missing_type_tags: false,
             trailing_bytes: false,
             nonzero_padding: false,
-            max_depth: DEFAULT_MAX_DEPTH,
+            max_depth: DEFAULT_MAX_DEPTH as u8,
         }
     }
 
@@ -113,14 +115,24 @@ impl DecodeConfig {
     /// The nesting limit for bundles and for arrays, clamped to [`MAX_DEPTH_LIMIT`].
     pub const fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = if depth > MAX_DEPTH_LIMIT {
-            MAX_DEPTH_LIMIT
+            MAX_DEPTH_LIMIT as u8
         } else {
-            depth
+            depth as u8
         };
         self
     }
 
+    /// The nesting limit.
+    const fn depth_limit(&self) -> usize {
+        self.max_depth as usize
+    }
+
     /// Decodes and validates a packet.
+    ///
+    /// Without `small`, the message path is inlined into the caller, up to the full validation (out of
+    /// line): the caller then reads the message where it was built, instead of a 56-byte result written
+    /// by one function and read back by the next.
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn decode<'a>(&self, bytes: &'a [u8]) -> Result<Packet<'a>, DecodeError> {
         match bytes.first() {
             None => Err(DecodeError::new(K::Empty, 0)),
@@ -167,14 +179,15 @@ impl DecodeConfig {
     }
 
     /// Validates one message occupying all of `bytes`, which start at offset `base` of the packet.
-    #[inline]
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
     fn message<'a>(&self, bytes: &'a [u8], base: usize) -> Result<Message<'a>, DecodeError> {
         if cfg!(feature = "small") {
             return compact::message(self, bytes, base);
         }
-        if let Some((nul, header, args)) = self.message_fast(bytes) {
-            // The address is ASCII: this cannot fail.
-            if let Ok(address) = address_str(bytes, nul, header) {
+        if let Some((nul, header, args, _)) = self.message_fast(bytes) {
+            // The fast path leaves the address's UTF-8 to this check; the full validation finds the error.
+            if let Some(address) = address_str(bytes, nul, header, 0) {
                 return Ok(Message::with_args(address, args));
             }
         }
@@ -186,28 +199,33 @@ impl DecodeConfig {
     }
 
     /// The common case of [`message_full`](Self::message_full) in one tight pass: a type-tag string, ASCII
-    /// address and strings, no arrays and no `c`. It returns `None` for anything else and for every error,
-    /// and the full validation then runs (to accept what this skips, or to find the error and its offset).
-    /// It accepts nothing that `message_full` rejects, and finds the same arguments.
+    /// strings, no arrays and no `c`. It returns `None` for anything else and for every error, and the full
+    /// validation then runs (to accept what this skips, or to find the error and its offset). It checks
+    /// everything but the address's UTF-8, which it only reports as "ASCII or not": [`decode`](Self::decode)
+    /// checks that with the `from_utf8` that makes the address a `&str` anyway, and bundle elements take
+    /// the fast path only for ASCII addresses. With that check, it accepts nothing that `message_full`
+    /// rejects, and finds the same arguments.
     ///
-    /// Returns the address length, the length of address and type-tag string with their padding, and the
-    /// arguments.
+    /// Returns the address length, the length of address and type-tag string with their padding, the
+    /// arguments, and whether the address is ASCII.
     #[cfg_attr(not(feature = "small"), inline(always))]
     #[cfg_attr(feature = "small", inline)]
-    fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>)> {
+    fn message_fast<'a>(&self, bytes: &'a [u8]) -> Option<(usize, usize, Args<'a>, bool)> {
+        // Sizes are computed without saturation: every length here is below `bytes.len()`, which is at
+        // most `isize::MAX`.
         let (nul, ascii) = scan_str(bytes)?;
-        let size = string_size(nul);
-        let rest = bytes.get(size..)?;
-        if !ascii || !self.zero_padding(bytes.get(nul + 1..size)?) {
+        let size = (nul + 4) & !3;
+        let (address, rest) = bytes.split_at_checked(size)?;
+        if !self.zero_padding(address.get(nul + 1..)) {
             return None;
         }
         let tag_string = rest.strip_prefix(b",")?;
         let tnul = find_nul(tag_string)?;
         // The tag string's size counts the comma.
-        let tsize = string_size(tnul + 1);
+        let tsize = (tnul + 5) & !3;
+        let (tag_part, data) = rest.split_at_checked(tsize)?;
         let tags = tag_string.get(..tnul)?;
-        let data = rest.get(tsize..)?;
-        if !self.zero_padding(rest.get(tnul + 2..tsize)?) {
+        if !self.zero_padding(tag_part.get(tnul + 2..)) {
             return None;
         }
         let mut d = data;
@@ -218,19 +236,20 @@ impl DecodeConfig {
                 b'T' | b'F' | b'N' | b'I' => d,
                 b's' | b'S' => {
                     let (n, ascii) = scan_str(d)?;
-                    let size = string_size(n);
-                    if !ascii || !self.zero_padding(d.get(n + 1..size)?) {
+                    let (s, tail) = d.split_at_checked((n + 4) & !3)?;
+                    if !ascii || !self.zero_padding(s.get(n + 1..)) {
                         return None;
                     }
-                    d.get(size..)?
+                    tail
                 }
                 b'b' => {
                     let (len, tail) = d.split_first_chunk::<4>()?;
                     let len = usize::try_from(i32::from_be_bytes(*len)).ok()?;
-                    if !self.zero_padding(tail.get(len..wire::pad4(len))?) {
+                    let (blob, tail) = tail.split_at_checked((len + 3) & !3)?;
+                    if !self.zero_padding(blob.get(len..)) {
                         return None;
                     }
-                    tail.get(wire::pad4(len)..)?
+                    tail
                 }
                 _ => return None,
             };
@@ -239,18 +258,31 @@ impl DecodeConfig {
             return None;
         }
         let data = data.get(..data.len() - d.len())?;
-        Some((nul, size + tsize, Args::wire(tags, data)))
+        Some((nul, size + tsize, Args::wire(tags, data), ascii))
     }
 
-    /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict.
+    /// Whether [`message_fast`](Self::message_fast) takes a bundle element. Out of line, so that the loop
+    /// over the elements keeps its own state in registers.
+    #[inline(never)]
+    fn element_fast(self, bytes: &[u8]) -> bool {
+        matches!(self.message_fast(bytes), Some((.., true)))
+    }
+
+    /// Whether `pad` passes the padding rule: anything goes when tolerant, zeros only when strict. `pad`
+    /// is `None` where the padding would lie outside the message, which never passes; it is only looked
+    /// at when strict, so that the tolerant fast path does no bounds check for it.
     #[inline]
-    fn zero_padding(&self, pad: &[u8]) -> bool {
-        self.nonzero_padding || pad.iter().all(|&b| b == 0)
+    fn zero_padding(&self, pad: Option<&[u8]>) -> bool {
+        if self.nonzero_padding {
+            return true;
+        }
+        pad.is_some_and(|p| p.iter().all(|&b| b == 0))
     }
 
-    /// Validates one message, finding the first error and its offset.
+    /// Validates one message, finding the first error and its offset. Out of line: the uncommon case.
+    #[inline(never)]
     fn message_full<'a>(
-        &self,
+        self,
         bytes: &'a [u8],
         base: usize,
     ) -> Result<(&'a [u8], Args<'a>), DecodeError> {
@@ -313,7 +345,7 @@ impl DecodeConfig {
                 b'T' | b'F' | b'N' | b'I' => pos,
                 b'[' => {
                     depth += 1;
-                    if depth > self.max_depth {
+                    if depth > self.depth_limit() {
                         return Err(DecodeError::new(K::DepthExceeded, base + tags_at + i));
                     }
                     pos
@@ -349,7 +381,7 @@ impl DecodeConfig {
     ///
     /// Not inlined into [`decode`](Self::decode): its stack of ends would burden the message path.
     #[inline(never)]
-    fn bundle<'a>(&self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
+    fn bundle<'a>(self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
         let timetag = bundle_header(bytes, 0)?;
         if self.max_depth == 0 {
             return Err(DecodeError::new(K::DepthExceeded, 0));
@@ -387,15 +419,15 @@ impl DecodeConfig {
             match element.first() {
                 Some(b'/') => {
                     if cfg!(feature = "small") {
-                        compact::message(self, element, start)?;
-                    } else if self.message_fast(element).is_none() {
+                        compact::message(&self, element, start)?;
+                    } else if !self.element_fast(element) {
                         self.message_full(element, start)?;
                     }
                     pos = elem_end;
                 }
                 Some(b'#') => {
                     bundle_header(element, start)?;
-                    if depth >= self.max_depth {
+                    if depth >= self.depth_limit() {
                         return Err(DecodeError::new(K::DepthExceeded, start));
                     }
                     if let Some(e) = ends.get_mut(depth) {
@@ -412,24 +444,25 @@ impl DecodeConfig {
 }
 
 /// The address (the first `len` bytes of a message, followed by NUL padding and the type-tag string up to
-/// `header`) as `&str`.
+/// `header`) as `&str`, or `None` if it is not UTF-8.
 ///
-/// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks and goes byte by byte otherwise,
-/// so the address is checked together with the bytes that follow it, up to a block boundary where they
-/// reach one. If those bytes are not UTF-8 (non-zero padding), the address is checked alone. The result is
-/// the same either way: a NUL cannot continue a UTF-8 sequence, so an error's `valid_up_to` is the first
-/// invalid sequence of the address.
+/// `from_utf8` checks 16 bytes at a time only over whole 16-byte blocks that start at an 8-byte aligned
+/// address, and goes byte by byte otherwise, so the address is checked together with the bytes that
+/// follow it, up to the end of a block where they reach one. `skew` is the number of bytes before the
+/// first aligned address (below 8), after which the blocks start. If those bytes are not UTF-8 (non-zero
+/// padding), the address is checked alone.
 #[cfg_attr(not(feature = "small"), inline(always))]
 #[cfg_attr(feature = "small", inline)]
-fn address_str(bytes: &[u8], len: usize, header: usize) -> Result<&str, core::str::Utf8Error> {
-    let span = (string_size(len).saturating_add(15) & !15).min(header);
-    match bytes.get(..span).map(core::str::from_utf8) {
-        Some(Ok(s)) => match s.get(..len) {
-            Some(address) => Ok(address),
-            None => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
-        },
-        _ => core::str::from_utf8(bytes.get(..len).unwrap_or_default()),
+fn address_str(bytes: &[u8], len: usize, header: usize, skew: usize) -> Option<&str> {
+    // `skew`, then `len + 1 - skew` rounded up to a multiple of 16; `len` is below `bytes.len()` and
+    // `skew` below 8, so this can neither overflow nor wrap.
+    let span = (skew + ((len + 16 - skew) & !15)).min(header);
+    if let Some(Ok(s)) = bytes.get(..span).map(core::str::from_utf8) {
+        if let Some(address) = s.get(..len) {
+            return Some(address);
+        }
     }
+    core::str::from_utf8(bytes.get(..len)?).ok()
 }
 
 /// Checks the 16-byte bundle header at the start of `bytes` (offset `base` in the packet).
@@ -453,18 +486,20 @@ pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
     match bytes.first()? {
         b'/' => {
             let nul = find_nul(bytes)?;
-            let address = core::str::from_utf8(bytes.get(..nul)?).ok()?;
-            let rest = bytes.get(string_size(nul)..).unwrap_or_default();
-            let args = match rest.split_first() {
+            let size = string_size(nul);
+            let rest = bytes.get(size..).unwrap_or_default();
+            let (args, header) = match rest.split_first() {
                 Some((b',', tail)) => {
                     let tnul = find_nul(tail)?;
-                    Args::wire(
-                        tail.get(..tnul)?,
-                        rest.get(string_size(tnul + 1)..).unwrap_or_default(),
-                    )
+                    let tsize = string_size(tnul + 1);
+                    let data = rest.get(tsize..).unwrap_or_default();
+                    (Args::wire(tail.get(..tnul)?, data), size + tsize)
                 }
-                _ => Args::empty(),
+                _ => (Args::empty(), size),
             };
+            // Every other element of a bundle starts 4 bytes past an 8-byte boundary.
+            let skew = (bytes.as_ptr() as usize).wrapping_neg() & 7;
+            let address = address_str(bytes, nul, header, skew)?;
             Some(Packet::Message(Message::with_args(address, args)))
         }
         b'#' => {
@@ -486,8 +521,10 @@ mod tests {
     /// header length and arguments: checked over byte mutations of a few messages, in every profile.
     #[test]
     fn fast_path_agrees_with_full_validation() {
-        let bases: [&[u8]; 5] = [
+        let bases: [&[u8]; 6] = [
             b"/synth/1/freq\0\0\0,ifs\0\0\0\0\0\0\x01\xb8?\0\0\0sine\0\0\0\0",
+            // A UTF-8 address that is not ASCII ("/é"), which the fast path leaves to address_str.
+            b"/\xc3\xa9\0,s\0\0ok\0\0",
             b"/a\0\0,bhTNdt\0\0\0\0\0\0\0\x03xyz\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0\x03",
             b"/data/blob\0\0,b\0\0\0\0\0\x05abcde\0\0\0",
             b"/x\0\0,sSrmIF\0\0abcdefgh\0\0\0\0q\0\0\0\x01\x02\x03\x04\x05\x06\x07\x08",
@@ -502,9 +539,15 @@ mod tests {
         let mut accepted = 0;
         for_each_mutation(&bases, 0x2545_f491_4f6c_dd1d, b"[c", |v| {
             for cfg in configs {
-                let Some((nul, header, args)) = cfg.message_fast(v) else {
+                let Some((nul, header, args, ascii)) = cfg.message_fast(v) else {
                     continue;
                 };
+                // What decode takes: the address checked by address_str (always UTF-8 when ASCII).
+                let Some(fast_address) = address_str(v, nul, header, 0) else {
+                    assert!(!ascii);
+                    continue;
+                };
+                assert_eq!(fast_address.as_bytes(), &v[..nul]);
                 accepted += 1;
                 let (address, full) = cfg.message_full(v, 0).unwrap();
                 assert_eq!(address.len(), nul);
@@ -519,6 +562,11 @@ mod tests {
             }
         });
         assert!(accepted > 1000, "{accepted}");
+        let msg = crate::decode(b"/\xc3\xa9\0,s\0\0ok\0\0")
+            .unwrap()
+            .into_message()
+            .unwrap();
+        assert_eq!((msg.address(), msg.get()), ("/\u{e9}", Ok(("ok",))));
     }
 
     /// Calls `check` with 3000 byte mutations of each of `bases` (seeded by `seed`): up to three random

@@ -30,6 +30,7 @@ pub enum Packet<'a> {
 
 impl<'a> Packet<'a> {
     /// Decodes and validates a packet with the default (tolerant) [`DecodeConfig`].
+    #[cfg_attr(not(feature = "small"), inline(always))]
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         DecodeConfig::new().decode(bytes)
     }
@@ -116,6 +117,7 @@ impl<'a> From<Bundle<'a>> for Packet<'a> {
 /// let args: Vec<Arg> = msg.iter().collect();
 /// assert_eq!(args, [Arg::Int(440), Arg::Float(0.5), Arg::String("sine")]);
 /// ```
+#[cfg_attr(not(feature = "small"), inline(always))]
 pub fn decode(bytes: &[u8]) -> Result<Packet<'_>, DecodeError> {
     Packet::decode(bytes)
 }

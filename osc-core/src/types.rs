@@ -726,22 +726,25 @@ fn next_wire<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Arg<'a>> {
         b'F' => Arg::Bool(false),
         b'N' => Arg::Nil,
         b'I' => Arg::Impulse,
-        b'[' => Arg::Array(next_wire_array(tags, data)?),
+        b'[' => {
+            let (array, t, d) = next_wire_array(tags, data)?;
+            *tags = t;
+            *data = d;
+            Arg::Array(array)
+        }
         _ => return None,
     })
 }
 
-/// The array whose `[` was just taken off `tags`. Out of line, so that [`next_wire`] stays small enough to
-/// inline into the caller's loop.
+/// The array whose `[` was just taken off `tags`, and the tags and data after it. Out of line, so that
+/// [`next_wire`] stays small enough to inline into the caller's loop; by value, so that the caller's
+/// iterator state can stay in registers.
 #[inline(never)]
-fn next_wire_array<'a>(tags: &mut &'a [u8], data: &mut &'a [u8]) -> Option<Args<'a>> {
-    let all: &'a [u8] = tags;
-    let end = wire::array_end(all)?;
-    let inner_tags = all.get(..end)?;
-    *tags = all.get(end.checked_add(1)?..)?;
-    let d: &'a [u8] = data;
-    let n = wire::data_len(inner_tags, d)?;
-    let (inner_data, rest) = d.split_at_checked(n)?;
-    *data = rest;
-    Some(Args::wire(inner_tags, inner_data))
+fn next_wire_array<'a>(tags: &'a [u8], data: &'a [u8]) -> Option<(Args<'a>, &'a [u8], &'a [u8])> {
+    let end = wire::array_end(tags)?;
+    let inner_tags = tags.get(..end)?;
+    let rest = tags.get(end.checked_add(1)?..)?;
+    let n = wire::data_len(inner_tags, data)?;
+    let (inner_data, after) = data.split_at_checked(n)?;
+    Some((Args::wire(inner_tags, inner_data), rest, after))
 }

@@ -66,7 +66,7 @@ fn check<'a>(cfg: &DecodeConfig, bytes: &'a [u8]) -> Result<Message<'a>, Fail> {
                 continue;
             }
             b'T' | b'F' | b'N' | b'I' => 0,
-            b'[' if depth < cfg.max_depth => {
+            b'[' if depth < cfg.depth_limit() => {
                 depth += 1;
                 0
             }
