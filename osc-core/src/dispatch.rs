@@ -324,8 +324,10 @@ pub struct Dispatcher<'r, H, const N: usize> {
     patterns: Index<u16, N>,
     /// The distinct last parts of the literal routes, in order of first registration…
     lasts: Index<Last, N>,
-    /// …and their indices in `lasts`, sorted by the part's bytes (to find a part)…
+    /// …and their indices in `lasts`, sorted by the part's bytes (to find a part when mapping)…
     lasts_sorted: Index<u16, N>,
+    /// …and in a hash table ([`address_tag`] of the part), for the walk…
+    last_tags: HashIndex<N>,
     /// …and the places in `literals` of the routes that end in each (see [`Last`]).
     by_last: Index<u16, N>,
     default: Option<H>,
@@ -411,6 +413,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             patterns: Vec::new(),
             lasts: Vec::new(),
             lasts_sorted: Vec::new(),
+            last_tags: HashIndex::new(),
             by_last: Vec::new(),
             default: None,
             epoch: 0,
@@ -562,8 +565,17 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         entry.shared_parts = u16::try_from(n).unwrap_or(u16::MAX);
     }
 
-    /// Fills `by_last` from `literals`: the places of the routes of each last part, in order.
+    /// Fills `by_last` from `literals` (the places of the routes of each last part, in order) and
+    /// `last_tags` from `lasts`.
     fn group_lasts(&mut self) {
+        self.last_tags.clear();
+        for (id, l) in self.lasts.iter().enumerate() {
+            let a = route_address(&self.routes, l.route).as_bytes();
+            let part = a.get(last_start(a)..).unwrap_or_default();
+            self.last_tags
+                .push(address_tag(part), u16::try_from(id).unwrap_or(u16::MAX));
+        }
+        self.last_tags.finish();
         for l in self.lasts.iter_mut() {
             l.len = 0;
         }
@@ -874,7 +886,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             (&self.routes, &mut self.marks),
             &self.literals,
             &self.hashed,
-            (&mut self.lasts, &self.lasts_sorted, &self.by_last),
+            (&mut self.lasts, &self.last_tags, &self.by_last),
             parts,
             &kinds,
             epoch,
@@ -1068,7 +1080,7 @@ struct Walk<'w, 'r, 'p, H, const N: usize> {
     lits: &'w [Sorted],
     hashed: &'w HashIndex<N>,
     lasts: &'w mut [Last],
-    lasts_sorted: &'w [u16],
+    last_tags: &'w HashIndex<N>,
     by_last: &'w [u16],
     parts: &'w Parts<'p>,
     kinds: &'w [Part<'p>; MAX_PARTS],
@@ -1106,7 +1118,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         (routes, marks): (&'w Vec<Route<'r, H>, N>, &'w mut [u16]),
         lits: &'w [Sorted],
         hashed: &'w HashIndex<N>,
-        (lasts, lasts_sorted, by_last): (&'w mut [Last], &'w [u16], &'w [u16]),
+        (lasts, last_tags, by_last): (&'w mut [Last], &'w HashIndex<N>, &'w [u16]),
         parts: &'w Parts<'p>,
         kinds: &'w [Part<'p>; MAX_PARTS],
         epoch: u16,
@@ -1139,7 +1151,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             lits,
             hashed,
             lasts,
-            lasts_sorted,
+            last_tags,
             by_last,
             parts,
             kinds,
@@ -1182,11 +1194,11 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
                 };
                 key.get(..end).unwrap_or_default()
             };
-            let found = self.lasts_sorted.binary_search_by(|&id| {
-                let l = self.lasts.get(usize::from(id));
-                cmp_short(self.last_part(l.copied()), value)
+            let tag = address_tag(value);
+            let id = self.last_tags.bucket(tag).iter().find_map(|&(t, id)| {
+                let l = self.lasts.get(usize::from(id)).copied();
+                (t == tag && bytes_eq(self.last_part(l), value)).then_some(id)
             });
-            let id = found.ok().and_then(|at| self.lasts_sorted.get(at)).copied();
             // An empty part matches no address part.
             let Some(id) = id.filter(|_| !value.is_empty()) else {
                 continue;
@@ -1620,17 +1632,6 @@ fn put(key: &mut [u8; KEY_MAX], at: usize, piece: &[u8]) -> Option<usize> {
         }
     }
     Some(end)
-}
-
-/// `a.cmp(b)` for the short byte strings of address parts, without a call to `memcmp`.
-#[inline]
-fn cmp_short(a: &[u8], b: &[u8]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
-        }
-    }
-    a.len().cmp(&b.len())
 }
 
 /// Where the last part of `address` starts: after its last `/` (0 if it has none).
