@@ -261,8 +261,8 @@ type Index<T, const N: usize> = Vec<T, 0>;
 ///   list kept per last part, without looking at the others. Parts that are only `*` cost nothing.
 /// - The routes an incoming pattern reached are remembered until the next pattern or the next change
 ///   of routes, so a controller that repeats a pattern pays for the walk once.
-/// - Each of the `N` places for a route takes 40 bytes of index beside the route itself (on 64-bit
-///   targets, with a function-pointer handler: 72 bytes in all). The indexes are rebuilt when routes
+/// - Each of the `N` places for a route takes 44 bytes of index beside the route itself (on 64-bit
+///   targets, with a function-pointer handler: 76 bytes in all). The indexes are rebuilt when routes
 ///   are removed. With osc-core's `small` feature there are no indexes (a place takes
 ///   the route alone: 32 bytes) and every dispatch scans the routes.
 ///
@@ -324,9 +324,7 @@ pub struct Dispatcher<'r, H, const N: usize> {
     patterns: Index<u16, N>,
     /// The distinct last parts of the literal routes, in order of first registration…
     lasts: Index<Last, N>,
-    /// …and their indices in `lasts`, sorted by the part's bytes (to find a part when mapping)…
-    lasts_sorted: Index<u16, N>,
-    /// …and in a hash table ([`address_tag`] of the part), for the walk…
+    /// …and their indices in `lasts` in a hash table ([`address_tag`] of the part)…
     last_tags: HashIndex<N>,
     /// …and the places in `literals` of the routes that end in each (see [`Last`]).
     by_last: Index<u16, N>,
@@ -412,7 +410,6 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             hashed: HashIndex::new(),
             patterns: Vec::new(),
             lasts: Vec::new(),
-            lasts_sorted: Vec::new(),
             last_tags: HashIndex::new(),
             by_last: Vec::new(),
             default: None,
@@ -506,7 +503,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         self.hashed.clear();
         self.patterns.clear();
         self.lasts.clear();
-        self.lasts_sorted.clear();
+        self.last_tags.clear();
         self.by_last.clear();
         self.marks.clear();
         let _ = self.marks.resize(self.routes.len(), 0);
@@ -565,17 +562,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         entry.shared_parts = u16::try_from(n).unwrap_or(u16::MAX);
     }
 
-    /// Fills `by_last` from `literals` (the places of the routes of each last part, in order) and
-    /// `last_tags` from `lasts`.
+    /// Fills `by_last` from `literals`: the places of the routes of each last part, in order.
     fn group_lasts(&mut self) {
-        self.last_tags.clear();
-        for (id, l) in self.lasts.iter().enumerate() {
-            let a = route_address(&self.routes, l.route).as_bytes();
-            let part = a.get(last_start(a)..).unwrap_or_default();
-            self.last_tags
-                .push(address_tag(part), u16::try_from(id).unwrap_or(u16::MAX));
-        }
-        self.last_tags.finish();
         for l in self.lasts.iter_mut() {
             l.len = 0;
         }
@@ -616,16 +604,15 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             a.get(last_start(a)..).unwrap_or_default()
         };
         let part = last_part(route);
+        let tag = address_tag(part);
         let lasts = &self.lasts;
-        let found = self.lasts_sorted.binary_search_by(|&id| {
-            let other = lasts
-                .get(usize::from(id))
-                .map_or(&[][..], |l| last_part(l.route));
-            other.cmp(part)
+        let found = self.last_tags.bucket(tag).iter().find_map(|&(t, id)| {
+            let l = lasts.get(usize::from(id))?;
+            (t == tag && bytes_eq(last_part(l.route), part)).then_some(id)
         });
         match found {
-            Ok(at) => self.lasts_sorted.get(at).copied().unwrap_or(0),
-            Err(at) => {
+            Some(id) => id,
+            None => {
                 // At most one entry per literal route: the pushes fit, and the id fits in a `u16`.
                 let id = u16::try_from(self.lasts.len()).unwrap_or(u16::MAX);
                 let start = last_start(route_address(routes, route).as_bytes());
@@ -637,7 +624,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                     from: 0,
                     len: 0,
                 });
-                let _ = self.lasts_sorted.insert(at, id);
+                self.last_tags.insert(tag, id);
                 id
             }
         }
@@ -1717,10 +1704,10 @@ fn address_tag(bytes: &[u8]) -> u16 {
     (h >> (usize::BITS - 16)) as u16
 }
 
-/// A fixed-capacity hash table of literal routes: `(tag, route index)` entries sorted by tag (see
-/// [`address_tag`]), then registration order, and the start of each bucket, a bucket being the entries
-/// whose tags share their top `BITS` bits. With `1 << BITS` buckets for at most `N` entries
-/// (`BITS = floor(log2 N)`), a bucket holds about one or two routes.
+/// A fixed-capacity hash table of byte strings (the literal routes' addresses, or their distinct last
+/// parts): `(tag, index)` entries sorted by tag (see [`address_tag`]), then index, and the start of
+/// each bucket, a bucket being the entries whose tags share their top `BITS` bits. With `1 << BITS`
+/// buckets for at most `N` entries (`BITS = floor(log2 N)`), a bucket holds about one or two.
 struct HashIndex<const N: usize> {
     entries: Index<(u16, u16), N>,
     /// `starts[b]`: the first entry of bucket `b` (or later). Empty until the first entry is filed.
@@ -1761,7 +1748,7 @@ impl<const N: usize> HashIndex<N> {
         self.starts.clear();
     }
 
-    /// Adds an entry for route `index`, which was registered after every route already in the table.
+    /// Adds an entry for `index`, greater than every index already in the table.
     fn insert(&mut self, tag: u16, index: u16) {
         let at = self.entries.partition_point(|&(t, _)| t <= tag);
         if self.entries.insert(at, (tag, index)).is_ok() {
