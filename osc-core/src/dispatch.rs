@@ -138,23 +138,17 @@ struct Route<'r, H> {
 }
 
 /// A literal route in the sorted index: its index in `routes`, how many leading parts its address
-/// shares with the previous one in the index (0 for the first), how many parts it has, where its
-/// last part starts, and that part's entry in [`Dispatcher::lasts`].
-///
-/// `last` is [`Sorted::LONG`] for an address longer than `u16::MAX` bytes, whose last part is then
-/// read from the address each time; `parts` is at most `u16::MAX`.
+/// shares with the previous one in the index (0 for the first), how many parts it has (at most
+/// `u16::MAX`), and its last part's entry in [`Dispatcher::lasts`].
 #[derive(Clone, Copy, Debug)]
 struct Sorted {
     index: u16,
     shared_parts: u16,
     parts: u16,
-    last: u16,
     last_id: u16,
 }
 
 impl Sorted {
-    const LONG: u16 = u16::MAX;
-
     /// The entry for route `index` at `address`, with `shared_parts` still to be set
     /// ([`Dispatcher::share`]).
     fn new(index: u16, address: &str, last_id: u16) -> Self {
@@ -163,22 +157,20 @@ impl Sorted {
             index,
             shared_parts: 0,
             parts: u16::try_from(parts).unwrap_or(u16::MAX),
-            last: u16::try_from(last_start(address.as_bytes())).unwrap_or(Self::LONG),
             last_id,
         }
     }
 }
 
 /// A distinct last part of the literal routes (every route that ends in the same part shares one):
-/// a route that has it and where the part starts there ([`Sorted::LONG`] past `u16::MAX`), whether
-/// the pattern of dispatch `seen` (an epoch) matches it, and the routes that end in it:
+/// a route that has it, whether the pattern of dispatch `seen` (an epoch) matches it, and the
+/// routes that end in it:
 /// `Dispatcher::by_last[from..from + len]`, their places in the sorted index, in order. A walk
 /// matches each distinct last part once, however many routes end in it; a finite last part finds
 /// its routes without looking at the others.
 #[derive(Clone, Copy, Debug)]
 struct Last {
     route: u16,
-    start: u16,
     seen: u16,
     hit: bool,
     from: u32,
@@ -261,8 +253,8 @@ type Index<T, const N: usize> = Vec<T, 0>;
 ///   list kept per last part, without looking at the others. Parts that are only `*` cost nothing.
 /// - The routes an incoming pattern reached are remembered until the next pattern or the next change
 ///   of routes, so a controller that repeats a pattern pays for the walk once.
-/// - Each of the `N` places for a route takes 44 bytes of index beside the route itself (on 64-bit
-///   targets, with a function-pointer handler: 76 bytes in all). The indexes are rebuilt when routes
+/// - Each of the `N` places for a route takes 42 bytes of index beside the route itself (on 64-bit
+///   targets, with a function-pointer handler: 74 bytes in all). The indexes are rebuilt when routes
 ///   are removed. With osc-core's `small` feature there are no indexes (a place takes
 ///   the route alone: 32 bytes) and every dispatch scans the routes.
 ///
@@ -615,10 +607,8 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
             None => {
                 // At most one entry per literal route: the pushes fit, and the id fits in a `u16`.
                 let id = u16::try_from(self.lasts.len()).unwrap_or(u16::MAX);
-                let start = last_start(route_address(routes, route).as_bytes());
                 let _ = self.lasts.push(Last {
                     route,
-                    start: u16::try_from(start).unwrap_or(Sorted::LONG),
                     seen: 0,
                     hit: false,
                     from: 0,
@@ -872,7 +862,6 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         let mut walk = Walk::new(
             (&self.routes, &mut self.marks),
             &self.literals,
-            &self.hashed,
             (&mut self.lasts, &self.last_tags, &self.by_last),
             parts,
             &kinds,
@@ -1029,13 +1018,9 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     }
 }
 
-/// The longest address that [`Walk`] looks up in the hash table; longer ones are found by the walk
-/// through the sorted index.
+/// The longest value of a finite last part with a literal prefix or suffix that [`Walk`] puts
+/// together to look up; with a longer one, the last part is matched route by route.
 const KEY_MAX: usize = 96;
-
-/// For the last part with finitely many values, a range of at most this many routes is compared
-/// route by route; in a larger one each value is looked up in the hash table.
-const LINEAR_MAX: usize = 16;
 
 /// The routes `literals[lo..hi]` share their first `j` parts, which matched; part `j` starts after
 /// the `/` at `pos`. `next` is where the walk of this range goes on: an offset in the part's
@@ -1056,16 +1041,16 @@ struct Frame {
 /// - a part with finitely many values ([`Part::Finite`]) takes the block of each value, found by
 ///   binary search (or the whole range, when its first and last routes have that value);
 /// - any other part is tried once on each block's part;
-/// - for the last part, a finite part with many routes to look at looks each whole address up in the
-///   hash table; otherwise each route of the range whose last part comes next is taken, and the
-///   pattern's last part is matched once per distinct last part ([`Last`]), not once per route.
+/// - the last part, and any run of `*` parts before it, take the range in one pass
+///   ([`flat`](Self::flat)): the routes with as many parts as the pattern whose last part matches.
+///   The pattern's last part is matched once per distinct last part ([`Last`]), not once per route;
+///   a finite one finds its routes from the lists of its values without looking at the others.
 ///
-/// It marks the routes that match (`Route::mark`) and keeps the lowest and highest route index.
+/// It marks the routes that match (`Walk::marks`) and keeps the lowest and highest route index.
 struct Walk<'w, 'r, 'p, H, const N: usize> {
     routes: &'w Vec<Route<'r, H>, N>,
     marks: &'w mut [u16],
     lits: &'w [Sorted],
-    hashed: &'w HashIndex<N>,
     lasts: &'w mut [Last],
     last_tags: &'w HashIndex<N>,
     by_last: &'w [u16],
@@ -1100,11 +1085,9 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn new(
         (routes, marks): (&'w Vec<Route<'r, H>, N>, &'w mut [u16]),
         lits: &'w [Sorted],
-        hashed: &'w HashIndex<N>,
         (lasts, last_tags, by_last): (&'w mut [Last], &'w HashIndex<N>, &'w [u16]),
         parts: &'w Parts<'p>,
         kinds: &'w [Part<'p>; MAX_PARTS],
@@ -1136,7 +1119,6 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             routes,
             marks,
             lits,
-            hashed,
             lasts,
             last_tags,
             by_last,
@@ -1183,8 +1165,8 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             };
             let tag = address_tag(value);
             let id = self.last_tags.bucket(tag).iter().find_map(|&(t, id)| {
-                let l = self.lasts.get(usize::from(id)).copied();
-                (t == tag && bytes_eq(self.last_part(l), value)).then_some(id)
+                let l = self.lasts.get(usize::from(id))?;
+                (t == tag && bytes_eq(self.last_part(l.route), value)).then_some(id)
             });
             // An empty part matches no address part.
             let Some(id) = id.filter(|_| !value.is_empty()) else {
@@ -1208,18 +1190,10 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         true
     }
 
-    /// The last part of `last`'s route (empty for none).
-    fn last_part(&self, last: Option<Last>) -> &'r [u8] {
-        let Some(l) = last else {
-            return &[];
-        };
-        let a = self.address(l.route);
-        let start = if l.start == Sorted::LONG {
-            last_start(a)
-        } else {
-            usize::from(l.start)
-        };
-        a.get(start..).unwrap_or_default()
+    /// The last part of route `i`.
+    fn last_part(&self, i: u16) -> &'r [u8] {
+        let a = self.address(i);
+        a.get(last_start(a)..).unwrap_or_default()
     }
 
     /// The address of route `i`.
@@ -1251,8 +1225,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
     fn run(&mut self) {
         let mut stack: Vec<Frame, MAX_PARTS> = Vec::new();
         // Where the addresses to look up are put together.
-        let mut key = [0u8; KEY_MAX];
-        self.enter(&mut stack, &mut key, 0, 0, self.lits.len(), 0);
+        self.enter(&mut stack, 0, 0, self.lits.len(), 0);
         while let Some(&frame) = stack.last() {
             let Frame {
                 j,
@@ -1292,17 +1265,16 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
                 }
             };
             if let Some((lo, hi, pos)) = child {
-                self.enter(&mut stack, &mut key, j.saturating_add(1), lo, hi, pos);
+                self.enter(&mut stack, j.saturating_add(1), lo, hi, pos);
             }
         }
     }
 
-    /// Goes on with part `j` for the routes `lits[lo..hi]`: pushes a frame, or handles the last part
-    /// at once.
+    /// Goes on with part `j` for the routes `lits[lo..hi]`: pushes a frame, or, from
+    /// [`flat_from`](Self::flat_from) on (the last part at the latest), finishes the range at once.
     fn enter(
         &mut self,
         stack: &mut Vec<Frame, MAX_PARTS>,
-        key: &mut [u8; KEY_MAX],
         j: usize,
         lo: usize,
         hi: usize,
@@ -1311,62 +1283,22 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         if lo >= hi {
             return;
         }
-        if j >= self.flat_from && j.saturating_add(1) < self.parts.len() {
+        if j >= self.flat_from {
             self.flat(lo, hi);
             return;
         }
-        if j.saturating_add(1) < self.parts.len() {
-            let _ = stack.push(Frame {
-                j,
-                lo,
-                hi,
-                pos,
-                next: 0,
-            });
-            return;
-        }
-        let kind = self.kind(j);
-        if let Part::Finite {
-            prefix,
-            alts,
-            suffix,
-        } = kind
-        {
-            // Few routes: compare each; many: look each value up.
-            if hi.saturating_sub(lo) > LINEAR_MAX
-                && self.look_up(key, lo, pos, prefix, alts, suffix)
-            {
-                return;
-            }
-        }
-        // The routes whose last part starts after `pos`, if it matches.
-        let start = pos.saturating_add(1);
-        let lits: &'w [Sorted] = self.lits;
-        let range = lits.get(lo..hi).unwrap_or_default();
-        // `start` as a `Sorted::last` (none for an address part that starts that far in).
-        let start16 = u16::try_from(start).unwrap_or(Sorted::LONG);
-        let epoch = self.epoch;
-        for &s in range {
-            let hit = if s.last == start16 && start16 != Sorted::LONG {
-                match self.lasts.get(usize::from(s.last_id)) {
-                    Some(l) if l.seen == epoch => l.hit,
-                    _ if self.last_known => false,
-                    _ => self.match_last_part(j, s),
-                }
-            } else if s.last == Sorted::LONG {
-                let seg = self.address(s.index).get(start..).unwrap_or_default();
-                !seg.contains(&b'/') && self.last_matches(kind, j, seg)
-            } else {
-                false
-            };
-            if hit {
-                self.mark(s.index);
-            }
-        }
+        let _ = stack.push(Frame {
+            j,
+            lo,
+            hi,
+            pos,
+            next: 0,
+        });
     }
 
-    /// Parts `j` and on, when all but the last are `*`: marks the routes of `lits[lo..hi]` with as
-    /// many parts as the pattern whose last part matches (`*` matches every address part).
+    /// The parts from [`flat_from`](Self::flat_from) on, all `*` but the last: marks the routes of
+    /// `lits[lo..hi]` with as many parts as the pattern whose last part matches (`*` matches every
+    /// address part).
     fn flat(&mut self, lo: usize, hi: usize) {
         if let Some(wanted) = self.wanted.take() {
             self.flat_wanted(&wanted, lo, hi);
@@ -1381,16 +1313,10 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             if s.parts != n {
                 continue;
             }
-            let hit = if s.last == Sorted::LONG {
-                let a = self.address(s.index);
-                let seg = a.get(last_start(a)..).unwrap_or_default();
-                self.last_matches(self.kind(last_j), last_j, seg)
-            } else {
-                match self.lasts.get(usize::from(s.last_id)) {
-                    Some(l) if l.seen == epoch => l.hit,
-                    _ if self.last_known => false,
-                    _ => self.match_last_part(last_j, s),
-                }
+            let hit = match self.lasts.get(usize::from(s.last_id)) {
+                Some(l) if l.seen == epoch => l.hit,
+                _ if self.last_known => false,
+                _ => self.match_last_part(last_j, s),
             };
             if hit {
                 self.mark(s.index);
@@ -1400,6 +1326,7 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
 
     /// [`flat`](Self::flat) for a finite last part whose distinct last parts are `wanted`: only the
     /// routes that end in one of them are looked at.
+    #[inline(never)]
     fn flat_wanted(&mut self, wanted: &[u16], lo: usize, hi: usize) {
         let lits: &'w [Sorted] = self.lits;
         let by_last: &'w [u16] = self.by_last;
@@ -1427,16 +1354,12 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
         }
     }
 
-    /// Whether the last part (part `j`) matches the last part of route `s`, which starts where the
-    /// pattern's does; remembered in its [`Last`], so that the walk matches each distinct last part
-    /// once.
+    /// Whether the last part (part `j`) matches the last part of route `s`; remembered in its
+    /// [`Last`], so that the walk matches each distinct last part once.
     #[inline(never)]
     fn match_last_part(&mut self, j: usize, s: Sorted) -> bool {
         let id = usize::from(s.last_id);
-        let seg = self
-            .address(s.index)
-            .get(usize::from(s.last)..)
-            .unwrap_or_default();
+        let seg = self.last_part(s.index);
         let hit = self.last_matches(self.kind(j), j, seg);
         if let Some(l) = self.lasts.get_mut(id) {
             l.seen = self.epoch;
@@ -1459,50 +1382,6 @@ impl<'w, 'r, 'p, H, const N: usize> Walk<'w, 'r, 'p, H, N> {
             } => finite_contains(seg, prefix, alts, suffix),
             Part::Any => true,
             Part::Open => self.parts.part_matches(j, seg),
-        }
-    }
-
-    /// Marks the routes registered under the first `pos` bytes of `lits[lo]` followed by `/` and a
-    /// value of the last part: each such address is looked up in the hash table. Returns `false` if
-    /// an address is too long for `key` (the caller then walks the routes).
-    #[inline(never)]
-    fn look_up(
-        &mut self,
-        key: &mut [u8; KEY_MAX],
-        lo: usize,
-        pos: usize,
-        prefix: &[u8],
-        alts: &[u8],
-        suffix: &[u8],
-    ) -> bool {
-        let head = self.lit(lo).get(..pos).unwrap_or_default();
-        let Some(at) = put(key, 0, head)
-            .and_then(|at| put(key, at, b"/"))
-            .and_then(|at| put(key, at, prefix))
-        else {
-            return false;
-        };
-        let mut rest = alts;
-        loop {
-            let len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
-            let (alt, after) = rest.split_at_checked(len).unwrap_or((rest, &[]));
-            let Some(end) = put(key, at, alt).and_then(|end| put(key, end, suffix)) else {
-                return false;
-            };
-            // An empty part matches no address part.
-            if end > pos.saturating_add(1) {
-                let address = key.get(..end).unwrap_or_default();
-                let tag = address_tag(address);
-                for &(t, i) in self.hashed.bucket(tag) {
-                    if t == tag && bytes_eq(self.address(i), address) {
-                        self.mark(i);
-                    }
-                }
-            }
-            let [_, after @ ..] = after else {
-                return true;
-            };
-            rest = after;
         }
     }
 

@@ -302,8 +302,7 @@ fn many_literal_routes_each_found() {
     }
 }
 
-/// Routes longer than 64 KiB, whose parts lie past what the walk's index keeps in 16 bits, beside
-/// short ones that end in the same parts.
+/// Routes longer than 64 KiB (past any 16-bit offset) beside short ones that end in the same parts.
 #[test]
 fn routes_longer_than_64_kib() {
     let long = "a".repeat(70_000);
