@@ -449,6 +449,18 @@ impl Cursor {
         self.raw = 0;
         self.state = state;
     }
+
+    /// `byte` followed an ESC and is no escape: the error, and a restart. An END still closes the
+    /// frame; otherwise the rest of it is dropped.
+    const fn bad_escape(&mut self, byte: u8) -> FrameError {
+        let offset = self.raw;
+        self.restart(if byte == END {
+            State::Frame
+        } else {
+            State::Discard
+        });
+        FrameError::BadEscape { offset }
+    }
 }
 
 impl<B: AsMut<[u8]>> SlipDecoder<B> {
@@ -525,16 +537,7 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
                     let decoded = match byte {
                         ESC_END => END,
                         ESC_ESC => ESC,
-                        _ => {
-                            let offset = at.raw;
-                            // An END still closes the frame; otherwise drop the rest of it.
-                            at.restart(if byte == END {
-                                State::Frame
-                            } else {
-                                State::Discard
-                            });
-                            return (consumed, Some(Err(FrameError::BadEscape { offset })));
-                        }
+                        _ => return (consumed, Some(Err(at.bad_escape(byte)))),
                     };
                     let Some(slot) = buf.get_mut(at.len) else {
                         at.restart(State::Discard);
@@ -611,16 +614,7 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
                 (State::Frame, _) => (byte, 1),
                 (State::Escape, ESC_END) => (END, 2),
                 (State::Escape, ESC_ESC) => (ESC, 2),
-                (State::Escape, _) => {
-                    let offset = at.raw;
-                    // An END still closes the frame; otherwise drop the rest of it.
-                    at.restart(if byte == END {
-                        State::Frame
-                    } else {
-                        State::Discard
-                    });
-                    return (consumed, Some(Err(FrameError::BadEscape { offset })));
-                }
+                (State::Escape, _) => return (consumed, Some(Err(at.bad_escape(byte)))),
             };
             let Some(slot) = buf.get_mut(at.len) else {
                 // As in `feed`: the rest of a run of plain bytes goes with the dropped frame.
