@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::decode::{parse_validated_packet, BUNDLE_TAG};
+use crate::decode::{parse_validated_element, parse_validated_packet, Element, BUNDLE_TAG};
 use crate::error::EncodeError;
 use crate::packet::Packet;
 use crate::timetag::TimeTag;
@@ -159,11 +159,28 @@ impl<'a> Iterator for Elements<'a> {
         if let Some(p) = self.slice.next() {
             return Some(*p);
         }
+        parse_validated_packet(self.next_wire()?)
+    }
+}
+
+impl<'a> Elements<'a> {
+    /// The bytes of the next validated element, size prefix removed.
+    #[inline]
+    fn next_wire(&mut self) -> Option<&'a [u8]> {
         let (size, tail) = self.wire.split_first_chunk::<4>()?;
         let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;
         let (element, tail) = tail.split_at_checked(size)?;
         self.wire = tail;
-        parse_validated_packet(element)
+        Some(element)
+    }
+
+    /// The next element, a message's address left as bytes (see [`Element`]).
+    #[inline]
+    pub(crate) fn next_element(&mut self) -> Option<Element<'a>> {
+        if let Some(p) = self.slice.next() {
+            return Some(Element::Packet(*p));
+        }
+        parse_validated_element(self.next_wire()?)
     }
 }
 

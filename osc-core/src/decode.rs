@@ -480,8 +480,58 @@ fn bundle_header(bytes: &[u8], base: usize) -> Result<TimeTag, DecodeError> {
 
 /// Re-reads a packet that has passed validation (a bundle element). Cannot fail on validated input.
 pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
+    match parse_validated_element(bytes)? {
+        Element::Packet(p) => Some(p),
+        Element::Message(m) => m.text().map(Packet::Message),
+    }
+}
+
+/// A validated bundle element, re-read without making its address a `&str` yet: that takes a UTF-8 check
+/// (`from_utf8`, the only safe way), which dispatch can skip when a literal route has the same address.
+pub(crate) enum Element<'a> {
+    /// A bundle, or (with `small`) a message.
+    Packet(Packet<'a>),
+    /// A message whose address has not been made a `&str` yet.
+    Message(ElementMessage<'a>),
+}
+
+/// A validated message: its bytes, where its address ends and its arguments start, and the arguments.
+#[derive(Clone, Copy)]
+pub(crate) struct ElementMessage<'a> {
+    bytes: &'a [u8],
+    nul: usize,
+    header: usize,
+    args: Args<'a>,
+}
+
+impl<'a> ElementMessage<'a> {
+    /// The address's bytes (UTF-8, checked by the validation).
+    #[inline]
+    pub(crate) fn address(&self) -> &'a [u8] {
+        self.bytes.get(..self.nul).unwrap_or_default()
+    }
+
+    /// The arguments.
+    #[inline]
+    pub(crate) fn args(&self) -> Args<'a> {
+        self.args
+    }
+
+    /// The message, with its address as `&str`; `None` only if the bytes were not validated.
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    pub(crate) fn text(&self) -> Option<Message<'a>> {
+        // Every other element of a bundle starts 4 bytes past an 8-byte boundary.
+        let skew = (self.bytes.as_ptr() as usize).wrapping_neg() & 7;
+        let address = address_str(self.bytes, self.nul, self.header, skew)?;
+        Some(Message::with_args(address, self.args))
+    }
+}
+
+/// Re-reads a bundle element that has passed validation. Cannot fail on validated input.
+#[inline]
+pub(crate) fn parse_validated_element(bytes: &[u8]) -> Option<Element<'_>> {
     if cfg!(feature = "small") {
-        return compact::validated(bytes);
+        return compact::validated(bytes).map(Element::Packet);
     }
     match bytes.first()? {
         b'/' => {
@@ -497,17 +547,19 @@ pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
                 }
                 _ => (Args::empty(), size),
             };
-            // Every other element of a bundle starts 4 bytes past an 8-byte boundary.
-            let skew = (bytes.as_ptr() as usize).wrapping_neg() & 7;
-            let address = address_str(bytes, nul, header, skew)?;
-            Some(Packet::Message(Message::with_args(address, args)))
+            Some(Element::Message(ElementMessage {
+                bytes,
+                nul,
+                header,
+                args,
+            }))
         }
         b'#' => {
             let tt = bytes.get(8..16)?.first_chunk::<8>()?;
-            Some(Packet::Bundle(Bundle::wire(
+            Some(Element::Packet(Packet::Bundle(Bundle::wire(
                 TimeTag::from_bits(u64::from_be_bytes(*tt)),
                 bytes.get(16..)?,
-            )))
+            ))))
         }
         _ => None,
     }

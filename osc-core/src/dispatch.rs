@@ -13,17 +13,20 @@ use core::fmt;
 use heapless::Vec;
 
 use crate::bundle::{Bundle, Elements};
-use crate::decode::MAX_DEPTH_LIMIT;
+use crate::decode::{Element, ElementMessage, MAX_DEPTH_LIMIT};
 use crate::message::Message;
 use crate::packet::Packet;
 use crate::pattern::{self, bytes_eq, AddressError, Part, Parts, Split, MAX_PARTS};
 use crate::reply::Replies;
 use crate::timetag::TimeTag;
+use crate::types::Args;
 
 /// What a handler sees of one dispatched message.
 #[derive(Debug)]
 pub struct Request<'p, 's, A> {
-    /// The message.
+    /// The message. Its address has the text of the incoming one; when a literal route was reached,
+    /// it is that route's own string (the same text), which spares a bundle element a second UTF-8
+    /// check of its address.
     pub message: Message<'p>,
     /// The timetag of the bundle that holds the message; `None` for a message sent on its own.
     pub timetag: Option<TimeTag>,
@@ -703,11 +706,15 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
         let mut stack: Vec<(Elements<'_>, TimeTag), MAX_DEPTH_LIMIT> = Vec::new();
         let _ = stack.push((bundle.elements(), bundle.timetag()));
         while let Some((elements, timetag)) = stack.last_mut() {
-            match elements.next() {
+            match elements.next_element() {
                 None => {
                     stack.pop();
                 }
-                Some(Packet::Message(message)) => {
+                Some(Element::Message(message)) => {
+                    let timetag = *timetag;
+                    self.dispatch_element(&message, timetag, ctx, sender, replies, &mut out);
+                }
+                Some(Element::Packet(Packet::Message(message))) => {
                     let incoming = Incoming {
                         message: &message,
                         timetag: Some(*timetag),
@@ -715,7 +722,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
                     };
                     self.dispatch_one(&incoming, ctx, replies, &mut out);
                 }
-                Some(Packet::Bundle(inner)) => {
+                Some(Element::Packet(Packet::Bundle(inner))) => {
                     if stack.push((inner.elements(), inner.timetag())).is_err() {
                         out.too_deep += 1;
                     }
@@ -761,32 +768,143 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     where
         H: Handler<C, A>,
     {
-        out.messages += 1;
-        let address = incoming.message.address().as_bytes();
+        let literal = if cfg!(feature = "small") || !self.patterns.is_empty() {
+            0
+        } else {
+            let m = incoming.message;
+            let address = m.address().as_bytes();
+            self.call_literal(
+                address,
+                m.args(),
+                incoming.timetag,
+                incoming.sender,
+                ctx,
+                replies,
+            )
+        };
+        self.dispatch_rest(incoming, literal, ctx, replies, out)
+    }
+
+    /// A bundle element's message, whose address is still bytes: when only literal routes are
+    /// registered and some have its address, they are shown the message with their own address
+    /// (the same text), and the address's bytes are never made a `&str` (a UTF-8 check). Everything
+    /// else goes on as [`dispatch_one`](Self::dispatch_one), out of line.
+    #[inline(always)]
+    fn dispatch_element<C, A>(
+        &mut self,
+        message: &ElementMessage<'_>,
+        timetag: TimeTag,
+        ctx: &mut C,
+        sender: &A,
+        replies: &mut Replies<'_>,
+        out: &mut Outcome,
+    ) where
+        H: Handler<C, A>,
+    {
+        let address = message.address();
+        let timetag = Some(timetag);
+        if !cfg!(feature = "small") && self.patterns.is_empty() {
+            let calls = self.call_literal(address, message.args(), timetag, sender, ctx, replies);
+            if calls > 0 {
+                out.messages += 1;
+                out.handler_calls += calls;
+                return;
+            }
+        }
+        self.dispatch_element_text(message, timetag, ctx, sender, replies, out);
+    }
+
+    /// The rest of [`dispatch_element`](Self::dispatch_element), once its address is a `&str`.
+    #[inline(never)]
+    fn dispatch_element_text<C, A>(
+        &mut self,
+        message: &ElementMessage<'_>,
+        timetag: Option<TimeTag>,
+        ctx: &mut C,
+        sender: &A,
+        replies: &mut Replies<'_>,
+        out: &mut Outcome,
+    ) where
+        H: Handler<C, A>,
+    {
+        // Validated: always `Some`.
+        if let Some(message) = message.text() {
+            let incoming = Incoming {
+                message: &message,
+                timetag,
+                sender,
+            };
+            self.dispatch_rest(&incoming, 0, ctx, replies, out);
+        }
+    }
+
+    /// Calls the literal routes registered under exactly `address` (only when every route is
+    /// literal: they are then in its bucket, with its tag, in registration order; the bucket's other
+    /// entries are skipped). Each handler is shown the message with the route's own address, which
+    /// has the same text.
+    #[inline(always)]
+    fn call_literal<C, A>(
+        &mut self,
+        address: &[u8],
+        args: Args<'_>,
+        timetag: Option<TimeTag>,
+        sender: &A,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        let tag = address_tag(address);
         let mut calls = 0usize;
+        for &(t, i) in self.hashed.bucket(tag) {
+            if t != tag {
+                continue;
+            }
+            if let Some(r) = self.routes.get_mut(usize::from(i)) {
+                if bytes_eq(r.address.as_bytes(), address) {
+                    let message = Message::with_args(r.address, args);
+                    let incoming = Incoming {
+                        message: &message,
+                        timetag,
+                        sender,
+                    };
+                    r.call(&incoming, ctx, replies);
+                    calls += 1;
+                }
+            }
+        }
+        calls
+    }
+
+    /// Dispatch after the literal routes, which made `literal` calls (0 when there are pattern routes,
+    /// with `small`, or when no literal route has the address): an incoming pattern, pattern routes,
+    /// the default handler.
+    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[cfg_attr(feature = "small", inline)]
+    fn dispatch_rest<C, A>(
+        &mut self,
+        incoming: &Incoming<'_, '_, A>,
+        literal: usize,
+        ctx: &mut C,
+        replies: &mut Replies<'_>,
+        out: &mut Outcome,
+    ) -> usize
+    where
+        H: Handler<C, A>,
+    {
+        out.messages += 1;
+        let mut calls = literal;
         if cfg!(feature = "small") {
             calls = self.dispatch_scan(incoming, ctx, replies);
         } else if self.patterns.is_empty() {
-            let tag = address_tag(address);
-            // The usual case: literal routes only. Those registered under exactly `address` are in its
-            // bucket, with its tag, in registration order; the bucket's other entries are skipped.
-            for &(t, i) in self.hashed.bucket(tag) {
-                if t != tag {
-                    continue;
-                }
-                if let Some(r) = self.routes.get_mut(usize::from(i)) {
-                    if bytes_eq(r.address.as_bytes(), address) {
-                        r.call(incoming, ctx, replies);
-                        calls += 1;
-                    }
-                }
-            }
             // A literal route holds no wildcard: a message that reached one carries no pattern.
             if calls == 0 && pattern::is_pattern(incoming.message.address()) {
                 calls = self.dispatch_pattern(incoming, ctx, replies);
             }
         } else {
-            calls = self.dispatch_mixed(incoming, address_tag(address), ctx, replies);
+            let tag = address_tag(incoming.message.address().as_bytes());
+            calls = self.dispatch_mixed(incoming, tag, ctx, replies);
         }
         if calls == 0 {
             out.unmatched += 1;

@@ -179,6 +179,67 @@ fn bundles_dispatch_in_order_with_their_timetag() {
     );
 }
 
+/// Bundle elements go through their own path (a literal hit is shown the route's address without a
+/// UTF-8 check of the element's); every other kind of element must be dispatched as on its own.
+#[test]
+fn bundle_elements_of_every_kind() {
+    let t = TimeTag::new(3_900_000_000, 0);
+    let mut buf = [0u8; 512];
+    let n = BundleBuilder::new(&mut buf, t)
+        .unwrap()
+        .message_with("/a/1", |m| m.int(1))
+        .unwrap()
+        .message_with("/caf\u{e9}", |m| m.int(2))
+        .unwrap()
+        .message_with("/a/*", |m| m.int(3))
+        .unwrap()
+        .bundle_with(t, |b| b.message_with("/a/2", |m| m.int(4)))
+        .unwrap()
+        .message_with("/zz", |m| m.int(5))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let packet = &buf[..n];
+    let literal_only = [
+        ("/a/1", "/a/1", 1),
+        ("", "/caf\u{e9}", 2),
+        ("/a/1", "/a/*", 3),
+        ("/a/2", "/a/*", 3),
+        ("/a/2", "/a/2", 4),
+        ("", "/zz", 5),
+    ];
+    let with_pattern_route = [
+        ("/a/1", "/a/1", 1),
+        ("/a/?", "/a/1", 1),
+        ("", "/caf\u{e9}", 2),
+        ("/a/1", "/a/*", 3),
+        ("/a/2", "/a/*", 3),
+        ("/a/2", "/a/2", 4),
+        ("/a/?", "/a/2", 4),
+        ("", "/zz", 5),
+    ];
+    let seen = |log: &Log| -> Vec<(String, String, i32)> {
+        log.iter()
+            .map(|e| (e.0.clone(), e.1.clone(), e.2.unwrap_or(0)))
+            .collect()
+    };
+    let own = |e: &[(&str, &str, i32)]| -> Vec<(String, String, i32)> {
+        e.iter()
+            .map(|&(r, a, i)| (r.to_string(), a.to_string(), i))
+            .collect()
+    };
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/a/1", record).unwrap();
+    d.map("/a/2", record).unwrap();
+    d.set_default(Some(record));
+    let log = run(&mut d, packet);
+    assert_eq!(seen(&log), own(&literal_only));
+    assert!(log.iter().all(|e| e.3 == Some(t)));
+    // With a pattern route, the literal and the pattern routes are merged in registration order.
+    d.map("/a/?", record).unwrap();
+    assert_eq!(seen(&run(&mut d, packet)), own(&with_pattern_route));
+}
+
 #[test]
 fn handlers_reply_and_see_the_sender() {
     fn echo(count: &mut usize, req: &Request<'_, '_, &'static str>, r: &mut Replies<'_>) {

@@ -2,16 +2,25 @@
 //! every message with `pattern::matches`. Whatever index or fast path the dispatcher uses, it must
 //! call the same handlers in the same order.
 
-use osc_core::{decode, pattern, Arg, Dispatcher, Handler, Message, Replies, Request};
+use osc_core::{
+    decode, pattern, Arg, Bundle, Dispatcher, Handler, Message, Packet, Replies, Request, TimeTag,
+};
 use proptest::prelude::*;
 
-/// A handler that logs its route's registration number.
+/// A handler that logs its route's registration number and the address it was shown.
 #[derive(Clone, Copy, Debug)]
 struct Id(usize);
 
-impl Handler<Vec<usize>, ()> for Id {
-    fn handle(&mut self, log: &mut Vec<usize>, _: &Request<'_, '_, ()>, _: &mut Replies<'_>) {
-        log.push(self.0);
+#[derive(Default)]
+struct Log {
+    ids: Vec<usize>,
+    addresses: Vec<String>,
+}
+
+impl Handler<Log, ()> for Id {
+    fn handle(&mut self, log: &mut Log, req: &Request<'_, '_, ()>, _: &mut Replies<'_>) {
+        log.ids.push(self.0);
+        log.addresses.push(req.message.address().to_string());
     }
 }
 
@@ -46,27 +55,48 @@ fn encode(address: &str) -> Vec<u8> {
 }
 
 /// Dispatches `address` (with a default handler, id `usize::MAX`) and checks the calls and the outcome
-/// against the model.
+/// against the model: as a message on its own, then as three elements of a bundle (one of them in a
+/// nested bundle), which take the dispatcher's bundle path.
 fn check(d: &mut D, routes: &[(String, usize)], address: &str) -> Result<(), TestCaseError> {
     let bytes = encode(address);
-    let packet = decode(&bytes).expect("decode");
-    let mut log = Vec::new();
-    let mut replies = Replies::none();
-    let outcome = d.dispatch(&packet, &mut log, &(), &mut replies);
     let mut expected = model(routes, address);
     let unmatched = expected.is_empty();
     if unmatched {
         expected.push(usize::MAX);
     }
-    prop_assert_eq!(
-        &log,
-        &expected,
-        "address {:?}, routes {:?}",
-        address,
-        routes
-    );
-    prop_assert_eq!(outcome.handler_calls, expected.len());
-    prop_assert_eq!(outcome.unmatched, usize::from(unmatched));
+    let args = [Arg::Int(1)];
+    let m = Packet::Message(Message::new(address, &args));
+    let inner = [m];
+    let elements = [
+        m,
+        Packet::Bundle(Bundle::new(TimeTag::IMMEDIATELY, &inner)),
+        m,
+    ];
+    let bundle = Bundle::new(TimeTag::IMMEDIATELY, &elements);
+    let mut bundle_bytes = vec![0u8; bundle.encoded_len()];
+    bundle.encode(&mut bundle_bytes).expect("encode");
+    for (bytes, copies) in [(bytes, 1), (bundle_bytes, 3)] {
+        let packet = decode(&bytes).expect("decode");
+        let mut log = Log::default();
+        let outcome = d.dispatch(&packet, &mut log, &(), &mut Replies::none());
+        let expected = expected.repeat(copies);
+        prop_assert_eq!(
+            &log.ids,
+            &expected,
+            "address {:?}, {} copies, routes {:?}",
+            address,
+            copies,
+            routes
+        );
+        prop_assert!(
+            log.addresses.iter().all(|a| a == address),
+            "{:?}",
+            log.addresses
+        );
+        prop_assert_eq!(outcome.messages, copies);
+        prop_assert_eq!(outcome.handler_calls, expected.len());
+        prop_assert_eq!(outcome.unmatched, copies * usize::from(unmatched));
+    }
     Ok(())
 }
 
@@ -290,7 +320,7 @@ fn many_literal_routes_each_found() {
     for i in 0..300 {
         let address = format!("/m/{i}/x");
         let bytes = encode(&address);
-        let mut log = Vec::new();
+        let mut log = Log::default();
         d.dispatch(
             &decode(&bytes).expect("decode"),
             &mut log,
@@ -298,7 +328,7 @@ fn many_literal_routes_each_found() {
             &mut Replies::none(),
         );
         let expected: Vec<usize> = (0..N).filter(|&id| addresses[id] == address).collect();
-        assert_eq!(log, expected, "{address}");
+        assert_eq!(log.ids, expected, "{address}");
     }
 }
 
