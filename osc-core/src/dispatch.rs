@@ -248,7 +248,9 @@ type Index<T, const N: usize> = Vec<T, 0>;
 /// # Cost
 ///
 /// - A literal address is looked up in a hash table of the literal routes; pattern routes, if any,
-///   are each matched against it.
+///   are each matched against it. A bundle element that reaches literal routes this way is shown
+///   their own address string, so its address bytes are not checked as UTF-8 a second time (decoding
+///   checked them once).
 /// - An incoming pattern walks an index of the literal routes sorted part by part, so that routes that
 ///   share their first parts are matched once for all of them. Its last part is matched once per
 ///   distinct last part of the routes (`/synth/1/freq` and `/synth/2/freq` share `freq`), and a last
