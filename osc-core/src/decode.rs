@@ -480,9 +480,15 @@ fn bundle_header(bytes: &[u8], base: usize) -> Result<TimeTag, DecodeError> {
 
 /// Re-reads a packet that has passed validation (a bundle element). Cannot fail on validated input.
 pub(crate) fn parse_validated_packet(bytes: &[u8]) -> Option<Packet<'_>> {
-    match parse_validated_element(bytes)? {
-        Element::Packet(p) => Some(p),
-        Element::Message(m) => m.text().map(Packet::Message),
+    if cfg!(feature = "small") {
+        return compact::validated(bytes);
+    }
+    match bytes.first()? {
+        b'/' => ElementMessage::validated(bytes)?
+            .text()
+            .map(Packet::Message),
+        b'#' => validated_bundle(bytes).map(Packet::Bundle),
+        _ => None,
     }
 }
 
@@ -495,6 +501,29 @@ pub(crate) enum Element<'a> {
     Message(ElementMessage<'a>),
 }
 
+/// Re-reads a bundle element that has passed validation. Cannot fail on validated input.
+#[inline]
+pub(crate) fn parse_validated_element(bytes: &[u8]) -> Option<Element<'_>> {
+    if cfg!(feature = "small") {
+        return compact::validated(bytes).map(Element::Packet);
+    }
+    match bytes.first()? {
+        b'/' => ElementMessage::validated(bytes).map(Element::Message),
+        b'#' => validated_bundle(bytes).map(|b| Element::Packet(Packet::Bundle(b))),
+        _ => None,
+    }
+}
+
+/// A validated bundle element that is a bundle.
+#[inline(always)]
+fn validated_bundle(bytes: &[u8]) -> Option<Bundle<'_>> {
+    let tt = bytes.get(8..16)?.first_chunk::<8>()?;
+    Some(Bundle::wire(
+        TimeTag::from_bits(u64::from_be_bytes(*tt)),
+        bytes.get(16..)?,
+    ))
+}
+
 /// A validated message: its bytes, where its address ends and its arguments start, and the arguments.
 #[derive(Clone, Copy)]
 pub(crate) struct ElementMessage<'a> {
@@ -505,6 +534,29 @@ pub(crate) struct ElementMessage<'a> {
 }
 
 impl<'a> ElementMessage<'a> {
+    /// Re-reads a message that has passed validation.
+    #[inline(always)]
+    fn validated(bytes: &'a [u8]) -> Option<Self> {
+        let nul = find_nul(bytes)?;
+        let size = string_size(nul);
+        let rest = bytes.get(size..).unwrap_or_default();
+        let (args, header) = match rest.split_first() {
+            Some((b',', tail)) => {
+                let tnul = find_nul(tail)?;
+                let tsize = string_size(tnul + 1);
+                let data = rest.get(tsize..).unwrap_or_default();
+                (Args::wire(tail.get(..tnul)?, data), size + tsize)
+            }
+            _ => (Args::empty(), size),
+        };
+        Some(Self {
+            bytes,
+            nul,
+            header,
+            args,
+        })
+    }
+
     /// The address's bytes (UTF-8, checked by the validation).
     #[inline]
     pub(crate) fn address(&self) -> &'a [u8] {
@@ -518,50 +570,12 @@ impl<'a> ElementMessage<'a> {
     }
 
     /// The message, with its address as `&str`; `None` only if the bytes were not validated.
-    #[cfg_attr(not(feature = "small"), inline(always))]
+    #[inline(always)]
     pub(crate) fn text(&self) -> Option<Message<'a>> {
         // Every other element of a bundle starts 4 bytes past an 8-byte boundary.
         let skew = (self.bytes.as_ptr() as usize).wrapping_neg() & 7;
         let address = address_str(self.bytes, self.nul, self.header, skew)?;
         Some(Message::with_args(address, self.args))
-    }
-}
-
-/// Re-reads a bundle element that has passed validation. Cannot fail on validated input.
-#[inline]
-pub(crate) fn parse_validated_element(bytes: &[u8]) -> Option<Element<'_>> {
-    if cfg!(feature = "small") {
-        return compact::validated(bytes).map(Element::Packet);
-    }
-    match bytes.first()? {
-        b'/' => {
-            let nul = find_nul(bytes)?;
-            let size = string_size(nul);
-            let rest = bytes.get(size..).unwrap_or_default();
-            let (args, header) = match rest.split_first() {
-                Some((b',', tail)) => {
-                    let tnul = find_nul(tail)?;
-                    let tsize = string_size(tnul + 1);
-                    let data = rest.get(tsize..).unwrap_or_default();
-                    (Args::wire(tail.get(..tnul)?, data), size + tsize)
-                }
-                _ => (Args::empty(), size),
-            };
-            Some(Element::Message(ElementMessage {
-                bytes,
-                nul,
-                header,
-                args,
-            }))
-        }
-        b'#' => {
-            let tt = bytes.get(8..16)?.first_chunk::<8>()?;
-            Some(Element::Packet(Packet::Bundle(Bundle::wire(
-                TimeTag::from_bits(u64::from_be_bytes(*tt)),
-                bytes.get(16..)?,
-            ))))
-        }
-        _ => None,
     }
 }
 
