@@ -162,16 +162,20 @@ impl<'a> Message<'a> {
     fn write_with(&self, w: &mut Writer<'_>, ntags: usize) -> Result<(), EncodeError> {
         check_address(self.address)?;
         w.put_str(self.address.as_bytes())?;
-        let out = w.reserve(wire::string_size(ntags.saturating_add(1)))?;
-        // The NUL padding first: it is in the last word, which the tags may partly overwrite.
-        if let Some(last) = out.last_chunk_mut::<4>() {
-            *last = [0; 4];
-        }
-        if let Some((comma, tags)) = out.split_first_mut() {
-            *comma = b',';
-            self.args.fill_tags(tags);
-        }
-        self.args.write_data(w)
+        // The type-tag string, and the data after it in the same pass over the arguments.
+        w.reserve_then(wire::string_size(ntags.saturating_add(1)), |out, data| {
+            // The NUL padding first: it is in the last word, which the tags may partly overwrite.
+            if let Some(last) = out.last_chunk_mut::<4>() {
+                *last = [0; 4];
+            }
+            match out.split_first_mut() {
+                Some((comma, tags)) => {
+                    *comma = b',';
+                    self.args.write_tags_and_data(tags, data)
+                }
+                None => Ok(()),
+            }
+        })
     }
 }
 

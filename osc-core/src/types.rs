@@ -512,6 +512,38 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// Writes the type tags (without comma) into the front of `tags` and the argument data into `w`,
+    /// in one pass over values.
+    #[inline(always)]
+    pub(crate) fn write_tags_and_data(
+        &self,
+        tags: &mut [u8],
+        w: &mut wire::Writer<'_>,
+    ) -> Result<(), crate::EncodeError> {
+        let Repr::Slice(s) = self.0 else {
+            self.fill_tags(tags);
+            return self.write_data(w);
+        };
+        let mut n = 0usize;
+        for a in s {
+            if let Arg::Array(inner) = a {
+                if let Some(o) = tags.get_mut(n) {
+                    *o = b'[';
+                }
+                n += 1;
+                n += array_fill_tags(inner, tags.get_mut(n..).unwrap_or_default());
+                if let Some(o) = tags.get_mut(n) {
+                    *o = b']';
+                }
+            } else if let Some(o) = tags.get_mut(n) {
+                *o = tag_byte(a);
+            }
+            n += 1;
+            write_arg_data(a, w)?;
+        }
+        Ok(())
+    }
+
     /// Writes the argument data into `w`.
     #[inline(always)]
     pub(crate) fn write_data(&self, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {

@@ -235,6 +235,40 @@ impl<'b> Writer<'b> {
             .ok_or(crate::EncodeError::TooLarge)
     }
 
+    /// Reserves `n` bytes and calls `f` with them and a writer for the rest of the buffer, which
+    /// this writer then moves past.
+    #[inline]
+    pub(crate) fn reserve_then(
+        &mut self,
+        n: usize,
+        f: impl FnOnce(&mut [u8], &mut Writer<'_>) -> Result<(), crate::EncodeError>,
+    ) -> Result<(), crate::EncodeError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(crate::EncodeError::TooLarge)?;
+        if end > self.buf.len() {
+            return Err(self.short(n));
+        }
+        let (head, tail) = self
+            .buf
+            .split_at_mut_checked(end)
+            .ok_or(crate::EncodeError::TooLarge)?;
+        let mut rest = Writer::new(tail);
+        let result = f(head.get_mut(self.pos..).unwrap_or_default(), &mut rest);
+        self.pos = end.saturating_add(rest.pos);
+        result.map_err(|e| match e {
+            // Sizes in the whole buffer, not in the rest.
+            crate::EncodeError::BufferTooSmall { needed, available } => {
+                crate::EncodeError::BufferTooSmall {
+                    needed: needed.saturating_add(end),
+                    available: available.saturating_add(end),
+                }
+            }
+            other => other,
+        })
+    }
+
     #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), crate::EncodeError> {
         self.reserve(bytes.len())?.copy_from_slice(bytes);
@@ -286,6 +320,29 @@ impl<'b> Writer<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserve_then_reports_sizes_in_the_whole_buffer() {
+        let mut buf = [0u8; 8];
+        let mut w = Writer::new(&mut buf);
+        w.put(b"ab").unwrap();
+        let err = w.reserve_then(2, |_, rest| rest.put(&[1; 8])).unwrap_err();
+        assert_eq!(
+            err,
+            crate::EncodeError::BufferTooSmall {
+                needed: 12,
+                available: 8
+            }
+        );
+        let mut w = Writer::new(&mut buf);
+        w.reserve_then(3, |head, rest| {
+            head.copy_from_slice(b"xyz");
+            rest.put(b"1234")
+        })
+        .unwrap();
+        assert_eq!(w.pos(), 7);
+        assert_eq!(&buf[..7], b"xyz1234");
+    }
 
     #[test]
     fn sizes() {
