@@ -490,25 +490,7 @@ impl<'a> Args<'a> {
                 }
                 tags.len()
             }
-            Repr::Slice(s) => {
-                let mut n = 0usize;
-                for a in s {
-                    if let Arg::Array(inner) = a {
-                        if let Some(o) = out.get_mut(n) {
-                            *o = b'[';
-                        }
-                        n += 1;
-                        n += array_fill_tags(inner, out.get_mut(n..).unwrap_or_default());
-                        if let Some(o) = out.get_mut(n) {
-                            *o = b']';
-                        }
-                    } else if let Some(o) = out.get_mut(n) {
-                        *o = tag_byte(a);
-                    }
-                    n += 1;
-                }
-                n
-            }
+            Repr::Slice(s) => s.iter().fold(0, |n, a| put_tags(out, n, a)),
         }
     }
 
@@ -526,19 +508,7 @@ impl<'a> Args<'a> {
         };
         let mut n = 0usize;
         for a in s {
-            if let Arg::Array(inner) = a {
-                if let Some(o) = tags.get_mut(n) {
-                    *o = b'[';
-                }
-                n += 1;
-                n += array_fill_tags(inner, tags.get_mut(n..).unwrap_or_default());
-                if let Some(o) = tags.get_mut(n) {
-                    *o = b']';
-                }
-            } else if let Some(o) = tags.get_mut(n) {
-                *o = tag_byte(a);
-            }
-            n += 1;
+            n = put_tags(tags, n, a);
             write_arg_data(a, w)?;
         }
         Ok(())
@@ -562,6 +532,26 @@ impl<'a> Args<'a> {
         }
         Ok(())
     }
+}
+
+/// Writes the type tags of `a` into `tags` at `n` (an array's brackets and its values' tags) and returns
+/// where the next tags go.
+#[inline(always)]
+fn put_tags(tags: &mut [u8], n: usize, a: &Arg<'_>) -> usize {
+    let Arg::Array(inner) = a else {
+        if let Some(o) = tags.get_mut(n) {
+            *o = tag_byte(a);
+        }
+        return n + 1;
+    };
+    if let Some(o) = tags.get_mut(n) {
+        *o = b'[';
+    }
+    let close = n + 1 + array_fill_tags(inner, tags.get_mut(n + 1..).unwrap_or_default());
+    if let Some(o) = tags.get_mut(close) {
+        *o = b']';
+    }
+    close + 1
 }
 
 /// The type-tag character of a value that is not an array (one `match`, where

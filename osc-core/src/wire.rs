@@ -218,9 +218,9 @@ impl<'b> Writer<'b> {
         }
     }
 
-    /// Reserves `n` bytes and returns them to be filled.
+    /// Where `n` more bytes would end, if the buffer has room for them.
     #[inline]
-    pub(crate) fn reserve(&mut self, n: usize) -> Result<&mut [u8], crate::EncodeError> {
+    fn end_of(&self, n: usize) -> Result<usize, crate::EncodeError> {
         let end = self
             .pos
             .checked_add(n)
@@ -228,6 +228,13 @@ impl<'b> Writer<'b> {
         if end > self.buf.len() {
             return Err(self.short(n));
         }
+        Ok(end)
+    }
+
+    /// Reserves `n` bytes and returns them to be filled.
+    #[inline]
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<&mut [u8], crate::EncodeError> {
+        let end = self.end_of(n)?;
         let start = self.pos;
         self.pos = end;
         self.buf
@@ -243,13 +250,7 @@ impl<'b> Writer<'b> {
         n: usize,
         f: impl FnOnce(&mut [u8], &mut Writer<'_>) -> Result<(), crate::EncodeError>,
     ) -> Result<(), crate::EncodeError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(crate::EncodeError::TooLarge)?;
-        if end > self.buf.len() {
-            return Err(self.short(n));
-        }
+        let end = self.end_of(n)?;
         let (head, tail) = self
             .buf
             .split_at_mut_checked(end)
