@@ -80,7 +80,7 @@ impl<'b> MessageBuilder<'b> {
             None => field,
         };
         if let Some(out) = body.get_mut(..data.len()) {
-            out.copy_from_slice(data);
+            wire::copy_bytes(out, data);
         }
         self.pos = start + size;
     }

@@ -486,7 +486,7 @@ impl<'a> Args<'a> {
         match self.0 {
             Repr::Wire { tags, .. } => {
                 if let Some(o) = out.get_mut(..tags.len()) {
-                    o.copy_from_slice(tags);
+                    wire::copy_bytes(o, tags);
                 }
                 tags.len()
             }

@@ -17,6 +17,45 @@ pub(crate) const fn blob_size(len: usize) -> usize {
     pad4(len).saturating_add(4)
 }
 
+/// Copies `src` into `dst`, which has the same length (as `copy_from_slice`). Up to 16 bytes (most
+/// addresses, strings and type tags), in line as two overlapping fixed-size moves: for so few bytes,
+/// a call to `memcpy` costs more than the copy, and the registers it clobbers must be reloaded after it.
+/// With `small`, always `copy_from_slice` (less code).
+#[inline(always)]
+pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+    if cfg!(feature = "small") || src.len() > 16 || dst.len() != src.len() {
+        dst.copy_from_slice(src);
+    } else if let (Some(a), Some(b)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
+        copy_ends(dst, a, b);
+    } else if let (Some(a), Some(b)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
+        copy_ends(dst, a, b);
+    } else if let (Some(&first), Some(&last)) = (src.first(), src.last()) {
+        // 1 to 3 bytes: the first, the middle and the last (some of them the same byte).
+        let mid = src.len() / 2;
+        if let (Some(d), Some(&m)) = (dst.get_mut(mid), src.get(mid)) {
+            *d = m;
+        }
+        if let Some(d) = dst.first_mut() {
+            *d = first;
+        }
+        if let Some(d) = dst.last_mut() {
+            *d = last;
+        }
+    }
+}
+
+/// Writes `first` at the start of `dst` and `last` at its end (they overlap when `dst` is shorter
+/// than `2 * N`).
+#[inline(always)]
+fn copy_ends<const N: usize>(dst: &mut [u8], first: &[u8; N], last: &[u8; N]) {
+    if let Some(d) = dst.first_chunk_mut::<N>() {
+        *d = *first;
+    }
+    if let Some(d) = dst.last_chunk_mut::<N>() {
+        *d = *last;
+    }
+}
+
 /// Bytes in a word of the word-at-a-time scans: a native register (8 on 64-bit hosts, 4 on 32-bit
 /// microcontrollers, where 64-bit words would take register pairs and twice the code).
 const W: usize = core::mem::size_of::<usize>();
@@ -285,7 +324,7 @@ impl<'b> Writer<'b> {
             *last = [0; 4];
         }
         if let Some(head) = out.get_mut(..bytes.len()) {
-            head.copy_from_slice(bytes);
+            copy_bytes(head, bytes);
         }
         Ok(())
     }
@@ -302,7 +341,7 @@ impl<'b> Writer<'b> {
         let (head, rest) = out.split_at_mut(4);
         head.copy_from_slice(&size.to_be_bytes());
         if let Some(data) = rest.get_mut(..bytes.len()) {
-            data.copy_from_slice(bytes);
+            copy_bytes(data, bytes);
         }
         Ok(())
     }
@@ -321,6 +360,20 @@ impl<'b> Writer<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_bytes_copies_every_length() {
+        let src: [u8; 40] = core::array::from_fn(|i| i as u8 + 1);
+        for n in 0..=src.len() {
+            let mut dst = [0u8; 40];
+            copy_bytes(&mut dst[..n], &src[..n]);
+            assert_eq!(dst[..n], src[..n], "length {n}");
+            assert!(
+                dst[n..].iter().all(|&b| b == 0),
+                "length {n}: wrote past the end"
+            );
+        }
+    }
 
     #[test]
     fn reserve_then_reports_sizes_in_the_whole_buffer() {
