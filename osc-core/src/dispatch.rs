@@ -248,9 +248,9 @@ type Index<T, const N: usize> = Vec<T, 0>;
 /// # Cost
 ///
 /// - A literal address is looked up in a hash table of the literal routes; pattern routes, if any,
-///   are each matched against it. A bundle element that reaches literal routes this way is shown
-///   their own address string, so its address bytes are not checked as UTF-8 a second time (decoding
-///   checked them once).
+///   are each matched against it. A bundle element that reaches literal routes this way (dispatched
+///   at once or through a [`Scheduler`](crate::Scheduler)) is shown their own address string, so its
+///   address bytes are not checked as UTF-8 a second time (decoding checked them once).
 /// - An incoming pattern walks an index of the literal routes sorted part by part, so that routes that
 ///   share their first parts are matched once for all of them. Its last part is matched once per
 ///   distinct last part of the routes (`/synth/1/freq` and `/synth/2/freq` share `freq`), and a last
@@ -792,7 +792,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     /// (the same text), and the address's bytes are never made a `&str` (a UTF-8 check). Everything
     /// else goes on as [`dispatch_one`](Self::dispatch_one), out of line.
     #[inline(always)]
-    fn dispatch_element<C, A>(
+    pub(crate) fn dispatch_element<C, A>(
         &mut self,
         message: &ElementMessage<'_>,
         timetag: TimeTag,
@@ -1792,6 +1792,12 @@ pub(crate) enum Visit<'p> {
         message: Message<'p>,
         timetag: TimeTag,
     },
+    /// The same, for a message read from the wire: its address not yet made a `&str`, which
+    /// [`Dispatcher`] can skip when a literal route has the address (never with `small`).
+    Element {
+        message: ElementMessage<'p>,
+        timetag: TimeTag,
+    },
     /// A bundle and the time it is due: its own timetag or its parent's, whichever is later.
     Bundle { bundle: Bundle<'p>, due: TimeTag },
 }
@@ -1813,17 +1819,23 @@ pub(crate) fn walk<'p>(
     let _ = stack.push((root.elements(), root.timetag(), due));
     while let Some((elements, own, due)) = stack.last_mut() {
         let (own, due) = (*own, *due);
-        match elements.next() {
+        match elements.next_element() {
             None => {
                 stack.pop();
             }
-            Some(Packet::Message(message)) => {
+            Some(Element::Message(message)) => {
+                visit(Visit::Element {
+                    message,
+                    timetag: own,
+                });
+            }
+            Some(Element::Packet(Packet::Message(message))) => {
                 visit(Visit::Message {
                     message,
                     timetag: own,
                 });
             }
-            Some(Packet::Bundle(b)) => {
+            Some(Element::Packet(Packet::Bundle(b))) => {
                 let due = due.max(b.timetag());
                 if visit(Visit::Bundle { bundle: b, due })
                     && stack.push((b.elements(), b.timetag(), due)).is_err()

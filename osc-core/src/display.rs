@@ -193,12 +193,19 @@ impl fmt::Display for Bundle<'_> {
         let mut result = Ok(());
         let mut first = true;
         walk(*self, TimeTag::from_bits(0), |visit| {
-            if let Visit::Message { message, timetag } = visit {
-                if result.is_ok() {
-                    let sep = if first { "" } else { "\n" };
-                    first = false;
-                    result = write!(f, "{sep}{timetag} {message}");
-                }
+            let (message, timetag) = match visit {
+                Visit::Message { message, timetag } => (message, timetag),
+                // Validated: `text` is always `Some`.
+                Visit::Element { message, timetag } => match message.text() {
+                    Some(message) => (message, timetag),
+                    None => return true,
+                },
+                Visit::Bundle { .. } => return true,
+            };
+            if result.is_ok() {
+                let sep = if first { "" } else { "\n" };
+                first = false;
+                result = write!(f, "{sep}{timetag} {message}");
             }
             true
         });

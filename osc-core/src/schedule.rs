@@ -300,6 +300,10 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                 );
                 true
             }
+            Visit::Element { message, timetag } => {
+                dispatcher.dispatch_element(&message, timetag, ctx, sender, replies, &mut out);
+                true
+            }
             Visit::Bundle { bundle, due } => {
                 let tolerance = match policy {
                     TimePolicy::Immediate => return true,

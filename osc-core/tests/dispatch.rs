@@ -228,6 +228,28 @@ fn bundle_elements_of_every_kind() {
             .map(|&(r, a, i)| (r.to_string(), a.to_string(), i))
             .collect()
     };
+    // The same bundle dispatched at once, and through a scheduler (what the servers do), at its time
+    // and queued until then.
+    let through_scheduler = |d: &mut D<4>, policy: TimePolicy| -> Log {
+        let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(policy);
+        let mut log = Log::new();
+        let early = TimeTag::new(3_899_999_999, 0);
+        let out = s.handle(
+            early,
+            &decode(packet).unwrap(),
+            d,
+            &mut log,
+            &0,
+            &mut Replies::none(),
+        );
+        if policy == TimePolicy::Immediate {
+            assert_eq!(out.messages, 5);
+        } else {
+            assert_eq!((out.messages, out.scheduled), (0, 1));
+            poll_all(&mut s, d, t, &mut log);
+        }
+        log
+    };
     let mut d: D<4> = Dispatcher::new();
     d.map("/a/1", record).unwrap();
     d.map("/a/2", record).unwrap();
@@ -235,9 +257,18 @@ fn bundle_elements_of_every_kind() {
     let log = run(&mut d, packet);
     assert_eq!(seen(&log), own(&literal_only));
     assert!(log.iter().all(|e| e.3 == Some(t)));
+    for policy in [TimePolicy::Immediate, TimePolicy::Schedule] {
+        let log = through_scheduler(&mut d, policy);
+        assert_eq!(seen(&log), own(&literal_only), "{policy:?}");
+        assert!(log.iter().all(|e| e.3 == Some(t)));
+    }
     // With a pattern route, the literal and the pattern routes are merged in registration order.
     d.map("/a/?", record).unwrap();
     assert_eq!(seen(&run(&mut d, packet)), own(&with_pattern_route));
+    for policy in [TimePolicy::Immediate, TimePolicy::Schedule] {
+        let log = through_scheduler(&mut d, policy);
+        assert_eq!(seen(&log), own(&with_pattern_route), "{policy:?}");
+    }
 }
 
 #[test]
