@@ -508,8 +508,17 @@ impl<'a> Args<'a> {
         };
         let mut n = 0usize;
         for a in s {
-            n = put_tags(tags, n, a);
-            write_arg_data(a, w)?;
+            if let Arg::Array(_) = a {
+                n = put_tags(tags, n, a);
+                write_arg_data(a, w)?;
+            } else {
+                // The tag comes from the same `match` that writes the value.
+                let tag = write_arg_data(a, w)?;
+                if let Some(o) = tags.get_mut(n) {
+                    *o = tag;
+                }
+                n += 1;
+            }
         }
         Ok(())
     }
@@ -619,25 +628,58 @@ pub(crate) fn check_no_nul(s: &[u8]) -> Result<(), crate::EncodeError> {
     }
 }
 
+/// Writes the data of `a` and returns its type tag (`[` for an array, whose other tags
+/// [`put_tags`] writes).
 #[inline(always)]
-fn write_arg_data(a: &Arg<'_>, w: &mut wire::Writer<'_>) -> Result<(), crate::EncodeError> {
-    match *a {
-        Arg::Int(v) => w.put(&v.to_be_bytes()),
-        Arg::Float(v) => w.put(&v.to_be_bytes()),
+fn write_arg_data(a: &Arg<'_>, w: &mut wire::Writer<'_>) -> Result<u8, crate::EncodeError> {
+    Ok(match *a {
+        Arg::Int(v) => {
+            w.put(&v.to_be_bytes())?;
+            b'i'
+        }
+        Arg::Float(v) => {
+            w.put(&v.to_be_bytes())?;
+            b'f'
+        }
         Arg::String(s) | Arg::Symbol(s) => {
             check_no_nul(s.as_bytes())?;
-            w.put_str(s.as_bytes())
+            w.put_str(s.as_bytes())?;
+            tag_byte(a)
         }
-        Arg::Blob(b) => w.put_blob(b),
-        Arg::Long(v) => w.put(&v.to_be_bytes()),
-        Arg::Double(v) => w.put(&v.to_be_bytes()),
-        Arg::Time(t) => w.put(&t.to_bits().to_be_bytes()),
-        Arg::Char(c) => w.put(&u32::from(c).to_be_bytes()),
-        Arg::Color(c) => w.put(&c.to_u32().to_be_bytes()),
-        Arg::Midi(m) => w.put(&m.to_bytes()),
-        Arg::Bool(_) | Arg::Nil | Arg::Impulse => Ok(()),
-        Arg::Array(inner) => array_write_data(&inner, w),
-    }
+        Arg::Blob(b) => {
+            w.put_blob(b)?;
+            b'b'
+        }
+        Arg::Long(v) => {
+            w.put(&v.to_be_bytes())?;
+            b'h'
+        }
+        Arg::Double(v) => {
+            w.put(&v.to_be_bytes())?;
+            b'd'
+        }
+        Arg::Time(t) => {
+            w.put(&t.to_bits().to_be_bytes())?;
+            b't'
+        }
+        Arg::Char(c) => {
+            w.put(&u32::from(c).to_be_bytes())?;
+            b'c'
+        }
+        Arg::Color(c) => {
+            w.put(&c.to_u32().to_be_bytes())?;
+            b'r'
+        }
+        Arg::Midi(m) => {
+            w.put(&m.to_bytes())?;
+            b'm'
+        }
+        Arg::Bool(_) | Arg::Nil | Arg::Impulse => tag_byte(a),
+        Arg::Array(inner) => {
+            array_write_data(&inner, w)?;
+            b'['
+        }
+    })
 }
 
 impl PartialEq for Args<'_> {
