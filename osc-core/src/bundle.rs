@@ -6,7 +6,7 @@ use crate::decode::{parse_validated_element, parse_validated_packet, Element, BU
 use crate::error::EncodeError;
 use crate::packet::Packet;
 use crate::timetag::TimeTag;
-use crate::wire::Writer;
+use crate::wire::{self, Writer};
 
 /// An OSC bundle: a timetag and its elements (messages or nested bundles), in order.
 ///
@@ -82,16 +82,11 @@ impl<'a> Bundle<'a> {
     }
 
     /// Encodes the bundle into `buf` and returns the number of bytes written.
+    ///
+    /// Errors as [`Message::encode`](crate::Message::encode); a buffer too small is reported with the
+    /// exact size needed. On error, `buf` may hold part of the bundle.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let len = self.encoded_len();
-        let available = buf.len();
-        let out = buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall {
-            needed: len,
-            available,
-        })?;
-        let mut w = Writer::new(out);
-        self.write(&mut w)?;
-        Ok(w.pos())
+        wire::encode_with(buf, |w| self.write(w), || self.encoded_len())
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {

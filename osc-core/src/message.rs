@@ -139,18 +139,10 @@ impl<'a> Message<'a> {
     /// Encodes the message into `buf` and returns the number of bytes written.
     ///
     /// Errors: [`EncodeError::BufferTooSmall`] with the exact size needed, an address that does not start
-    /// with `/` or contains a space, `#` or a control character, a string or symbol with a NUL.
+    /// with `/` or contains a space, `#` or a control character, a string or symbol with a NUL. On error,
+    /// `buf` may hold part of the message.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let sizes = self.args.sizes();
-        let len = self.len_with(sizes);
-        let available = buf.len();
-        let out = buf.get_mut(..len).ok_or(EncodeError::BufferTooSmall {
-            needed: len,
-            available,
-        })?;
-        let mut w = Writer::new(out);
-        self.write_with(&mut w, sizes.0)?;
-        Ok(w.pos())
+        wire::encode_with(buf, |w| self.write(w), || self.encoded_len())
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {

@@ -230,6 +230,28 @@ pub(crate) fn array_end(tags: &[u8]) -> Option<usize> {
     None
 }
 
+/// Encodes with `write` into `buf` and returns the number of bytes written. The exact size that
+/// [`BufferTooSmall`](crate::EncodeError::BufferTooSmall) names is computed by `len` only when `buf`
+/// turns out to be too small: a packet that fits is walked once, not measured first. On error, the
+/// bytes of `buf` are unspecified.
+#[inline]
+pub(crate) fn encode_with(
+    buf: &mut [u8],
+    write: impl FnOnce(&mut Writer<'_>) -> Result<(), crate::EncodeError>,
+    len: impl FnOnce() -> usize,
+) -> Result<usize, crate::EncodeError> {
+    let available = buf.len();
+    let mut w = Writer::new(buf);
+    match write(&mut w) {
+        Ok(()) => Ok(w.pos()),
+        Err(crate::EncodeError::BufferTooSmall { .. }) => Err(crate::EncodeError::BufferTooSmall {
+            needed: len(),
+            available,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
 /// A cursor over a caller's output buffer. Every write is bounds-checked and never panics.
 pub(crate) struct Writer<'b> {
     buf: &'b mut [u8],
