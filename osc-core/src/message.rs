@@ -139,8 +139,8 @@ impl<'a> Message<'a> {
     /// Encodes the message into `buf` and returns the number of bytes written.
     ///
     /// Errors: [`EncodeError::BufferTooSmall`] with the exact size needed, an address that does not start
-    /// with `/` or contains a space, `#` or a control character, a string or symbol with a NUL. On error,
-    /// `buf` may hold part of the message.
+    /// with `/` or contains a space, `#` or a control character, a string or symbol with a NUL. On
+    /// error, `buf` may hold part of the message.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         wire::encode_with(buf, |w| self.write(w), || self.encoded_len())
     }

@@ -18,9 +18,9 @@ pub(crate) const fn blob_size(len: usize) -> usize {
 }
 
 /// Copies `src` into `dst`, which has the same length (as `copy_from_slice`). Up to 16 bytes (most
-/// addresses, strings and type tags), in line as two overlapping fixed-size moves: for so few bytes,
-/// a call to `memcpy` costs more than the copy, and the registers it clobbers must be reloaded after it.
-/// With `small`, always `copy_from_slice` (less code).
+/// addresses, strings and type tags), in line as two overlapping fixed-size moves: for so few
+/// bytes, a call to `memcpy` costs more than the copy, and the registers it clobbers must be
+/// reloaded after it. With `small`, always `copy_from_slice` (less code).
 #[inline(always)]
 pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
     if cfg!(feature = "small") || src.len() > 16 || dst.len() != src.len() {
