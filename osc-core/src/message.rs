@@ -125,12 +125,7 @@ impl<'a> Message<'a> {
 
     /// The exact number of bytes [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> usize {
-        self.len_with(self.args.sizes())
-    }
-
-    /// The encoded length from the arguments' tag count and data size.
-    #[inline]
-    fn len_with(&self, (ntags, data): (usize, usize)) -> usize {
+        let (ntags, data) = self.args.sizes();
         wire::string_size(self.address.len())
             .saturating_add(wire::string_size(ntags.saturating_add(1)))
             .saturating_add(data)
@@ -145,13 +140,9 @@ impl<'a> Message<'a> {
         wire::encode_with(buf, |w| self.write(w), || self.encoded_len())
     }
 
-    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        self.write_with(w, self.args.tag_count())
-    }
-
-    /// [`write`](Self::write) with the tag count already known.
     #[inline]
-    fn write_with(&self, w: &mut Writer<'_>, ntags: usize) -> Result<(), EncodeError> {
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
+        let ntags = self.args.tag_count();
         check_address(self.address)?;
         w.put_str(self.address.as_bytes())?;
         // The type-tag string, and the data after it in the same pass over the arguments.
