@@ -106,8 +106,9 @@
 //! - With the `small` feature (firmware), the same answers come from less code: the pattern is
 //!   checked whole first, then every part of up to [`MAX_COMPLEX_PART_LEN`] bytes goes through one
 //!   automaton that keeps its positions in two 32-byte sets and steps them one position at a time,
-//!   O(p × s) for any part; longer parts (literal, `*` `?` `[...]` only, or one `{...}` alone) use
-//!   the engines above.
+//!   O(p × s) for any part, in the same pass over the part that checks it; longer parts (literal,
+//!   `*` `?` `[...]` only, or one `{...}` alone) use a glob matcher with one restart point, which
+//!   takes the alternatives of a `{...}` in turn.
 //!
 //! # Examples
 //!
@@ -133,6 +134,7 @@
     clippy::arithmetic_side_effects
 )]
 
+mod compact;
 mod error;
 mod matcher;
 mod split;
@@ -217,6 +219,15 @@ pub fn validate_pattern(pattern: &str) -> Result<(), AddressError> {
 
 /// [`validate_pattern`] on bytes. A valid pattern is ASCII, hence valid UTF-8.
 pub fn validate_pattern_bytes(pattern: &[u8]) -> Result<(), AddressError> {
+    // With `small`, the checker that is also the matcher's walk (same errors, same offsets).
+    if cfg!(feature = "small") {
+        return compact::check(pattern).map_err(|(kind, at)| AddressError::at(kind, pattern, at));
+    }
+    validate_steps(pattern)
+}
+
+/// [`validate_pattern_bytes`] through [`next_step`], the scanner of the matcher's slow path.
+fn validate_steps(pattern: &[u8]) -> Result<(), AddressError> {
     match pattern {
         [] => return Err(AddressError::at(AddressErrorKind::Empty, pattern, 0)),
         [b'/'] => return Ok(()),

@@ -18,7 +18,11 @@
 //! reads every byte it accepts, so a malformed pattern never matches.
 
 use super::syntax::{class, next_step, set_matches, split_set, Class, Shape, Step};
+#[cfg(doc)]
 use super::MAX_COMPLEX_PART_LEN;
+
+/// The engine of the `small` feature (tested in every build).
+pub(super) use super::compact::matches_small;
 
 /// See [`super::matches_bytes`].
 pub(super) fn matches(pattern: &[u8], address: &[u8]) -> bool {
@@ -499,154 +503,6 @@ fn complex(part: &[u8], seg: &[u8]) -> bool {
         complex_in::<1>(part, seg)
     } else {
         complex_in::<4>(part, seg)
-    }
-}
-
-/// [`matches`] in little code, for the `small` feature: the pattern is checked whole first (with
-/// the code that `validate_pattern` needs anyway), then matched part by part with the same
-/// restart at `//`. A part of at most [`MAX_COMPLEX_PART_LEN`] bytes, whatever it holds, goes
-/// through [`complex_small`]; the longer parts that a valid pattern may have (literal, `*` `?`
-/// `[...]` only, or one `{...}` and nothing else) through [`glob`] and [`one_group`].
-pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
-    if pattern.len() <= 1 || address.len() <= 1 {
-        return pattern == b"/" && address == b"/";
-    }
-    if super::validate_pattern_bytes(pattern).is_err() {
-        return false;
-    }
-    let (mut p, mut a) = (pattern, address);
-    // The most recent `//`: the pattern after it, and the address it absorbs parts of.
-    let mut restart: Option<(&[u8], &[u8])> = None;
-    loop {
-        match (p, a) {
-            ([], []) => return true,
-            ([b'/', rest @ ..], _) if rest.first() == Some(&b'/') => {
-                restart = Some((rest, a));
-                p = rest;
-                continue;
-            }
-            ([b'/', pp @ ..], [b'/', ap @ ..]) => {
-                let ((part, p_rest), (seg, a_rest)) = (split_part(pp), split_part(ap));
-                if seg.is_empty() {
-                    return false;
-                }
-                let hit = if part.len() <= MAX_COMPLEX_PART_LEN {
-                    complex_small(part, seg)
-                } else {
-                    match part.iter().position(|&b| b == b'{') {
-                        Some(open) => {
-                            let close = part.iter().position(|&b| b == b'}').unwrap_or(0);
-                            one_group(part, open, close, seg)
-                        }
-                        None => glob(part, seg),
-                    }
-                };
-                if hit {
-                    (p, a) = (p_rest, a_rest);
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        // A mismatch: let the last `//` absorb one more address part, or give up.
-        let Some((rp, ra)) = restart else {
-            return false;
-        };
-        let Some(ra) = skip_part(ra) else {
-            return false;
-        };
-        restart = Some((rp, ra));
-        (p, a) = (rp, ra);
-    }
-}
-
-/// The positions `0..=MAX_COMPLEX_PART_LEN` of a part, one bit each, in 32-bit words (native on
-/// the smallest targets). The state sets of [`complex_small`].
-type Bits = [u32; 8];
-
-/// Whether position `i` is in `bits`.
-#[inline]
-fn has(bits: &Bits, i: usize) -> bool {
-    bits.get(i / 32)
-        .is_some_and(|word| word.wrapping_shr(i as u32) & 1 != 0)
-}
-
-/// Adds position `i` to `bits` (nothing past the last word).
-#[inline]
-fn put(bits: &mut Bits, i: usize) {
-    if let Some(word) = bits.get_mut(i / 32) {
-        *word |= 1u32.wrapping_shl(i as u32);
-    }
-}
-
-/// Any checked part of at most [`MAX_COMPLEX_PART_LEN`] bytes against an address part, for the
-/// `small` feature: the automaton of [`complex`], stepped one position at a time instead of a word
-/// at a time. O(p) per address byte, so O(p × s) in all, with a fixed stack of two 32-byte sets.
-#[inline(never)]
-fn complex_small(part: &[u8], seg: &[u8]) -> bool {
-    let mut current: Bits = [0; 8];
-    put(&mut current, 0);
-    skip_free(part, &mut current);
-    for &c in seg {
-        let mut next: Bits = [0; 8];
-        for (i, &b) in part.iter().enumerate() {
-            if !has(&current, i) {
-                continue;
-            }
-            let to = match b {
-                // `*` takes the byte and stays; `skip_free` moves on from it.
-                b'*' => i,
-                b'?' => i.wrapping_add(1),
-                b'[' => match part.get(i..).and_then(|p| set_matches(p, c)) {
-                    Some((true, rest)) => part.len().wrapping_sub(rest.len()),
-                    _ => continue,
-                },
-                // Group syntax takes no byte (see `skip_free`).
-                b'{' | b',' | b'}' => continue,
-                _ if b == c => i.wrapping_add(1),
-                _ => continue,
-            };
-            put(&mut next, to);
-        }
-        if next.iter().all(|&word| word == 0) {
-            return false;
-        }
-        skip_free(part, &mut next);
-        current = next;
-    }
-    has(&current, part.len())
-}
-
-/// Adds to `states` every position of `part` reachable from them without taking a byte: past a
-/// `*` or a `}`, from a `{` to the start of each of its alternatives (after the `{` and after each
-/// `,`), and from the end of an alternative (a `,`) past the group. Every such move goes forward,
-/// so one pass in order reaches them all.
-fn skip_free(part: &[u8], states: &mut Bits) {
-    // In the current group: whether its `{` is reached, and whether an alternative has ended.
-    let (mut enter, mut leave) = (false, false);
-    for (i, &b) in part.iter().enumerate() {
-        let on = has(states, i);
-        let after = i.wrapping_add(1);
-        let to_after = match b {
-            b'*' => on,
-            b'{' => {
-                (enter, leave) = (on, false);
-                on
-            }
-            b',' => {
-                leave |= on;
-                enter
-            }
-            b'}' => {
-                let out = on || leave;
-                (enter, leave) = (false, false);
-                out
-            }
-            _ => false,
-        };
-        if to_after {
-            put(states, after);
-        }
     }
 }
 

@@ -786,6 +786,38 @@ proptest! {
         prop_assert!(matches(&a, &a));
     }
 
+    /// The checker of the `small` feature reports the same errors as the scanner of the others.
+    #[test]
+    fn both_checkers_agree(
+        p in r"[a/*?\[\]{},!\- #\xe9]{0,12}",
+        q in structured_pattern(),
+    ) {
+        for p in [&p, &q] {
+            let small = compact::check(p.as_bytes())
+                .map_err(|(kind, at)| AddressError::at(kind, p.as_bytes(), at));
+            prop_assert_eq!(small, validate_steps(p.as_bytes()), "{:?}", p);
+        }
+    }
+
+    /// Parts past the length limit of complex parts, which the `small` engine matches with its
+    /// glob matcher.
+    #[test]
+    fn small_engine_agrees_on_long_parts(p in structured_pattern(), seed: u64) {
+        let a = instantiate(&p, seed | 1);
+        let pad = "x".repeat(MAX_COMPLEX_PART_LEN);
+        for (p, a) in [
+            (format!("/{pad}{}", p.get(1..).unwrap_or("")), format!("/{pad}{}", a.get(1..).unwrap_or(""))),
+            (format!("{p}{pad}"), format!("{a}{pad}")),
+            (format!("{p}{pad}"), format!("{a}x{pad}")),
+        ] {
+            prop_assert_eq!(
+                matcher::matches_small(p.as_bytes(), a.as_bytes()),
+                reference(p.as_bytes(), a.as_bytes()),
+                "{:?} {:?}", p, a
+            );
+        }
+    }
+
     /// The dispatcher relies on this with `small`: it checks every route with `validate_pattern`.
     #[test]
     fn a_string_without_wildcards_is_checked_the_same_either_way(
