@@ -13,7 +13,7 @@
 //!
 //! Parts of up to [`MAX_COMPLEX_PART_LEN`] bytes are matched by the walk, whose state sets have one
 //! bit per position. The longer parts that a valid pattern may have (literal, `*` `?` `[...]` only,
-//! or one `{...}` alone) go through [`long`], a glob matcher with one restart point.
+//! or one `{...}` alone) go through [`glob`], a glob matcher with one restart point.
 
 use super::error::AddressErrorKind as Kind;
 use super::syntax::{class, Class, SyntaxError};
@@ -43,32 +43,95 @@ fn put(bits: &mut Bits, i: usize) {
 pub(super) fn check(pattern: &[u8]) -> Result<(), SyntaxError> {
     match pattern {
         [] => return Err((Kind::Empty, 0)),
-        [b'/'] => return Ok(()),
         [b'/', ..] => {}
         _ => return Err((Kind::MissingSlash, 0)),
     }
-    // `at` indexes the `/` that introduces the next step.
-    let mut at = 0usize;
+    // The root `/` has no parts.
+    let mut at = usize::from(pattern.len() == 1);
     while at < pattern.len() {
-        let mut start = at.wrapping_add(1);
-        if pattern.get(start) == Some(&b'/') {
-            if pattern.get(start.wrapping_add(1)) == Some(&b'/') {
-                return Err((Kind::TooManySlashes, start.wrapping_add(1)));
-            }
-            start = start.wrapping_add(1);
-        }
-        let part = split_part(pattern.get(start..).unwrap_or(&[])).0;
-        if part.is_empty() {
-            return Err((Kind::EmptyPart, start.wrapping_sub(1)));
-        }
-        let none = [0; 8];
-        walk(part, 0, &none, &mut [0; 8]).map_err(|(kind, i)| (kind, start.wrapping_add(i)))?;
-        if part.len() > MAX_COMPLEX_PART_LEN && complex(part) {
-            return Err((Kind::TooComplex, start.wrapping_add(MAX_COMPLEX_PART_LEN)));
-        }
+        let (start, part) = step(pattern, at)?;
         at = start.wrapping_add(part.len());
     }
     Ok(())
+}
+
+/// Reads and checks the step of `pattern` introduced by the `/` at `at`: returns where its part
+/// starts (after `//`, one byte later) and the part.
+fn step(pattern: &[u8], at: usize) -> Result<(usize, &[u8]), SyntaxError> {
+    let mut start = at.wrapping_add(1);
+    if pattern.get(start) == Some(&b'/') {
+        if pattern.get(start.wrapping_add(1)) == Some(&b'/') {
+            return Err((Kind::TooManySlashes, start.wrapping_add(1)));
+        }
+        start = start.wrapping_add(1);
+    }
+    let part = split_part(pattern.get(start..).unwrap_or_default()).0;
+    if part.is_empty() {
+        return Err((Kind::EmptyPart, start.wrapping_sub(1)));
+    }
+    walk(part, 0, &[0; 8], &mut [0; 8]).map_err(|(kind, i)| (kind, start.wrapping_add(i)))?;
+    if part.len() > MAX_COMPLEX_PART_LEN && complex(part) {
+        return Err((Kind::TooComplex, start.wrapping_add(MAX_COMPLEX_PART_LEN)));
+    }
+    Ok((start, part))
+}
+
+/// See [`super::matches_bytes`]: the pattern is read step by step, each part checked when it is
+/// first reached and matched against the address part it reaches, with one restart point at the
+/// most recent `//`. A malformed part may go unseen behind a mismatch, which gives the same answer
+/// as checking the pattern first: no match.
+pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
+    if pattern.len() <= 1 || address.len() <= 1 {
+        return pattern == b"/" && address == b"/";
+    }
+    if pattern.first() != Some(&b'/') {
+        return false;
+    }
+    // `at` indexes the `/` that introduces the next step; `a` is the rest of the address, empty
+    // or starting with the `/` before its next part.
+    let (mut at, mut a) = (0usize, address);
+    // The most recent `//`: where to read the pattern again (its second `/`), and the rest of the
+    // address it absorbs parts of.
+    let mut restart: Option<(usize, &[u8])> = None;
+    'step: loop {
+        'mismatch: {
+            if at >= pattern.len() {
+                if a.is_empty() {
+                    return true;
+                }
+                break 'mismatch;
+            }
+            let Ok((start, part)) = step(pattern, at) else {
+                return false;
+            };
+            if start > at.wrapping_add(1) {
+                restart = Some((start.wrapping_sub(1), a));
+            }
+            at = start.wrapping_add(part.len());
+            let [b'/', rest @ ..] = a else {
+                break 'mismatch;
+            };
+            let (seg, rest) = split_part(rest);
+            if seg.is_empty() {
+                return false;
+            }
+            if !part_matches(part, seg) {
+                break 'mismatch;
+            }
+            a = rest;
+            continue 'step;
+        }
+        // A mismatch: let the last `//` absorb one more address part, or give up.
+        let Some((rp, [b'/', ra @ ..])) = restart else {
+            return false;
+        };
+        let (seg, ra) = split_part(ra);
+        if seg.is_empty() {
+            return false;
+        }
+        restart = Some((rp, ra));
+        (at, a) = (rp, ra);
+    }
 }
 
 /// Whether the checked part `part` has a `{...}` together with another `{...}`, a `*`, a `?` or a
@@ -94,71 +157,24 @@ fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// See [`super::matches_bytes`]: the pattern is checked whole first, then matched part by part,
-/// with one restart point at the most recent `//`.
-pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
-    if pattern.len() <= 1 || address.len() <= 1 {
-        return pattern == b"/" && address == b"/";
-    }
-    if check(pattern).is_err() {
-        return false;
-    }
-    let (mut p, mut a) = (pattern, address);
-    // The most recent `//`: the pattern after it, and the address it absorbs parts of.
-    let mut restart: Option<(&[u8], &[u8])> = None;
-    loop {
-        match (p, a) {
-            ([], []) => return true,
-            ([b'/', rest @ ..], _) if rest.first() == Some(&b'/') => {
-                restart = Some((rest, a));
-                p = rest;
-                continue;
-            }
-            ([b'/', pp @ ..], [b'/', ap @ ..]) => {
-                let ((part, p_rest), (seg, a_rest)) = (split_part(pp), split_part(ap));
-                if seg.is_empty() {
-                    return false;
-                }
-                if part_matches(part, seg) {
-                    (p, a) = (p_rest, a_rest);
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        // A mismatch: let the last `//` absorb one more address part, or give up.
-        let Some((rp, ra)) = restart else {
-            return false;
-        };
-        let Some((seg, ra)) = ra.strip_prefix(b"/").map(split_part) else {
-            return false;
-        };
-        if seg.is_empty() {
-            return false;
-        }
-        restart = Some((rp, ra));
-        (p, a) = (rp, ra);
-    }
-}
-
-/// Whether the checked part `part` matches the address part `seg`. A part of up to
-/// [`MAX_COMPLEX_PART_LEN`] bytes: one walk to start, then one per byte of `seg`, O(p × s) with two
-/// 32-byte sets.
+/// Whether the checked part `part` matches the address part `seg`. Up to
+/// [`MAX_COMPLEX_PART_LEN`] bytes, one walk to start and one per byte of `seg`, O(p × s) with two
+/// 32-byte sets; longer parts through [`glob`].
 #[inline(never)]
 fn part_matches(part: &[u8], seg: &[u8]) -> bool {
     if part.len() > MAX_COMPLEX_PART_LEN {
-        return long(part, seg);
+        return glob(part, seg);
     }
-    let mut current: Bits = [0; 8];
-    let mut next: Bits = [0; 8];
-    put(&mut next, 0);
+    let mut states: Bits = [0; 8];
+    put(&mut states, 0);
     // With no states to step, the first walk only moves on from position 0 without a byte.
-    let _ = walk(part, 0, &current, &mut next);
+    let _ = walk(part, 0, &[0; 8], &mut states);
     for &c in seg {
-        (current, next) = (next, [0; 8]);
-        let _ = walk(part, c, &current, &mut next);
+        let mut next: Bits = [0; 8];
+        let _ = walk(part, c, &states, &mut next);
+        states = next;
     }
-    has(&next, part.len())
+    has(&states, part.len())
 }
 
 /// One pass over `part` (a part of a pattern, without `/`): steps the states in `current` by the
@@ -265,75 +281,91 @@ fn set(part: &[u8], open: usize, c: u8) -> Result<(usize, bool), SyntaxError> {
     Ok((close, hit != negated))
 }
 
-/// A part longer than [`MAX_COMPLEX_PART_LEN`] (literal, `*` `?` `[...]` only, or one `{...}` and
-/// nothing else) against an address part: [`glob`] with each alternative of the group in turn.
-fn long(part: &[u8], seg: &[u8]) -> bool {
-    // Commas appear only in the group.
-    let alternatives = part.iter().filter(|&&b| b == b',').count();
-    (0..=alternatives).any(|k| glob(part, seg, k))
-}
-
-/// `*`, `?`, `[...]` and literals, with the `{...}` of the part (if any) read as its alternative
-/// `k`. Everything but `*` matches exactly one byte, so only the most recent `*` needs a restart
-/// point: O(p × s) at worst.
-fn glob(part: &[u8], seg: &[u8], k: usize) -> bool {
+/// A part longer than [`MAX_COMPLEX_PART_LEN`] against an address part: `*`, `?`, `[...]` and
+/// literals, or one `{...}` and literals (a longer part is never both). Everything but `*` and the
+/// group matches exactly one byte, so one restart point is enough: after the most recent `*`, to let
+/// it absorb one more byte (O(p × s) at worst), or at the next alternative of the group, to try it
+/// from the same byte (O(p + s) for each alternative).
+#[inline(never)]
+fn glob(part: &[u8], seg: &[u8]) -> bool {
     let (mut p, mut s) = (0usize, 0usize);
-    // The pattern after the most recent `*`, and where in `seg` it was last tried.
-    let mut star: Option<(usize, usize)> = None;
+    // Where to read `part` again, and from which byte of `seg`.
+    let mut restart: Option<(usize, usize)> = None;
     loop {
-        let c = seg.get(s).copied();
-        let to = match (part.get(p), c) {
+        let matched = match (part.get(p), seg.get(s)) {
             (Some(b'*'), _) => {
                 p = p.wrapping_add(1);
-                star = Some((p, s));
+                restart = Some((p, s));
                 continue;
             }
-            // Into alternative `k`: past `k` commas.
+            // Into the first alternative; the next one is the restart point.
             (Some(b'{'), _) => {
-                let mut commas = 0;
                 p = p.wrapping_add(1);
-                while commas < k && p < part.len() {
-                    if part.get(p) == Some(&b',') {
-                        commas = commas.wrapping_add(1);
-                    }
-                    p = p.wrapping_add(1);
+                restart = next_alternative(part, p, s);
+                continue;
+            }
+            // The end of an alternative: on to the `}`, and past it.
+            (Some(b','), _) => match part
+                .get(p..)
+                .and_then(|r| r.iter().position(|&b| b == b'}'))
+            {
+                Some(n) => {
+                    p = p.wrapping_add(n);
+                    continue;
                 }
-                continue;
-            }
-            // Out of the group, at the end of the alternative.
-            (Some(b','), _) => {
-                p = part
-                    .iter()
-                    .skip(p)
-                    .position(|&b| b == b'}')
-                    .map_or(usize::MAX, |n| p.wrapping_add(n));
-                continue;
-            }
+                None => return false,
+            },
             (Some(b'}'), _) => {
                 p = p.wrapping_add(1);
                 continue;
             }
             (None, None) => return true,
-            (Some(b'?'), Some(_)) => Some(p.wrapping_add(1)),
-            (Some(b'['), Some(c)) => match set(part, p, c) {
-                Ok((close, true)) => Some(close.wrapping_add(1)),
-                _ => None,
+            (Some(b'?'), Some(_)) => {
+                p = p.wrapping_add(1);
+                true
+            }
+            (Some(b'['), Some(&c)) => match set(part, p, c) {
+                Ok((close, true)) => {
+                    p = close.wrapping_add(1);
+                    true
+                }
+                _ => false,
             },
-            (Some(&b), Some(c)) if b == c => Some(p.wrapping_add(1)),
-            _ => None,
+            (Some(&b), Some(&c)) if b == c => {
+                p = p.wrapping_add(1);
+                true
+            }
+            _ => false,
         };
-        match (to, star) {
-            (Some(to), _) => {
-                p = to;
-                s = s.wrapping_add(1);
+        if matched {
+            s = s.wrapping_add(1);
+            continue;
+        }
+        // A mismatch: the last `*` absorbs one more byte, or the next alternative is tried.
+        match restart {
+            Some((rp, rs)) if part.get(rp.wrapping_sub(1)) == Some(&b'*') => {
+                if rs >= seg.len() {
+                    return false;
+                }
+                (p, s) = (rp, rs.wrapping_add(1));
+                restart = Some((p, s));
             }
-            // A mismatch: let the last `*` absorb one more byte, or give up.
-            (None, Some((sp, ss))) if ss < seg.len() => {
-                s = ss.wrapping_add(1);
-                p = sp;
-                star = Some((sp, s));
+            Some((rp, rs)) => {
+                (p, s) = (rp, rs);
+                restart = next_alternative(part, rp, rs);
             }
-            (None, _) => return false,
+            None => return false,
         }
     }
+}
+
+/// The restart point at the alternative after the one that starts at `part[p]`, to be tried from
+/// byte `s`; `None` after the last one.
+fn next_alternative(part: &[u8], p: usize, s: usize) -> Option<(usize, usize)> {
+    let end = part
+        .get(p..)?
+        .iter()
+        .position(|&b| b == b',' || b == b'}')?;
+    let end = p.wrapping_add(end);
+    (part.get(end) == Some(&b',')).then_some((end.wrapping_add(1), s))
 }
