@@ -48,16 +48,22 @@ pub(super) fn check(pattern: &[u8]) -> Result<(), SyntaxError> {
     }
     // The root `/` has no parts.
     let mut at = usize::from(pattern.len() == 1);
+    let mut states = [0; 8];
     while at < pattern.len() {
-        let (start, part) = step(pattern, at)?;
+        let (start, part) = step(pattern, at, &mut states)?;
         at = start.wrapping_add(part.len());
     }
     Ok(())
 }
 
 /// Reads and checks the step of `pattern` introduced by the `/` at `at`: returns where its part
-/// starts (after `//`, one byte later) and the part.
-fn step(pattern: &[u8], at: usize) -> Result<(usize, &[u8]), SyntaxError> {
+/// starts (after `//`, one byte later) and the part, and sets `states` to the states of the part's
+/// automaton before any byte.
+fn step<'p>(
+    pattern: &'p [u8],
+    at: usize,
+    states: &mut Bits,
+) -> Result<(usize, &'p [u8]), SyntaxError> {
     let mut start = at.wrapping_add(1);
     if pattern.get(start) == Some(&b'/') {
         if pattern.get(start.wrapping_add(1)) == Some(&b'/') {
@@ -69,10 +75,10 @@ fn step(pattern: &[u8], at: usize) -> Result<(usize, &[u8]), SyntaxError> {
     if part.is_empty() {
         return Err((Kind::EmptyPart, start.wrapping_sub(1)));
     }
-    walk(part, 0, &[0; 8], &mut [0; 8]).map_err(|(kind, i)| (kind, start.wrapping_add(i)))?;
-    if part.len() > MAX_COMPLEX_PART_LEN && complex(part) {
-        return Err((Kind::TooComplex, start.wrapping_add(MAX_COMPLEX_PART_LEN)));
-    }
+    // Position 0, and (with no states to step) what follows it without a byte.
+    *states = [0; 8];
+    put(states, 0);
+    walk(part, 0, &[0; 8], states).map_err(|(kind, i)| (kind, start.wrapping_add(i)))?;
     Ok((start, part))
 }
 
@@ -93,6 +99,7 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
     // The most recent `//`: where to read the pattern again (its second `/`), and the rest of the
     // address it absorbs parts of.
     let mut restart: Option<(usize, &[u8])> = None;
+    let mut states = [0; 8];
     'step: loop {
         'mismatch: {
             if at >= pattern.len() {
@@ -101,7 +108,7 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
                 }
                 break 'mismatch;
             }
-            let Ok((start, part)) = step(pattern, at) else {
+            let Ok((start, part)) = step(pattern, at, &mut states) else {
                 return false;
             };
             if start > at.wrapping_add(1) {
@@ -115,7 +122,7 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
             if seg.is_empty() {
                 return false;
             }
-            if !part_matches(part, seg) {
+            if !part_matches(part, seg, &mut states) {
                 break 'mismatch;
             }
             a = rest;
@@ -134,21 +141,6 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
     }
 }
 
-/// Whether the checked part `part` has a `{...}` together with another `{...}`, a `*`, a `?` or a
-/// `[...]`: the parts that only the walk matches, hence limited to [`MAX_COMPLEX_PART_LEN`] bytes.
-fn complex(part: &[u8]) -> bool {
-    let (mut groups, mut wild) = (false, false);
-    for &b in part {
-        match b {
-            b'{' if groups => return true,
-            b'{' => groups = true,
-            b'*' | b'?' | b'[' => wild = true,
-            _ => {}
-        }
-    }
-    groups && wild
-}
-
 /// Splits `a` at its first `/`.
 fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
     match a.iter().position(|&b| b == b'/') {
@@ -157,30 +149,25 @@ fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// Whether the checked part `part` matches the address part `seg`. Up to
-/// [`MAX_COMPLEX_PART_LEN`] bytes, one walk to start and one per byte of `seg`, O(p × s) with two
-/// 32-byte sets; longer parts through [`glob`].
+/// Whether the checked part `part` matches the address part `seg`, from `states` at its start
+/// (see [`step`]). Up to [`MAX_COMPLEX_PART_LEN`] bytes, one walk per byte of `seg`, O(p × s) with
+/// two 32-byte sets; longer parts through [`glob`].
 #[inline(never)]
-fn part_matches(part: &[u8], seg: &[u8]) -> bool {
+fn part_matches(part: &[u8], seg: &[u8], states: &mut Bits) -> bool {
     if part.len() > MAX_COMPLEX_PART_LEN {
         return glob(part, seg);
     }
-    let mut states: Bits = [0; 8];
-    put(&mut states, 0);
-    // With no states to step, the first walk only moves on from position 0 without a byte.
-    let _ = walk(part, 0, &[0; 8], &mut states);
     for &c in seg {
         let mut next: Bits = [0; 8];
-        let _ = walk(part, c, &states, &mut next);
-        states = next;
+        let _ = walk(part, c, states, &mut next);
+        *states = next;
     }
-    has(&states, part.len())
+    has(states, part.len())
 }
 
 /// One pass over `part` (a part of a pattern, without `/`): steps the states in `current` by the
 /// byte `c` into `next`, and adds to `next` every position that follows from its states without a
-/// byte. Also checks the part, but for its length limit (see [`check`]), and returns the first
-/// syntax error in it (offset in `part`).
+/// byte. Also checks the part, and returns the first syntax error in it (offset in `part`).
 ///
 /// With `current` empty, only the moves without a byte are made; with both empty, the walk only
 /// checks the part.
@@ -189,6 +176,12 @@ fn walk(part: &[u8], c: u8, current: &Bits, next: &mut Bits) -> Result<(), Synta
     // the group has ended (at a `,`) with a state.
     let mut group: Option<usize> = None;
     let (mut enter, mut leave) = (false, false);
+    // For the length limit: `WILD` once a `*` `?` `[...]` is seen, `GROUP` once a `{...}` is; a
+    // `{...}` after either sets the next bit up. So 3 or more: a part with a `{...}` and another
+    // `{...}`, `*`, `?` or `[...]`.
+    const WILD: u8 = 1;
+    const GROUP: u8 = 2;
+    let mut seen = 0u8;
     let mut i = 0;
     while let Some(&b) = part.get(i) {
         let (stepped, reached) = (has(current, i), has(next, i));
@@ -209,13 +202,18 @@ fn walk(part: &[u8], c: u8, current: &Bits, next: &mut Bits) -> Result<(), Synta
             }
             Class::Comma | Class::Bad | Class::Slash => return Err((Kind::InvalidChar, i)),
             _ if group.is_some() => return Err((Kind::NestedMeta, i)),
-            Class::Question => to = after,
+            Class::Question => {
+                seen |= WILD;
+                to = after;
+            }
             // `*` takes the byte and stays, and is passed without one.
             Class::Star => {
+                seen |= WILD;
                 to = i;
                 pass = stepped || reached;
             }
             Class::OpenBracket => {
+                seen |= WILD;
                 let (close, hit) = set(part, i, c)?;
                 after = close.wrapping_add(1);
                 if hit {
@@ -223,6 +221,7 @@ fn walk(part: &[u8], c: u8, current: &Bits, next: &mut Bits) -> Result<(), Synta
                 }
             }
             Class::OpenBrace => {
+                seen |= GROUP << u8::from(seen != 0);
                 group = Some(i);
                 (enter, leave) = (reached, false);
                 pass = reached;
@@ -238,10 +237,13 @@ fn walk(part: &[u8], c: u8, current: &Bits, next: &mut Bits) -> Result<(), Synta
         }
         i = after;
     }
-    match group {
-        Some(open) => Err((Kind::UnclosedBrace, open)),
-        None => Ok(()),
+    if let Some(open) = group {
+        return Err((Kind::UnclosedBrace, open));
     }
+    if seen > GROUP && part.len() > MAX_COMPLEX_PART_LEN {
+        return Err((Kind::TooComplex, MAX_COMPLEX_PART_LEN));
+    }
+    Ok(())
 }
 
 /// Checks the set that opens at `part[open]` (a `[`). Returns the index of its `]`, and whether
