@@ -31,7 +31,6 @@ fn has(bits: &Bits, i: usize) -> bool {
 }
 
 /// Adds position `i` to `bits` (nothing past the last word).
-#[inline(never)]
 fn put(bits: &mut Bits, i: usize) {
     if let Some(word) = bits.get_mut(i / 32) {
         *word |= 1u32.wrapping_shl(i as u32);
@@ -288,7 +287,6 @@ fn set(part: &[u8], open: usize, c: u8) -> Result<(usize, bool), SyntaxError> {
 /// group matches exactly one byte, so one restart point is enough: after the most recent `*`, to let
 /// it absorb one more byte (O(p × s) at worst), or at the next alternative of the group, to try it
 /// from the same byte (O(p + s) for each alternative).
-#[inline(never)]
 fn glob(part: &[u8], seg: &[u8]) -> bool {
     let (mut p, mut s) = (0usize, 0usize);
     // Where to read `part` again, and from which byte of `seg`.
