@@ -160,7 +160,8 @@ impl<'a> Iterator for Elements<'a> {
 
 impl<'a> Elements<'a> {
     /// The bytes of the next validated element, size prefix removed.
-    #[inline]
+    #[cfg_attr(not(feature = "small"), inline)]
+    #[cfg_attr(feature = "small", inline(never))]
     fn next_wire(&mut self) -> Option<&'a [u8]> {
         let (size, tail) = self.wire.split_first_chunk::<4>()?;
         let size = usize::try_from(u32::from_be_bytes(*size)).ok()?;

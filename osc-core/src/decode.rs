@@ -380,7 +380,9 @@ impl DecodeConfig {
     /// Validates a bundle occupying all of `bytes`, iteratively, with a fixed-size stack of bundle ends.
     ///
     /// Not inlined into [`decode`](Self::decode): its stack of ends would burden the message path.
-    #[inline(never)]
+    /// With `small`, left to the compiler, which inlines it into its one caller for less code (the
+    /// firmware's stack for messages does not grow).
+    #[cfg_attr(not(feature = "small"), inline(never))]
     fn bundle<'a>(self, bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
         let timetag = bundle_header(bytes, 0)?;
         if self.max_depth == 0 {

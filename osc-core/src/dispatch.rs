@@ -1120,7 +1120,7 @@ impl<'r, H, const N: usize> Dispatcher<'r, H, N> {
     }
 
     /// The default handler, if there is one; returns the number of calls (0 or 1).
-    #[inline(never)]
+    #[cfg_attr(not(feature = "small"), inline(never))]
     fn dispatch_default<C, A>(
         &mut self,
         incoming: &Incoming<'_, '_, A>,

@@ -110,7 +110,7 @@ impl<'a> Message<'a> {
 
     /// The error of [`get`](Self::get) for arguments left over (out of line: it is not generic).
     #[cold]
-    #[inline(never)]
+    #[cfg_attr(not(feature = "small"), inline(never))]
     fn too_many(&self, expected: usize) -> ArgError {
         ArgError::TooMany {
             expected,

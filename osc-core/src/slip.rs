@@ -588,7 +588,6 @@ impl<B: AsMut<[u8]>> SlipDecoder<B> {
 
     /// [`feed`](Self::feed) a byte at a time, for the `small` feature: the same results in less code
     /// than the run-at-a-time loop.
-    #[inline(never)]
     fn feed_bytes<'d>(&'d mut self, input: &[u8]) -> (usize, Option<Result<&'d [u8], FrameError>>) {
         let buf: &'d mut [u8] = self.buf.as_mut();
         let at = &mut self.at;
