@@ -289,7 +289,8 @@ fn set(part: &[u8], open: usize, c: u8) -> Result<(usize, bool), SyntaxError> {
 /// from the same byte (O(p + s) for each alternative).
 fn glob(part: &[u8], seg: &[u8]) -> bool {
     let (mut p, mut s) = (0usize, 0usize);
-    // Where to read `part` again, and from which byte of `seg`.
+    // Where to read `part` again, and from which byte of `seg`: after the most recent `*`, or at the
+    // alternative being tried.
     let mut restart: Option<(usize, usize)> = None;
     loop {
         let matched = match (part.get(p), seg.get(s)) {
@@ -298,10 +299,10 @@ fn glob(part: &[u8], seg: &[u8]) -> bool {
                 restart = Some((p, s));
                 continue;
             }
-            // Into the first alternative; the next one is the restart point.
+            // Into the first alternative, which is the restart point.
             (Some(b'{'), _) => {
                 p = p.wrapping_add(1);
-                restart = next_alternative(part, p, s);
+                restart = Some((p, s));
                 continue;
             }
             // The end of an alternative: on to the `}`, and past it.
@@ -350,22 +351,20 @@ fn glob(part: &[u8], seg: &[u8]) -> bool {
                 (p, s) = (rp, rs.wrapping_add(1));
                 restart = Some((p, s));
             }
+            // The alternative tried from `rp` failed: the next one, from the same byte.
             Some((rp, rs)) => {
-                (p, s) = (rp, rs);
-                restart = next_alternative(part, rp, rs);
+                let end = part
+                    .iter()
+                    .skip(rp)
+                    .position(|&b| b == b',' || b == b'}')
+                    .map_or(usize::MAX, |n| rp.wrapping_add(n));
+                if part.get(end) != Some(&b',') {
+                    return false;
+                }
+                (p, s) = (end.wrapping_add(1), rs);
+                restart = Some((p, s));
             }
             None => return false,
         }
     }
-}
-
-/// The restart point at the alternative after the one that starts at `part[p]`, to be tried from
-/// byte `s`; `None` after the last one.
-fn next_alternative(part: &[u8], p: usize, s: usize) -> Option<(usize, usize)> {
-    let end = part
-        .get(p..)?
-        .iter()
-        .position(|&b| b == b',' || b == b'}')?;
-    let end = p.wrapping_add(end);
-    (part.get(end) == Some(&b',')).then_some((end.wrapping_add(1), s))
 }
