@@ -86,11 +86,12 @@ fn step<'p>(
 /// most recent `//`. A malformed part may go unseen behind a mismatch, which gives the same answer
 /// as checking the pattern first: no match.
 pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
-    if pattern.len() <= 1 || address.len() <= 1 {
-        return pattern == b"/" && address == b"/";
-    }
-    if pattern.first() != Some(&b'/') {
-        return false;
+    // The root `/` has no parts: only `/` matches it, and the pattern `/` matches nothing else (an
+    // address `/` has an empty part for any other pattern).
+    match pattern {
+        [b'/'] => return address == b"/",
+        [b'/', _, ..] => {}
+        _ => return false,
     }
     // `at` indexes the `/` that introduces the next step; `a` is the rest of the address, empty
     // or starting with the `/` before its next part.
