@@ -97,8 +97,8 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
     // or starting with the `/` before its next part.
     let (mut at, mut a) = (0usize, address);
     // The most recent `//`: where to read the pattern again (its second `/`), and the rest of the
-    // address it absorbs parts of.
-    let mut restart: Option<(usize, &[u8])> = None;
+    // address it absorbs parts of; an empty rest until there is one, which ends the match.
+    let mut restart: (usize, &[u8]) = (0, &[]);
     let mut states = [0; 8];
     'step: loop {
         'mismatch: {
@@ -112,7 +112,7 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
                 return false;
             };
             if start > at.wrapping_add(1) {
-                restart = Some((start.wrapping_sub(1), a));
+                restart = (start.wrapping_sub(1), a);
             }
             at = start.wrapping_add(part.len());
             let [b'/', rest @ ..] = a else {
@@ -129,14 +129,14 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
             continue 'step;
         }
         // A mismatch: let the last `//` absorb one more address part, or give up.
-        let Some((rp, [b'/', ra @ ..])) = restart else {
+        let (rp, [b'/', ra @ ..]) = restart else {
             return false;
         };
         let (seg, ra) = split_part(ra);
         if seg.is_empty() {
             return false;
         }
-        restart = Some((rp, ra));
+        restart = (rp, ra);
         (at, a) = (rp, ra);
     }
 }
@@ -295,13 +295,8 @@ fn glob(part: &[u8], seg: &[u8]) -> bool {
     let mut restart: Option<(usize, usize)> = None;
     loop {
         let matched = match (part.get(p), seg.get(s)) {
-            (Some(b'*'), _) => {
-                p = p.wrapping_add(1);
-                restart = Some((p, s));
-                continue;
-            }
-            // Into the first alternative, which is the restart point.
-            (Some(b'{'), _) => {
+            // Past a `*`, or into the first alternative: the restart point.
+            (Some(b'*' | b'{'), _) => {
                 p = p.wrapping_add(1);
                 restart = Some((p, s));
                 continue;
