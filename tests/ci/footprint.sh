@@ -14,7 +14,7 @@
 # fails only past the regression guards FOOTPRINT_MAX_FLASH / _RAM / _STACK (bytes).
 set -euo pipefail
 source "$(dirname "$0")/embedded/lib.sh"
-: "${FOOTPRINT_MAX_FLASH:=9800}"
+: "${FOOTPRINT_MAX_FLASH:=9300}"
 : "${FOOTPRINT_MAX_RAM:=1024}"
 : "${FOOTPRINT_MAX_STACK:=3072}"
 
