@@ -16,7 +16,7 @@
 //! or one `{...}` alone) go through [`glob`], a glob matcher with one restart point.
 
 use super::error::AddressErrorKind as Kind;
-use super::syntax::{class, Class, SyntaxError};
+use super::syntax::{class, set_bounds, Class, SyntaxError};
 use super::MAX_COMPLEX_PART_LEN;
 
 /// The positions `0..=MAX_COMPLEX_PART_LEN` of a part, one bit each, in 32-bit words (native on
@@ -249,22 +249,7 @@ fn walk(part: &[u8], c: u8, current: &Bits, next: &mut Bits) -> Result<(), Synta
 /// Checks the set that opens at `part[open]` (a `[`). Returns the index of its `]`, and whether
 /// the set matches `c`.
 fn set(part: &[u8], open: usize, c: u8) -> Result<(usize, bool), SyntaxError> {
-    let negated = part.get(open.wrapping_add(1)) == Some(&b'!');
-    let body = open.wrapping_add(1).wrapping_add(usize::from(negated));
-    let mut close = body;
-    loop {
-        match part.get(close).map(|&b| class(b)) {
-            None | Some(Class::Slash) => return Err((Kind::UnclosedBracket, open)),
-            Some(Class::CloseBracket) => break,
-            Some(Class::Addr) => {}
-            Some(Class::Comma | Class::Bad) => return Err((Kind::InvalidChar, close)),
-            Some(_) => return Err((Kind::NestedMeta, close)),
-        }
-        close = close.wrapping_add(1);
-    }
-    if close == body {
-        return Err((Kind::EmptySet, open));
-    }
+    let (negated, body, close) = set_bounds(part, open)?;
     // The items, left to right: a byte followed by `-` and another byte is a range, any other
     // byte stands for itself.
     let mut hit = false;

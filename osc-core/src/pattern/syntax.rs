@@ -187,12 +187,12 @@ fn scan_part(p: &[u8]) -> Result<(&[u8], Shape, &[u8]), SyntaxError> {
     Ok((part, shape, rest))
 }
 
-/// Checks the set that opens at `p[open]` (a `[`) and returns the index of its `]`.
-fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
-    let mut body = open.wrapping_add(1);
-    if p.get(body) == Some(&b'!') {
-        body = body.wrapping_add(1);
-    }
+/// Finds the end of the set that opens at `p[open]` (a `[`), checking its bytes: returns whether it
+/// is negated (`[!...]`), where its items start, and the index of its `]`. The items are not empty.
+#[inline(always)]
+pub(super) fn set_bounds(p: &[u8], open: usize) -> Result<(bool, usize, usize), SyntaxError> {
+    let negated = p.get(open.wrapping_add(1)) == Some(&b'!');
+    let body = open.wrapping_add(1).wrapping_add(usize::from(negated));
     let mut close = body;
     loop {
         match p.get(close).map(|&b| class(b)) {
@@ -204,10 +204,16 @@ fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
         }
         close = close.wrapping_add(1);
     }
-    let set = p.get(body..close).unwrap_or(&[]);
-    if set.is_empty() {
+    if close == body {
         return Err((Kind::EmptySet, open));
     }
+    Ok((negated, body, close))
+}
+
+/// Checks the set that opens at `p[open]` (a `[`) and returns the index of its `]`.
+fn scan_set(p: &[u8], open: usize) -> Result<usize, SyntaxError> {
+    let (_, body, close) = set_bounds(p, open)?;
+    let set = p.get(body..close).unwrap_or(&[]);
     for (at, lo, hi) in SetItems::new(set) {
         if lo > hi {
             return Err((Kind::ReversedRange, body.wrapping_add(at)));
