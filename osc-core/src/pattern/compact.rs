@@ -16,6 +16,7 @@
 //! or one `{...}` alone) go through [`glob`], a glob matcher with one restart point.
 
 use super::error::AddressErrorKind as Kind;
+use super::matcher::split_part;
 use super::syntax::{class, set_bounds, Class, SyntaxError};
 use super::MAX_COMPLEX_PART_LEN;
 
@@ -138,14 +139,6 @@ pub(super) fn matches_small(pattern: &[u8], address: &[u8]) -> bool {
         }
         restart = (rp, ra);
         (at, a) = (rp, ra);
-    }
-}
-
-/// Splits `a` at its first `/`.
-fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
-    match a.iter().position(|&b| b == b'/') {
-        Some(end) => a.split_at_checked(end).unwrap_or((a, &[])),
-        None => (a, &[]),
     }
 }
 

@@ -232,7 +232,7 @@ pub(super) fn part_matches(part: &[u8], shape: Shape, seg: &[u8]) -> bool {
 
 /// Splits `a` at its first `/`.
 #[inline]
-fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
+pub(super) fn split_part(a: &[u8]) -> (&[u8], &[u8]) {
     match a.iter().position(|&b| b == b'/') {
         Some(end) => a.split_at_checked(end).unwrap_or((a, &[])),
         None => (a, &[]),
