@@ -1810,7 +1810,7 @@ pub(crate) fn walk<'p>(
     floor: TimeTag,
     mut visit: impl FnMut(Visit<'p>) -> bool,
 ) -> usize {
-    let due = floor.max(root.timetag());
+    let due = floor.later(root.timetag());
     if !visit(Visit::Bundle { bundle: root, due }) {
         return 0;
     }
@@ -1836,7 +1836,7 @@ pub(crate) fn walk<'p>(
                 });
             }
             Some(Element::Packet(Packet::Bundle(b))) => {
-                let due = due.max(b.timetag());
+                let due = due.later(b.timetag());
                 if visit(Visit::Bundle { bundle: b, due })
                     && stack.push((b.elements(), b.timetag(), due)).is_err()
                 {

@@ -99,7 +99,9 @@ struct Entry<A> {
 ///
 /// # Rules
 ///
-/// - Due bundles fire in timetag order; equal timetags in arrival order.
+/// - Due bundles fire in timetag order; equal timetags in arrival order. Timetags are compared with
+///   [`TimeTag::is_later_than`], so the order holds across the 2036 era boundary, and a timetag of 0 counts
+///   as [`TimeTag::IMMEDIATELY`].
 /// - A nested bundle is due at its own timetag or its parent's, whichever is later, so it never fires
 ///   before its parent. [`TimeTag::IMMEDIATELY`] inside a future bundle means "with the parent".
 /// - [`TimePolicy::Immediate`] ignores timetags (they are still shown to handlers).
@@ -227,7 +229,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
             .get_mut(self.used..)
             .and_then(|room| bundle.encode(room).ok())
             .ok_or(ScheduleError::ArenaFull { needed, free })?;
-        let at = self.entries.partition_point(|e| e.due <= due);
+        let at = self.entries.partition_point(|e| !e.due.is_later_than(due));
         let entry = Entry {
             due,
             offset: self.used,
@@ -310,7 +312,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                     TimePolicy::Schedule => None,
                     TimePolicy::DropLate { tolerance } => Some(tolerance),
                 };
-                if due > now {
+                if due.is_later_than(now) {
                     match self.schedule(due, &bundle, sender) {
                         Ok(()) => {
                             out.scheduled += 1;
@@ -324,7 +326,9 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                     return false;
                 }
                 let late = tolerance.is_some_and(|t| {
-                    !due.is_immediately() && due.wrapping_add(t) < now && floor < due
+                    due.is_later_than(TimeTag::IMMEDIATELY)
+                        && due.is_later_than(floor)
+                        && now.duration_since(due).is_some_and(|by| by > t)
                 });
                 if late {
                     out.late += 1;
@@ -355,7 +359,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
         H: Handler<C, A>,
     {
         loop {
-            if self.entries.first()?.due > now {
+            if self.entries.first()?.due.is_later_than(now) {
                 return None;
             }
             let entry = self.entries.remove(0);

@@ -179,14 +179,59 @@ impl TimeTag {
         Self(self.0.wrapping_add(duration_to_ntp64(d)))
     }
 
-    /// How long after `earlier` this timetag is, or `None` if it is not later.
+    /// Whether this timetag is a later instant than `other`, also across the 2036 era boundary.
     ///
-    /// Both timetags are compared as raw 64-bit values (same era).
+    /// [`IMMEDIATELY`](Self::IMMEDIATELY), and 0 (which some senders use for it), come before every other
+    /// timetag. Any other two are compared by their difference modulo 2⁶⁴ (serial-number arithmetic, as in
+    /// RFC 1982), which is right for instants less than 2³¹ s (68 years) apart, including a pair on either
+    /// side of 2036-02-07, where the seconds field wraps to 0. This is the comparison the
+    /// [`Scheduler`](crate::Scheduler) uses. The derived `Ord` compares the raw 64-bit values instead.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use osc_core::TimeTag;
+    /// let before = TimeTag::new(u32::MAX, 0); // 2036-02-07 06:28:15 UTC, era 0
+    /// let after = before.wrapping_add(Duration::from_secs(2)); // 06:28:17, era 1
+    /// assert_eq!(after.seconds(), 1);
+    /// assert!(after.is_later_than(before) && !before.is_later_than(after));
+    /// assert!(after > TimeTag::IMMEDIATELY && !TimeTag::IMMEDIATELY.is_later_than(after));
+    /// assert!(after < before); // the raw values
+    /// ```
+    pub const fn is_later_than(self, other: TimeTag) -> bool {
+        match (self.0 <= 1, other.0 <= 1) {
+            (true, _) => false,
+            (false, true) => true,
+            (false, false) => self.0.wrapping_sub(other.0).cast_signed() > 0,
+        }
+    }
+
+    /// The later of two timetags, by [`is_later_than`](Self::is_later_than) (`self` if neither is later).
+    pub const fn later(self, other: TimeTag) -> TimeTag {
+        if other.is_later_than(self) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// How long after `earlier` this timetag is, or `None` if it is earlier.
+    ///
+    /// The difference is taken modulo 2⁶⁴, as by [`is_later_than`](Self::is_later_than): it is right for
+    /// instants less than 2³¹ s (68 years) apart, also across the 2036 era boundary.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use osc_core::TimeTag;
+    /// let before = TimeTag::new(u32::MAX, 0);
+    /// let after = TimeTag::new(1, 0x8000_0000);
+    /// assert_eq!(after.duration_since(before), Some(Duration::from_millis(2500)));
+    /// assert_eq!(before.duration_since(after), None);
+    /// ```
     pub const fn duration_since(self, earlier: TimeTag) -> Option<Duration> {
-        if self.0 < earlier.0 {
+        let diff = self.0.wrapping_sub(earlier.0);
+        if diff.cast_signed() < 0 {
             return None;
         }
-        let diff = self.0 - earlier.0;
         let nanos = ((diff & 0xffff_ffff) * NANOS_PER_SEC) >> 32;
         Some(Duration::new(diff >> 32, nanos as u32))
     }

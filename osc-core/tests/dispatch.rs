@@ -558,6 +558,82 @@ fn late_policy_and_immediate_policy() {
     assert!(s.is_empty());
 }
 
+/// The same rules one second before the NTP era boundary of 2036-02-07, where the seconds field wraps to 0:
+/// instants after it have smaller raw values than instants before it.
+#[test]
+fn scheduling_across_the_2036_era_boundary() {
+    let base = TimeTag::new(u32::MAX, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut replies = Replies::none();
+    let mut log = Log::new();
+    let mut s: Scheduler<u8, 8, 4096> = Scheduler::new(TimePolicy::Schedule);
+    // Due 1.5 s, 0.5 s and 2.5 s ahead: the first and last are in era 1. A nested bundle of the first
+    // claims an era-0 time, before its parent: it fires with the parent.
+    let mut buf = [0u8; 256];
+    let n = BundleBuilder::new(&mut buf, at(base, 1500))
+        .unwrap()
+        .message_with("/m", |m| m.int(2))
+        .unwrap()
+        .bundle_with(at(base, 100), |b| b.message_with("/m", |m| m.int(3)))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert!(at(base, 1500) < base, "raw values wrap");
+    for (sender, p) in [
+        bundle_bytes(at(base, 2500), &[4]),
+        buf[..n].to_vec(),
+        bundle_bytes(at(base, 500), &[1]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let o = s.handle(
+            base,
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &(sender as u8),
+            &mut replies,
+        );
+        assert_eq!(o.scheduled, 1);
+    }
+    assert!(log.is_empty());
+    assert_eq!(s.next_deadline(), Some(at(base, 500)));
+    assert!(poll_all(&mut s, &mut d, at(base, 400), &mut log).is_empty());
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 1200), &mut log), [2]);
+    assert!(poll_all(&mut s, &mut d, at(base, 1400), &mut log).is_empty());
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 2000), &mut log), [1]);
+    assert_eq!(ints(&log), [1, 2, 3]);
+    assert_eq!(poll_all(&mut s, &mut d, at(base, 3000), &mut log), [0]);
+    assert_eq!(ints(&log), [1, 2, 3, 4]);
+
+    // Late by the tolerance's rule: sent for just before the boundary, arriving 0.2 s after it.
+    let mut log = Log::new();
+    let mut s: Scheduler<u8, 4, 1024> = Scheduler::new(TimePolicy::DropLate {
+        tolerance: Duration::from_millis(100),
+    });
+    let now = at(base, 1200);
+    for (p, late) in [
+        (bundle_bytes(at(base, 900), &[1]), 1),
+        (bundle_bytes(at(base, 1150), &[2]), 0),
+        (bundle_bytes(TimeTag::IMMEDIATELY, &[3]), 0),
+        (bundle_bytes(TimeTag::from_bits(0), &[4]), 0),
+    ] {
+        let o = s.handle(
+            now,
+            &decode(&p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+        assert_eq!(o.late, late);
+    }
+    assert_eq!(ints(&log), [2, 3, 4]);
+    assert!(s.is_empty());
+}
+
 #[test]
 fn poll_with_a_scratch_buffer_too_small_counts_and_goes_on() {
     let base = TimeTag::new(3_900_000_000, 0);

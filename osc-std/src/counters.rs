@@ -1,8 +1,12 @@
-//! [`Counters`]: what a running server has seen, readable from any thread.
+//! [`Counters`]: what a running server has seen, readable from any thread, and the last packet it
+//! could not use ([`Malformed`]).
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-use osc_core::Outcome;
+use osc_core::{DecodeError, FrameError, Outcome};
 
 /// Live counters of a server, shared through an `Arc` and readable while it runs.
 ///
@@ -12,11 +16,16 @@ use osc_core::Outcome;
 /// batch of datagrams together once it is handled, and always before a reply to one of them is
 /// sent.
 ///
+/// Besides the counts it keeps the last packet the server could not use
+/// ([`last_malformed`](Self::last_malformed)), so that a count of malformed packets that goes up
+/// can be traced to a sender and a reason.
+///
 /// ```
 /// use osc_std::Counters;
 ///
 /// let c = Counters::default();
 /// assert_eq!(c.snapshot().received, 0);
+/// assert!(c.last_malformed().is_none());
 /// ```
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -32,6 +41,7 @@ pub struct Counters {
     reply_errors: AtomicU64,
     connections: AtomicU64,
     rejected: AtomicU64,
+    last_malformed: Mutex<Option<Malformed>>,
 }
 
 /// A copy of a server's [`Counters`] at one moment.
@@ -119,6 +129,25 @@ impl Counters {
         add_rejected => rejected;
     }
 
+    /// The last datagram or frame that was counted in [`Stats::malformed`]: who sent it and what was
+    /// wrong, with the byte offset. `None` until there has been one.
+    ///
+    /// It is recorded when the packet is dropped, which can be just before the count moves.
+    pub fn last_malformed(&self) -> Option<Malformed> {
+        *self
+            .last_malformed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `m` as the last malformed packet (the caller counts it).
+    pub(crate) fn note_malformed(&self, m: Malformed) {
+        *self
+            .last_malformed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(m);
+    }
+
     /// Adds what a dispatch or scheduler call reports.
     pub(crate) fn add_outcome(&self, o: &Outcome) {
         let add = |a: &AtomicU64, n: usize| {
@@ -131,5 +160,54 @@ impl Counters {
         add(&self.scheduled, o.scheduled);
         add(&self.late, o.late);
         add(&self.dropped, o.overflow + o.too_deep);
+    }
+}
+
+/// A datagram or stream frame that a server dropped because it could not use it
+/// ([`Counters::last_malformed`]).
+///
+/// ```
+/// use osc_std::{Malformed, MalformedError};
+///
+/// let error = osc_std::osc_core::decode(b"/a\0\0,q\0\0").unwrap_err();
+/// let m = Malformed {
+///     from: "127.0.0.1:9000".parse().unwrap(),
+///     error: MalformedError::Decode(error),
+///     len: 8,
+/// };
+/// assert_eq!(
+///     m.to_string(),
+///     "8-byte packet from 127.0.0.1:9000: unknown type tag 'q' at byte 5"
+/// );
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// The sender (UDP) or the peer of the connection (TCP).
+    pub from: SocketAddr,
+    /// What was wrong.
+    pub error: MalformedError,
+    /// The length of the datagram or frame in bytes; 0 for a framing error (no frame was delivered).
+    pub len: usize,
+}
+
+/// Why a packet was dropped: see [`Malformed`].
+#[non_exhaustive]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MalformedError {
+    /// The datagram or frame is not a valid OSC packet (with the byte offset of the fault).
+    Decode(DecodeError),
+    /// The stream could not be cut into a frame (too long, a bad SLIP escape, a negative length
+    /// prefix).
+    Frame(FrameError),
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            MalformedError::Decode(e) => {
+                write!(f, "{}-byte packet from {}: {e}", self.len, self.from)
+            }
+            MalformedError::Frame(e) => write!(f, "bad stream frame from {}: {e}", self.from),
+        }
     }
 }

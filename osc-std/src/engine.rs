@@ -11,7 +11,7 @@ use osc_core::{
     TimeTag,
 };
 
-use crate::counters::Counters;
+use crate::counters::{Counters, Malformed, MalformedError};
 
 /// Receive → decode → schedule or dispatch → collect replies, for one thread.
 ///
@@ -99,9 +99,17 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     {
         self.reply_len = 0;
         let decoded = self.decode.decode(bytes);
-        let Ok(packet) = &decoded else {
-            self.pending.malformed += 1;
-            return;
+        let packet = match &decoded {
+            Ok(packet) => packet,
+            Err(e) => {
+                self.pending.malformed += 1;
+                self.counters.note_malformed(Malformed {
+                    from: *from,
+                    error: MalformedError::Decode(*e),
+                    len: bytes.len(),
+                });
+                return;
+            }
         };
         let mut replies = Replies::new(&mut self.reply_buf);
         let (scheduler, pending, policy) = (&mut self.scheduler, &mut self.pending, self.policy);

@@ -155,7 +155,8 @@
 //! ## Guarantees
 //!
 //! - **Bad input never takes a server down**, nor costs a neighbouring good packet: a datagram or
-//!   frame that does not decode is counted ([`Stats::malformed`]) and dropped; a TCP stream
+//!   frame that does not decode is counted ([`Stats::malformed`]) and dropped (the last one, with
+//!   its sender and what was wrong, is kept: [`Counters::last_malformed`]); a TCP stream
 //!   resynchronises on the next frame (a negative length prefix, which cannot be resynchronised,
 //!   closes that connection only); a handler that panics is caught and counted
 //!   ([`Stats::panics`]) and the server goes on.
@@ -198,7 +199,7 @@ pub mod time;
 pub mod tokio;
 pub mod udp;
 
-pub use counters::{Counters, Stats};
+pub use counters::{Counters, Malformed, MalformedError, Stats};
 pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
 pub use handle::ServerHandle;

@@ -8,9 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, PATIENCE};
-use osc_core::{slip, Arg, Message};
+use osc_core::{slip, Arg, FrameError, Message};
 use osc_std::tcp::{TcpServer, TcpServerBuilder};
-use osc_std::{time, Error, Framing, FramingMode, ServerHandle, TcpConnection};
+use osc_std::{time, Error, Framing, FramingMode, MalformedError, ServerHandle, TcpConnection};
 
 fn spawn(builder: TcpServerBuilder, addr: &str) -> ServerHandle {
     builder
@@ -292,6 +292,15 @@ fn a_negative_length_closes_only_that_connection() {
     good.send_message("/echo", &[Arg::Int(1)]).unwrap();
     expect_echo(&mut good, 1);
     assert_eq!(handle.stats().malformed, 1);
+    let last = handle
+        .counters()
+        .last_malformed()
+        .expect("the bad frame noted");
+    assert_eq!(last.from, bad.local_addr().unwrap());
+    assert_eq!(
+        last.error,
+        MalformedError::Frame(FrameError::NegativeLength)
+    );
     handle.stop().unwrap();
 }
 
@@ -419,4 +428,24 @@ fn shutdown_closes_open_connections_promptly() {
     // New connections are refused once the server is gone.
     drop(server);
     assert!(TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err());
+}
+
+#[test]
+fn connect_with_a_timeout() {
+    let handle = spawn(
+        TcpServerBuilder::new().framing(Framing::Slip),
+        "127.0.0.1:0",
+    );
+    let mut conn =
+        TcpConnection::connect_timeout(handle.local_addr(), Framing::Slip, PATIENCE).unwrap();
+    conn.send_message("/echo", &[Arg::Int(5)]).unwrap();
+    expect_echo(&mut conn, 5);
+    handle.stop().unwrap();
+    // A port nobody listens on: the error of that address.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let e = TcpConnection::connect_timeout(closed, Framing::Slip, PATIENCE).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
 }

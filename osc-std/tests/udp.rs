@@ -11,9 +11,9 @@ use common::{
     dispatcher, eventually, quiet_deliberate_panics, spawn_blocking, spawn_threaded, Ctx, GARBAGE,
     PATIENCE,
 };
-use osc_core::{Arg, Dispatcher, HandlerFn, Packet, TimePolicy, TimeTag};
+use osc_core::{Arg, DecodeErrorKind, Dispatcher, HandlerFn, Packet, TimePolicy, TimeTag};
 use osc_std::udp::{UdpServer, UdpServerBuilder, SCHEDULER_SLOTS};
-use osc_std::{time, DispatchClient, Error, ServerHandle, UdpClient};
+use osc_std::{time, DispatchClient, Error, MalformedError, ServerHandle, UdpClient};
 
 fn spawn_reuse_port(builder: UdpServerBuilder) -> (ServerHandle, Ctx) {
     let ctx = Ctx::default();
@@ -146,6 +146,20 @@ fn malformed_datagrams_are_counted_exactly_and_good_ones_all_served() {
     assert_eq!(stats.messages, good);
     assert_eq!(stats.received, stats.messages + stats.malformed);
     assert!(eventually(PATIENCE, || handle.stats().replies == good / 2));
+    // The last bad datagram was the bundle whose element claims 64 bytes of the 4 left.
+    let last = handle
+        .counters()
+        .last_malformed()
+        .expect("a malformed datagram noted");
+    assert_eq!(last.from, client.local_addr().unwrap());
+    assert_eq!(last.len, 24);
+    let MalformedError::Decode(e) = last.error else {
+        panic!("{last}")
+    };
+    assert_eq!(
+        (e.kind(), e.offset()),
+        (DecodeErrorKind::ElementTooLong, 16)
+    );
     handle.stop().unwrap();
 }
 

@@ -69,6 +69,34 @@ impl TcpConnection {
         Ok(Self::from_stream(stream, framing))
     }
 
+    /// [`connect`](Self::connect), giving up on each resolved address after `timeout` (a peer that is
+    /// switched off or behind a firewall that drops packets would otherwise take the system's
+    /// default, often minutes). The error is that of the last address tried.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use osc_std::{Framing, TcpConnection};
+    /// let conn = TcpConnection::connect_timeout("192.0.2.7:3032", Framing::Slip, Duration::from_secs(2))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect_timeout(
+        addr: impl ToSocketAddrs,
+        framing: Framing,
+        timeout: Duration,
+    ) -> io::Result<Self> {
+        let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
+        for a in addr.to_socket_addrs()? {
+            match TcpStream::connect_timeout(&a, timeout) {
+                Ok(stream) => {
+                    stream.set_nodelay(true)?;
+                    return Ok(Self::from_stream(stream, framing));
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
     /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
         Self {

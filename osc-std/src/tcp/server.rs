@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use osc_core::{DecodeConfig, Dispatcher, FrameError, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::counters::{Counters, Stats};
+use crate::counters::{Counters, Malformed, MalformedError, Stats};
 use crate::engine::{Engine, Wait};
 use crate::framing::{append_frame, Framing, FramingMode, StreamDecoder};
 use crate::handle::ServerHandle;
@@ -631,6 +631,11 @@ where
             }
         }
         Err(e) => {
+            counters.note_malformed(Malformed {
+                from: peer,
+                error: MalformedError::Frame(e),
+                len: 0,
+            });
             counters.add_malformed(1);
             if e == FrameError::NegativeLength {
                 FrameStep::Close
