@@ -110,8 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 5. Stop the server and look at its counters.
-    let stats = server.stats();
-    server.stop()?;
+    let stats = server.stop()?;
     println!(
         "\nserver stopped after {} packets, {} messages, {} replies ({} ms in all)",
         stats.received,

@@ -39,8 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let reply = conn.recv(Some(Duration::from_secs(2)))?.ok_or("no reply")?;
         println!("{framing:>6} client got back {reply}");
     }
-    let stats = server.stats();
-    server.stop()?;
+    let stats = server.stop()?;
     println!(
         "{} connections, {} frames, {} replies",
         stats.connections, stats.received, stats.replies

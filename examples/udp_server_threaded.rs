@@ -1,5 +1,5 @@
 //! A threaded UDP server: one receive loop, a pool of worker threads, application state shared
-//! between them, live counters. Four client threads send it traffic, a few packets malformed and
+//! between them, live counters. Four client threads send it traffic, one packet malformed and
 //! one handler panicking on purpose, then the server is stopped and its counters printed.
 //!
 //! Run: `cargo run -p osc-examples --example udp_server_threaded -- [BIND_ADDR]`
@@ -69,8 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     std::thread::sleep(Duration::from_millis(50));
-    let stats = server.stats();
-    server.stop()?;
+    let stats = server.stop()?;
     println!("sum of everything added: {}", total.load(Ordering::Relaxed));
     println!("{stats:#?}");
     Ok(())

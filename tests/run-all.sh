@@ -144,7 +144,8 @@ step_fuzz() {
 }
 
 step_doc() {
-    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps &&
+        RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 }
 
 STEPS=(
@@ -155,7 +156,7 @@ STEPS=(
     "cargo clippy -D warnings, default and all features:step_clippy"
     "cargo test --workspace, default and all features (all targets, then doc tests):step_test"
     "no_std builds for ${EMBEDDED_TARGETS[*]}, with and without defmt:step_embedded"
-    "cargo doc -D warnings:step_doc"
+    "cargo doc -D warnings, default and all features:step_doc"
     "embedded: feature matrix, firmware under QEMU (tests/ci/embedded.sh):step_embedded_ci"
     "embedded footprint (tests/ci/footprint.sh):step_footprint"
     "fuzz every target for ${FUZZ_SECONDS}s (osc-core/fuzz/run.sh):step_fuzz"

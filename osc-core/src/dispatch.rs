@@ -272,6 +272,12 @@ type Index<T, const N: usize> = Vec<T, 0>;
 /// sender identity the adapter supplied (a socket address, an endpoint, a connection id) and the route that
 /// matched; [`Replies`] collects reply packets for the adapter to send back to the sender.
 ///
+/// All routes of one dispatcher share the handler type `H`. Every closure has a type of its own, so
+/// a table of several different handlers takes plain functions as [`HandlerFn`] (name the type, as
+/// below, or cast with `f as HandlerFn<C, A>`), or a type of yours (an enum, a struct) that
+/// implements [`Handler`]. A handler that needs what a wildcard route matched (the voice
+/// in `/synth/*/freq`) reads it from the address: `req.message.address().split('/').nth(2)`.
+///
 /// # Bundles
 ///
 /// [`Dispatcher::dispatch`] walks bundles element by element, in packet order, nested bundles included,

@@ -47,7 +47,7 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// assert_eq!(tt.to_unix(), Ok(unix));
 /// assert!(TimeTag::IMMEDIATELY.is_immediately());
 /// ```
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TimeTag(u64);
 
@@ -264,6 +264,23 @@ impl fmt::Display for TimeTag {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:08x}.{:08x}", self.seconds(), self.fraction())
+    }
+}
+
+impl fmt::Debug for TimeTag {
+    /// `TimeTag(SSSSSSSS.FFFFFFFF)`, as [`Display`](fmt::Display) shows it, or `TimeTag(IMMEDIATELY)`.
+    ///
+    /// ```
+    /// use osc_core::TimeTag;
+    /// assert_eq!(format!("{:?}", TimeTag::new(0xe875_4700, 0x8000_0000)), "TimeTag(e8754700.80000000)");
+    /// assert_eq!(format!("{:?}", TimeTag::IMMEDIATELY), "TimeTag(IMMEDIATELY)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_immediately() {
+            f.write_str("TimeTag(IMMEDIATELY)")
+        } else {
+            write!(f, "TimeTag({self})")
+        }
     }
 }
 

@@ -45,17 +45,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io(e) => Some(e),
-            Self::Decode(e) => Some(e),
-            Self::Encode(e) => Some(e),
-            Self::Frame(e) => Some(e),
-            Self::Closed => None,
-        }
-    }
-}
+/// The message already includes the inner error's, so `source()` is `None`: a reporter that prints
+/// the chain of sources would print it twice. Match the variant to get the inner error.
+impl std::error::Error for Error {}
 
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {

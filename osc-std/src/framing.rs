@@ -152,7 +152,7 @@ impl FromStr for Framing {
 /// ```
 /// use osc_std::{Framing, FramingMode};
 ///
-/// assert_eq!(FramingMode::default(), FramingMode::Slip);
+/// assert_eq!(FramingMode::default(), FramingMode::Auto);
 /// assert_eq!("auto".parse::<FramingMode>(), Ok(FramingMode::Auto));
 /// assert_eq!(FramingMode::from(Framing::LengthPrefix), FramingMode::LengthPrefix);
 /// assert_eq!(FramingMode::Auto.detect(0xC0), Framing::Slip);
@@ -162,11 +162,12 @@ impl FromStr for Framing {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FramingMode {
     /// Every connection uses SLIP.
-    #[default]
     Slip,
     /// Every connection uses a length prefix.
     LengthPrefix,
-    /// Each connection's first byte decides (see the type docs).
+    /// Each connection's first byte decides (see the type docs). The default: no OSC packet can be
+    /// taken for the other framing, and a client in either framing is served.
+    #[default]
     Auto,
 }
 

@@ -60,15 +60,23 @@ impl ServerHandle {
         self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
-    /// Stops the server, waits for its thread, and returns how its `run` ended.
-    pub fn stop(mut self) -> io::Result<()> {
+    /// Stops the server, waits for its thread, and returns its final counts, or the error its `run`
+    /// ended with.
+    ///
+    /// The counts are read after the thread has ended, so every reply the server sent is in them
+    /// (counts read with [`stats`](Self::stats) while it runs can trail a reply that a peer already
+    /// holds by a moment).
+    pub fn stop(mut self) -> io::Result<Stats> {
         self.shutdown.shutdown();
-        self.join_thread()
+        self.join_thread()?;
+        Ok(self.counters.snapshot())
     }
 
-    /// Waits for the server to end by itself (a shutdown fired elsewhere, or a socket error).
-    pub fn join(mut self) -> io::Result<()> {
-        self.join_thread()
+    /// Waits for the server to end by itself (a shutdown fired elsewhere, or a socket error), and
+    /// returns its final counts as [`stop`](Self::stop) does.
+    pub fn join(mut self) -> io::Result<Stats> {
+        self.join_thread()?;
+        Ok(self.counters.snapshot())
     }
 
     fn join_thread(&mut self) -> io::Result<()> {

@@ -175,6 +175,7 @@
 //! ## Feature flags
 //!
 //! - `tokio`: the async servers in `osc_std::tokio` (tokio 1.x).
+//! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `decode`, `encode`; clap 4).
 //!
 //! ## MSRV
 //!

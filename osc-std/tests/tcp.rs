@@ -449,3 +449,14 @@ fn connect_with_a_timeout() {
     let e = TcpConnection::connect_timeout(closed, Framing::Slip, PATIENCE).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
 }
+
+#[test]
+fn the_default_server_serves_both_framings() {
+    let handle = spawn(TcpServerBuilder::new(), "127.0.0.1:0");
+    for framing in [Framing::Slip, Framing::LengthPrefix] {
+        let mut conn = TcpConnection::connect(handle.local_addr(), framing).unwrap();
+        conn.send_message("/echo", &[Arg::Int(9)]).unwrap();
+        expect_echo(&mut conn, 9);
+    }
+    assert_eq!(handle.stop().unwrap().malformed, 0);
+}

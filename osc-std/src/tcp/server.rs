@@ -33,7 +33,7 @@ const READ_CHUNK: usize = 16 * 1024;
 ///
 /// | option | default |
 /// |---|---|
-/// | [`framing`](Self::framing) | [`FramingMode::Slip`] |
+/// | [`framing`](Self::framing) | [`FramingMode::Auto`] |
 /// | [`max_connections`](Self::max_connections) | 64 |
 /// | [`max_frame_size`](Self::max_frame_size) | 64 KiB |
 /// | [`idle_timeout`](Self::idle_timeout) | none |
@@ -84,7 +84,7 @@ impl TcpServerBuilder {
     /// The defaults listed above.
     pub fn new() -> Self {
         Self {
-            framing: FramingMode::Slip,
+            framing: FramingMode::Auto,
             max_connections: 64,
             max_frame: DEFAULT_MAX_FRAME,
             idle_timeout: None,
@@ -99,8 +99,8 @@ impl TcpServerBuilder {
         }
     }
 
-    /// The framing clients use: SLIP, length prefix, or [`FramingMode::Auto`] (detected per
-    /// connection from its first byte). Replies use the connection's framing.
+    /// The framing clients use: SLIP, length prefix, or [`FramingMode::Auto`] (the default: detected
+    /// per connection from its first byte). Replies use the connection's framing.
     pub fn framing(mut self, mode: impl Into<FramingMode>) -> Self {
         self.framing = mode.into();
         self
@@ -295,7 +295,7 @@ impl TcpServer {
         TcpServerBuilder::new()
     }
 
-    /// Binds a server with the default options (SLIP framing).
+    /// Binds a server with the default options (the framing detected per connection).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<Self> {
         TcpServerBuilder::new().bind(addr)
     }
@@ -381,6 +381,10 @@ impl TcpServer {
     }
 
     /// Runs the server on a new thread; the returned handle stops it.
+    ///
+    /// `make` builds each connection's dispatcher and context. As for
+    /// [`UdpServer::spawn`](crate::udp::UdpServer::spawn), route addresses must be `'static` and
+    /// state that outlives the server goes in an `Arc` that the contexts share.
     pub fn spawn<H, C, F, const N: usize>(mut self, make: F) -> io::Result<ServerHandle>
     where
         F: Fn(SocketAddr) -> (Dispatcher<'static, H, N>, C) + Send + Sync + 'static,

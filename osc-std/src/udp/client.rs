@@ -256,6 +256,9 @@ impl UdpClient {
     ///
     /// `timeout` as for [`recv_raw`](Self::recv_raw); `Ok(None)` when it runs out. A datagram that
     /// is not a valid OSC packet is `Err(Error::Decode(_))`; the next call receives the next one.
+    /// On a client made with [`connect`](Self::connect), an `Err(Error::Io(_))` of kind
+    /// `ConnectionRefused` (here or from a send) means that nothing listens at the peer's address:
+    /// the system answered an earlier datagram with "port unreachable". The client stays usable.
     pub fn recv(
         &mut self,
         timeout: Option<Duration>,

@@ -587,6 +587,12 @@ impl UdpServer {
     /// Runs the server on a new thread, owning the dispatcher and the context; the returned handle
     /// stops it.
     ///
+    /// The thread outlives this call, so the dispatcher's route addresses must be `'static`: string
+    /// literals, or strings built at run time and leaked once at start-up (`String::leak`). To borrow
+    /// them instead, call [`run`](Self::run) inside `std::thread::scope`. The context moves into the
+    /// thread and is dropped with it: keep whatever the handlers change and you need afterwards in an
+    /// `Arc` (of atomics or a `Mutex`) that the context shares.
+    ///
     /// ```
     /// use std::net::SocketAddr;
     /// use osc_core::{Dispatcher, HandlerFn};
