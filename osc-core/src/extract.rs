@@ -81,6 +81,50 @@ impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
     }
 }
 
+/// A number read from any numeric argument (`i`, `h`, `f` or `d`), converted to `T` with Rust's `as`.
+///
+/// [`FromArg`] is exact; `Num` is for senders that do not say which number type they mean: many control
+/// surfaces (TouchOSC, Lemur, Max's default) send every number as a float, others send integers where a
+/// float is expected. A float becomes an integer by truncating toward zero and saturating at the type's
+/// bounds (NaN becomes 0); a 64-bit value becomes a 32-bit one as `as` does (an `i64` wraps, an `f64`
+/// rounds). Any other argument is a type mismatch.
+///
+/// ```
+/// use osc_core::{Arg, Message, Num};
+/// let m = Message::new("/fader/1", &[Arg::Float(127.9), Arg::Int(3)]);
+/// let (Num(level), Num(gain)) = m.get::<(Num<i32>, Num<f32>)>()?;
+/// assert_eq!((level, gain), (127, 3.0));
+/// assert!(m.get::<(i32, f32)>().is_err()); // the exact types
+/// # Ok::<(), osc_core::ArgError>(())
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq, PartialOrd)]
+pub struct Num<T>(pub T);
+
+macro_rules! num {
+    ($($t:ty, $expected:literal;)*) => {$(
+        impl<'a> FromArg<'a> for Num<$t> {
+            const EXPECTED: &'static str = $expected;
+            #[allow(clippy::unnecessary_cast)]
+            fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
+                match arg {
+                    Arg::Int(v) => Ok(Num(v as $t)),
+                    Arg::Long(v) => Ok(Num(v as $t)),
+                    Arg::Float(v) => Ok(Num(v as $t)),
+                    Arg::Double(v) => Ok(Num(v as $t)),
+                    other => Err(mismatch(&other, index, Self::EXPECTED)),
+                }
+            }
+        }
+    )*};
+}
+
+num! {
+    i32, "a number (i, h, f or d)";
+    i64, "a number (i, h, f or d)";
+    f32, "a number (i, h, f or d)";
+    f64, "a number (i, h, f or d)";
+}
+
 /// The error for an argument of the wrong type. Out of line and shared by every [`FromArg`] impl.
 #[cold]
 #[inline(never)]
@@ -241,6 +285,37 @@ mod tests {
                 it.next();
             }
         }
+    }
+
+    #[test]
+    fn numbers_of_any_type() {
+        use super::Num;
+        let int = |a| Num::<i32>::from_arg(a, 0).map(|n| n.0);
+        let long = |a| Num::<i64>::from_arg(a, 0).map(|n| n.0);
+        let float = |a| Num::<f32>::from_arg(a, 0).map(|n| n.0);
+        let double = |a| Num::<f64>::from_arg(a, 0).map(|n| n.0);
+        assert_eq!(int(Arg::Int(-7)), Ok(-7));
+        assert_eq!(int(Arg::Long((1 << 40) + 5)), Ok(5));
+        assert_eq!(int(Arg::Float(-2.9)), Ok(-2));
+        assert_eq!(int(Arg::Double(1e300)), Ok(i32::MAX));
+        assert_eq!(long(Arg::Float(f32::NAN)), Ok(0));
+        assert_eq!(long(Arg::Long(1 << 40)), Ok(1 << 40));
+        assert_eq!(float(Arg::Int(-7)), Ok(-7.0));
+        assert_eq!(float(Arg::Double(1e300)), Ok(f32::INFINITY));
+        assert_eq!(double(Arg::Float(-2.5)), Ok(-2.5));
+        let m = Message::new("/n", &[Arg::Int(1), Arg::Double(0.5), Arg::String("7")]);
+        assert_eq!(
+            m.get_prefix::<(Num<f32>, Num<i32>)>(),
+            Ok((Num(1.0), Num(0)))
+        );
+        assert_eq!(
+            m.get::<(Num<i32>, Num<i32>, Num<i32>)>(),
+            Err(ArgError::TypeMismatch {
+                index: 2,
+                expected: "a number (i, h, f or d)",
+                found: TypeTag::String
+            })
+        );
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub use bundle::{Bundle, Elements};
 pub use decode::{DecodeConfig, BUNDLE_TAG, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT};
 pub use dispatch::{Dispatcher, Handler, HandlerFn, MapError, MapErrorKind, Outcome, Request};
 pub use error::{ArgError, DecodeError, DecodeErrorKind, EncodeError};
-pub use extract::{FromArg, FromArgs};
+pub use extract::{FromArg, FromArgs, Num};
 pub use framing::FrameError;
 pub use message::Message;
 pub use packet::{decode, Packet};
