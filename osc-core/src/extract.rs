@@ -101,9 +101,9 @@ impl<'a, T: FromArg<'a>> FromArg<'a> for Option<T> {
 pub struct Num<T>(pub T);
 
 macro_rules! num {
-    ($($t:ty, $expected:literal;)*) => {$(
+    ($($t:ty)*) => {$(
         impl<'a> FromArg<'a> for Num<$t> {
-            const EXPECTED: &'static str = $expected;
+            const EXPECTED: &'static str = "a number (i, h, f or d)";
             #[allow(clippy::unnecessary_cast)]
             fn from_arg(arg: Arg<'a>, index: usize) -> Result<Self, ArgError> {
                 match arg {
@@ -118,12 +118,7 @@ macro_rules! num {
     )*};
 }
 
-num! {
-    i32, "a number (i, h, f or d)";
-    i64, "a number (i, h, f or d)";
-    f32, "a number (i, h, f or d)";
-    f64, "a number (i, h, f or d)";
-}
+num!(i32 i64 f32 f64);
 
 /// The error for an argument of the wrong type. Out of line and shared by every [`FromArg`] impl.
 #[cold]

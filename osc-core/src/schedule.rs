@@ -326,9 +326,8 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                     return false;
                 }
                 let late = tolerance.is_some_and(|t| {
-                    due.is_later_than(TimeTag::IMMEDIATELY)
-                        && due.is_later_than(floor)
-                        && now.duration_since(due).is_some_and(|by| by > t)
+                    // Neither 0 nor IMMEDIATELY is later than anything, `floor` included.
+                    due.is_later_than(floor) && now.duration_since(due).is_some_and(|by| by > t)
                 });
                 if late {
                     out.late += 1;

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use osc_core::{DecodeError, FrameError, Outcome};
 
@@ -134,18 +134,19 @@ impl Counters {
     ///
     /// It is recorded when the packet is dropped, which can be just before the count moves.
     pub fn last_malformed(&self) -> Option<Malformed> {
-        *self
-            .last_malformed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *self.last_malformed_slot()
     }
 
     /// Records `m` as the last malformed packet (the caller counts it).
     pub(crate) fn note_malformed(&self, m: Malformed) {
-        *self
-            .last_malformed
+        *self.last_malformed_slot() = Some(m);
+    }
+
+    /// The last malformed packet, locked (a poisoned lock still holds a whole `Option`).
+    fn last_malformed_slot(&self) -> MutexGuard<'_, Option<Malformed>> {
+        self.last_malformed
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(m);
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds what a dispatch or scheduler call reports.

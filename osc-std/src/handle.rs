@@ -68,24 +68,22 @@ impl ServerHandle {
     /// holds by a moment).
     pub fn stop(mut self) -> io::Result<Stats> {
         self.shutdown.shutdown();
-        self.join_thread()?;
-        Ok(self.counters.snapshot())
+        self.join_thread()
     }
 
     /// Waits for the server to end by itself (a shutdown fired elsewhere, or a socket error), and
     /// returns its final counts as [`stop`](Self::stop) does.
     pub fn join(mut self) -> io::Result<Stats> {
-        self.join_thread()?;
-        Ok(self.counters.snapshot())
+        self.join_thread()
     }
 
-    fn join_thread(&mut self) -> io::Result<()> {
-        match self.thread.take() {
-            Some(t) => t
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
-            None => Ok(()),
+    /// Waits for the thread (once) and returns how its `run` ended, with the counts after it.
+    fn join_thread(&mut self) -> io::Result<Stats> {
+        if let Some(t) = self.thread.take() {
+            t.join()
+                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked")))?;
         }
+        Ok(self.counters.snapshot())
     }
 }
 

@@ -64,9 +64,7 @@ impl TcpConnection {
     /// Connects to `addr` (each resolved address in turn) and turns Nagle's algorithm off, since
     /// OSC packets are small and latency matters.
     pub fn connect(addr: impl ToSocketAddrs, framing: Framing) -> io::Result<Self> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        Ok(Self::from_stream(stream, framing))
+        Self::connected(TcpStream::connect(addr)?, framing)
     }
 
     /// [`connect`](Self::connect), giving up on each resolved address after `timeout` (a peer that is
@@ -87,14 +85,17 @@ impl TcpConnection {
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
         for a in addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&a, timeout) {
-                Ok(stream) => {
-                    stream.set_nodelay(true)?;
-                    return Ok(Self::from_stream(stream, framing));
-                }
+                Ok(stream) => return Self::connected(stream, framing),
                 Err(e) => last = e,
             }
         }
         Err(last)
+    }
+
+    /// A stream this side connected, with Nagle's algorithm off.
+    fn connected(stream: TcpStream, framing: Framing) -> io::Result<Self> {
+        stream.set_nodelay(true)?;
+        Ok(Self::from_stream(stream, framing))
     }
 
     /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
