@@ -258,9 +258,10 @@ fn osc_send_tcp_to_python_servers() {
     }
 }
 
-/// A python-osc program that sends `/echo` with every argument type python-osc writes and prints, as one
-/// JSON line, the reply its client receives: over UDP (`SimpleUDPClient.send_message` then `receive`)
-/// or TCP (`SimpleTCPClient` in mode 1.0 or 1.1, then `get_messages`).
+/// A python-osc program that sends `/echo` with every argument type python-osc writes, then a message
+/// to a Millumin-style address (a space and a non-ASCII character), and prints, as one JSON line, the
+/// replies its client receives: over UDP (`SimpleUDPClient.send_message` then `receive`) or TCP
+/// (`SimpleTCPClient` in mode 1.0 or 1.1, then `get_messages`).
 const ECHO_CLIENT: &str = r#"
 import json, sys
 from pythonosc.osc_message import OscMessage
@@ -270,24 +271,30 @@ b = OscMessageBuilder("/echo")
 for value, tag in [(7, "i"), (2**40, "h"), (0.5, "f"), (1.25, "d"), ("héllo", "s"), (b"\x00\xff", "b"),
                    (True, "T"), (False, "F"), (None, "N"), (0xff0000ff, "r"), ((0, 144, 60, 127), "m")]:
     b.add_arg(value, tag)
-msg = b.build()
+layer = OscMessageBuilder("/millumin/layer:Layer 1/opacit\u00e9")
+layer.add_arg(0.25, "f")
+msgs = [b.build(), layer.build()]
+replies = []
 if kind == "udp":
     from pythonosc.udp_client import SimpleUDPClient
     c = SimpleUDPClient("127.0.0.1", port, timeout=10)
-    c.send(msg)
-    replies = [OscMessage(c.receive(timeout=10))]
+    for msg in msgs:
+        c.send(msg)
+        replies.append(OscMessage(c.receive(timeout=10)))
 else:
     from pythonosc.tcp_client import SimpleTCPClient
     c = SimpleTCPClient("127.0.0.1", port, mode=kind, timeout=10)
-    c.send(msg)
-    replies = [next(iter(c.get_messages(timeout=10)))]
+    for msg in msgs:
+        c.send(msg)
+        replies.append(next(iter(c.get_messages(timeout=10))))
 def conv(v):
     return v.hex() if isinstance(v, bytes) else list(v) if isinstance(v, tuple) else v
 print(json.dumps([[r.address, [conv(p) for p in r.params]] for r in replies]))
 "#;
 
 /// python-osc's UDP and TCP clients send to osc-std's servers and receive the handler's reply: every
-/// argument value survives python-osc → osc-std → handler → reply → python-osc.
+/// argument value survives python-osc → osc-std → handler → reply → python-osc, and a route with a
+/// space and a non-ASCII character receives what python-osc sends to it.
 #[test]
 fn python_clients_get_replies_from_osc_std_servers() {
     use osc_core::{Dispatcher, HandlerFn, Message, Replies, Request};
@@ -306,6 +313,12 @@ fn python_clients_get_replies_from_osc_std_servers() {
         d.map("/echo", echo as HandlerFn<(), SocketAddr>)
             .map_err(|e| e.kind)
             .expect("route");
+        d.map(
+            "/millumin/layer:Layer 1/opacit\u{e9}",
+            echo as HandlerFn<(), SocketAddr>,
+        )
+        .map_err(|e| e.kind)
+        .expect("Millumin-style route");
         d
     }
     let udp = UdpServer::bind("127.0.0.1:0")
@@ -316,7 +329,7 @@ fn python_clients_get_replies_from_osc_std_servers() {
         .bind("127.0.0.1:0")
         .and_then(|s| s.spawn(|_| (routes(), ())))
         .expect("tcp server");
-    let want = r#"[["/echo/reply", [7, 1099511627776, 0.5, 1.25, "h\u00e9llo", "00ff", true, false, null, 4278190335, [0, 144, 60, 127]]]]"#;
+    let want = r#"[["/echo/reply", [7, 1099511627776, 0.5, 1.25, "h\u00e9llo", "00ff", true, false, null, 4278190335, [0, 144, 60, 127]]], ["/echo/reply", [0.25]]]"#;
     for (kind, port) in [
         ("udp", udp.local_addr().port()),
         ("1.0", tcp.local_addr().port()),
@@ -329,8 +342,8 @@ fn python_clients_get_replies_from_osc_std_servers() {
         assert_eq!(out.stdout.trim(), want, "{kind}");
     }
     let (u, t) = (udp.stats(), tcp.stats());
-    assert_eq!((u.messages, u.replies, u.malformed), (1, 1, 0));
-    assert_eq!((t.messages, t.replies, t.malformed), (2, 2, 0));
+    assert_eq!((u.messages, u.replies, u.malformed), (2, 2, 0));
+    assert_eq!((t.messages, t.replies, t.malformed), (4, 4, 0));
     udp.stop().expect("udp stop");
     tcp.stop().expect("tcp stop");
 }

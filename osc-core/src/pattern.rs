@@ -13,18 +13,24 @@
 //! - starts with `/`;
 //! - is a sequence of parts, each introduced by one `/` and each non-empty, so `//` and a
 //!   trailing `/` are errors;
-//! - contains only printable ASCII (`0x21..=0x7e`) other than `#` `*` `,` `?` `[` `]` `{` `}`.
-//!   (Space is not printable in this sense.)
+//! - contains no control character (`0x00..=0x1f`, DEL `0x7f`) and none of `*` `,` `?` `[` `]`
+//!   `{` `}`.
 //!
 //! The root address `/` on its own is valid. It has no parts, and only the pattern `/` matches it.
+//!
+//! OSC 1.0 limits addresses to printable ASCII without space and `#`. These rules are wider on
+//! purpose: Millumin, Max and other hosts send addresses with spaces (a layer or cue name) and
+//! non-ASCII characters, and a dispatcher must be able to register them. What osc-core *sends* keeps
+//! the spec's rule: the encoders reject an address with a space or `#`
+//! ([`EncodeError::AddressBadChar`](crate::EncodeError::AddressBadChar)).
 //!
 //! # Patterns
 //!
 //! [`validate_pattern`] accepts a string with the same rules, except that:
 //!
 //! - `*`, `?`, `[...]` and `{...}` are allowed and must be well formed:
-//!   - a `[` is closed by a `]` in the same part; between them is a non-empty set of address
-//!     characters (after an optional leading `!`), and a range `x-y` has `x <= y`;
+//!   - a `[` is closed by a `]` in the same part; between them is a non-empty set of ASCII
+//!     address characters (after an optional leading `!`), and a range `x-y` has `x <= y`;
 //!   - a `{` is closed by a `}` in the same part; between them are address characters and `,`;
 //!   - a `]` or `}` without its opening bracket is an error, as is a `,` outside `{...}`;
 //!   - `*` `?` `[` `{` are not allowed inside `[...]` or `{...}`, nor `}` inside `[...]` or `]`
@@ -66,8 +72,9 @@
 //!    matcher checks each part as it reaches it, so a dispatcher need not validate incoming
 //!    patterns first.
 //!
-//! [`matches_bytes`] does the same on bytes. Non-ASCII bytes in a pattern make it malformed;
-//! in an address they are matched literally.
+//! Matching is byte by byte: `?` and `[...]` take one byte, so a non-ASCII character (two to
+//! four bytes in UTF-8) is matched by itself, by `*` or by a `{...}` alternative, but not by one
+//! `?`. [`matches_bytes`] does the same on bytes.
 //!
 //! # Both directions
 //!
@@ -168,13 +175,16 @@ pub const MAX_COMPLEX_PART_LEN: usize = 255;
 /// assert_eq!((err.kind(), err.offset()), (AddressErrorKind::EmptyPart, 7));
 /// let err = validate_address("/mixer/*").unwrap_err();
 /// assert_eq!((err.kind(), err.offset()), (AddressErrorKind::InvalidChar, 7));
+/// // Wider than OSC 1.0, for the hosts that send such addresses:
+/// assert!(validate_address("/millumin/layer:Layer 1/opacity").is_ok());
+/// assert!(validate_address("/cue/Überblende").is_ok());
 /// ```
 pub fn validate_address(address: &str) -> Result<(), AddressError> {
     validate_address_bytes(address.as_bytes())
 }
 
-/// [`validate_address`] on bytes, for an address that has not been checked as UTF-8. A valid
-/// address is ASCII, hence valid UTF-8.
+/// [`validate_address`] on bytes. It checks the rules above only: non-ASCII bytes are accepted
+/// whether or not they are valid UTF-8.
 pub fn validate_address_bytes(address: &[u8]) -> Result<(), AddressError> {
     let error = |kind, offset| Err(AddressError::at(kind, address, offset));
     match address {
@@ -217,7 +227,7 @@ pub fn validate_pattern(pattern: &str) -> Result<(), AddressError> {
     validate_pattern_bytes(pattern.as_bytes())
 }
 
-/// [`validate_pattern`] on bytes. A valid pattern is ASCII, hence valid UTF-8.
+/// [`validate_pattern`] on bytes. Like [`validate_address_bytes`], it does not check UTF-8.
 pub fn validate_pattern_bytes(pattern: &[u8]) -> Result<(), AddressError> {
     // With `small`, the checker that is also the matcher's walk (same errors, same offsets).
     if cfg!(feature = "small") {

@@ -63,7 +63,7 @@ fn capacity_and_invalid_routes() {
     assert_eq!(d.len(), 2);
 
     let mut d: D<4> = Dispatcher::new();
-    for bad in ["", "no-slash", "/a b", "/a#b", "/x/[a"] {
+    for bad in ["", "no-slash", "/a\tb", "/a,b", "/x/[a", "/x/[\u{e9}]"] {
         let e = d.map(bad, record).unwrap_err();
         assert!(
             matches!(e.kind, MapErrorKind::InvalidAddress(_)),
@@ -72,6 +72,44 @@ fn capacity_and_invalid_routes() {
         );
     }
     assert!(d.is_empty());
+}
+
+/// `msg(address, i)` without the encoder's address check: what Millumin or Max send.
+fn raw_msg(address: &str, i: i32) -> Vec<u8> {
+    let mut buf = address.as_bytes().to_vec();
+    buf.resize((buf.len() / 4 + 1) * 4, 0);
+    buf.extend_from_slice(b",i\0\0");
+    buf.extend_from_slice(&i.to_be_bytes());
+    buf
+}
+
+#[test]
+fn routes_with_spaces_hashes_and_non_ascii_characters() {
+    let mut d: D<8> = Dispatcher::new();
+    d.map("/millumin/layer:Layer 1/opacity", record).unwrap();
+    d.map("/cue/\u{dc}berblende #2/go", record).unwrap();
+    d.map("/millumin/layer:*/opacity", record_b).unwrap();
+    d.map("/caf\u{e9}/{th\u{e9},lait}", record).unwrap();
+
+    let log = run(&mut d, &raw_msg("/millumin/layer:Layer 1/opacity", 5));
+    assert_eq!(
+        routes(&log),
+        [
+            "/millumin/layer:Layer 1/opacity",
+            "/millumin/layer:*/opacity#b"
+        ]
+    );
+    assert_eq!(log[0].2, Some(5));
+    let log = run(&mut d, &raw_msg("/millumin/layer:Layer 2/opacity", 6));
+    assert_eq!(routes(&log), ["/millumin/layer:*/opacity#b"]);
+    let log = run(&mut d, &raw_msg("/cue/\u{dc}berblende #2/go", 7));
+    assert_eq!(routes(&log), ["/cue/\u{dc}berblende #2/go"]);
+    let log = run(&mut d, &raw_msg("/caf\u{e9}/th\u{e9}", 8));
+    assert_eq!(routes(&log), ["/caf\u{e9}/{th\u{e9},lait}"]);
+    // An incoming pattern with a space reaches the literal route.
+    let log = run(&mut d, &raw_msg("/millumin/layer:Layer ?/opacity", 9));
+    assert_eq!(routes(&log), ["/millumin/layer:Layer 1/opacity"]);
+    assert!(run(&mut d, &raw_msg("/millumin/layer:Layer 1/Opacity", 1)).is_empty());
 }
 
 #[test]

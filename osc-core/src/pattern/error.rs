@@ -13,8 +13,8 @@ pub enum AddressErrorKind {
     Empty,
     /// The string does not start with `/`.
     MissingSlash,
-    /// A byte that is not allowed at this position: anything but printable ASCII
-    /// (`0x21..=0x7e`) anywhere, `#` anywhere, `,` outside `{...}`, and in an address also
+    /// A byte that is not allowed at this position: a control character (`0x00..=0x1f`) or DEL
+    /// anywhere, `,` outside `{...}`, a non-ASCII byte inside `[...]`, and in an address also
     /// `* ? [ ] { }`.
     InvalidChar,
     /// An empty part: a trailing `/` (offset of that `/`), or `//` in an address (offset of the
@@ -75,12 +75,12 @@ impl fmt::Display for AddressErrorKind {
 /// ```
 /// use osc_core::pattern::{validate_address, AddressErrorKind};
 ///
-/// let err = validate_address("/mixer/#7").unwrap_err();
+/// let err = validate_address("/mixer/?7").unwrap_err();
 /// assert_eq!(err.kind(), AddressErrorKind::InvalidChar);
 /// assert_eq!(err.offset(), 7);
 /// assert_eq!(
 ///     err.to_string(),
-///     "invalid address: '#' at byte 7: character not allowed here"
+///     "invalid address: '?' at byte 7: character not allowed here"
 /// );
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]

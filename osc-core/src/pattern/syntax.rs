@@ -20,7 +20,7 @@ pub(super) enum Class {
     OpenBrace,
     CloseBrace,
     Comma,
-    /// Never allowed: controls, space, `#`, DEL and every non-ASCII byte.
+    /// Never allowed: the control characters (`0x00..=0x1f`) and DEL (`0x7f`).
     Bad,
 }
 
@@ -34,9 +34,8 @@ pub(super) const fn classify(b: u8) -> Class {
         b'{' => Class::OpenBrace,
         b'}' => Class::CloseBrace,
         b',' => Class::Comma,
-        b'#' => Class::Bad,
-        0x21..=0x7e => Class::Addr,
-        _ => Class::Bad,
+        0x00..=0x1f | 0x7f => Class::Bad,
+        _ => Class::Addr,
     }
 }
 
@@ -55,7 +54,7 @@ static CLASSES: [Class; 256] = {
 /// The class of `b`.
 #[inline(always)]
 pub(super) fn class(b: u8) -> Class {
-    // With `small`, a search in two 9-byte tables instead of a 256-byte one.
+    // With `small`, a search in two 8-byte tables instead of a 256-byte one.
     if cfg!(feature = "small") {
         return classify_small(b);
     }
@@ -63,11 +62,11 @@ pub(super) fn class(b: u8) -> Class {
     CLASSES.get(usize::from(b)).copied().unwrap_or(Class::Bad)
 }
 
-/// [`classify`] in less code, for the `small` feature: the metacharacters (and `#`) looked up in
-/// a table, then the range of the other printable bytes.
+/// [`classify`] in less code, for the `small` feature: the metacharacters looked up in a table,
+/// then the control characters and DEL.
 pub(super) fn classify_small(b: u8) -> Class {
     use Class as C;
-    const CLASSES: [Class; 9] = [
+    const CLASSES: [Class; 8] = [
         C::Slash,
         C::Star,
         C::Question,
@@ -76,12 +75,11 @@ pub(super) fn classify_small(b: u8) -> Class {
         C::OpenBrace,
         C::CloseBrace,
         C::Comma,
-        C::Bad,
     ];
-    match b"/*?[]{},#".iter().position(|&m| m == b) {
+    match b"/*?[]{},".iter().position(|&m| m == b) {
         Some(i) => CLASSES.get(i).copied().unwrap_or(C::Bad),
-        None if (0x21..=0x7e).contains(&b) => C::Addr,
-        None => C::Bad,
+        None if b.is_ascii_control() => C::Bad,
+        None => C::Addr,
     }
 }
 
@@ -188,7 +186,8 @@ fn scan_part(p: &[u8]) -> Result<(&[u8], Shape, &[u8]), SyntaxError> {
 }
 
 /// Finds the end of the set that opens at `p[open]` (a `[`), checking its bytes: returns whether it
-/// is negated (`[!...]`), where its items start, and the index of its `]`. The items are not empty.
+/// is negated (`[!...]`), where its items start, and the index of its `]`. The items are not empty
+/// and ASCII: a set matches one byte, and a non-ASCII character takes two to four.
 #[inline(always)]
 pub(super) fn set_bounds(p: &[u8], open: usize) -> Result<(bool, usize, usize), SyntaxError> {
     let negated = p.get(open.wrapping_add(1)) == Some(&b'!');
@@ -198,8 +197,10 @@ pub(super) fn set_bounds(p: &[u8], open: usize) -> Result<(bool, usize, usize), 
         match p.get(close).map(|&b| class(b)) {
             None | Some(Class::Slash) => return Err((Kind::UnclosedBracket, open)),
             Some(Class::CloseBracket) => break,
-            Some(Class::Addr) => {}
-            Some(Class::Comma | Class::Bad) => return Err((Kind::InvalidChar, close)),
+            Some(Class::Addr) if p.get(close).is_some_and(u8::is_ascii) => {}
+            Some(Class::Addr | Class::Comma | Class::Bad) => {
+                return Err((Kind::InvalidChar, close))
+            }
             Some(_) => return Err((Kind::NestedMeta, close)),
         }
         close = close.wrapping_add(1);
