@@ -86,6 +86,40 @@ fn threaded_server_replies_to_the_sender() {
     handle.stop().unwrap();
 }
 
+/// Pushes from the server's socket (`client()`) reach a peer from the server's address while the
+/// server keeps replying on the same socket.
+#[test]
+fn pushes_go_out_from_the_servers_own_port_while_it_serves() {
+    let server = UdpServerBuilder::new()
+        .workers(2)
+        .bind_threaded("127.0.0.1:0")
+        .unwrap();
+    let mut pusher = server.client().unwrap();
+    let ctx = Ctx::default();
+    let handle = server.spawn(move |_| (dispatcher(), ctx.clone())).unwrap();
+    let addr = handle.local_addr();
+    let mut peer = UdpClient::connect(addr).unwrap();
+    let to = peer.local_addr().unwrap();
+    for i in 0..20 {
+        pusher
+            .send_message_to("/meter", &[Arg::Int(i)], to)
+            .unwrap();
+        let (packet, from) = peer.recv(Some(PATIENCE)).unwrap().expect("a push");
+        assert_eq!(from, addr);
+        let msg = packet.as_message().unwrap();
+        assert_eq!(
+            (msg.address(), msg.get::<(i32,)>().unwrap()),
+            ("/meter", (i,))
+        );
+        echo(&mut peer, addr, i);
+    }
+    let stats = handle.stop().unwrap();
+    assert_eq!(
+        (stats.messages, stats.replies, stats.malformed),
+        (20, 20, 0)
+    );
+}
+
 #[test]
 fn reuse_port_workers_share_one_port_and_reply_from_it() {
     let (handle, _) = spawn_reuse_port(UdpServerBuilder::new().workers(3));

@@ -15,6 +15,7 @@ use crate::shutdown::Shutdown;
 use crate::sock::{is_timeout, is_transient, ReadTimeout};
 use crate::time;
 use crate::udp::batch::{RecvBatch, SendBatch, MAX_BATCH};
+use crate::udp::UdpClient;
 
 /// Bundles a UDP server thread can hold for later: at most this many…
 pub const SCHEDULER_SLOTS: usize = 256;
@@ -552,6 +553,51 @@ impl UdpServer {
     /// The server's socket: it can also send, e.g. to notify a peer from outside a handler.
     pub fn socket(&self) -> &UdpSocket {
         &self.inner.socket
+    }
+
+    /// A client that sends from the server's own socket (a clone of it), for messages that are not
+    /// replies: pushing meter values to the peers that subscribed (X32 `/xremote`, SuperCollider
+    /// `/notify`), from any thread, also after [`spawn`](Self::spawn). Peers see the server's
+    /// address as the source, so devices that answer to the source port (X32) answer the server.
+    ///
+    /// Use it to send only: the socket is the server's, so a datagram it receives is one the
+    /// server does not see, and a `recv` would change the read timeout the server relies on.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use osc_core::{Arg, Dispatcher, HandlerFn, Replies, Request};
+    /// use osc_std::{udp::UdpServer, UdpClient};
+    ///
+    /// type Subscribers = Arc<Mutex<Vec<SocketAddr>>>;
+    /// fn subscribe(subs: &mut Subscribers, req: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
+    ///     subs.lock().unwrap().push(*req.sender);
+    /// }
+    /// let mut routes: Dispatcher<HandlerFn<Subscribers, SocketAddr>, 4> = Dispatcher::new();
+    /// routes.map("/subscribe", subscribe).map_err(|e| e.kind)?;
+    ///
+    /// let server = UdpServer::bind("127.0.0.1:0")?;
+    /// let mut pusher = server.client()?;
+    /// let subscribers = Subscribers::default();
+    /// let handle = server.spawn(routes, subscribers.clone())?;
+    ///
+    /// let mut peer = UdpClient::connect(handle.local_addr())?;
+    /// peer.send_message("/subscribe", &[])?;
+    /// while subscribers.lock().unwrap().is_empty() {
+    ///     std::thread::sleep(Duration::from_millis(1));
+    /// }
+    /// for &to in subscribers.lock().unwrap().iter() {
+    ///     pusher.send_message_to("/meter", &[Arg::Float(0.5)], to)?;
+    /// }
+    /// let (packet, from) = peer.recv(Some(Duration::from_secs(5)))?.expect("the push");
+    /// assert_eq!(packet.as_message().unwrap().address(), "/meter");
+    /// assert_eq!(from, handle.local_addr());
+    /// handle.stop()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn client(&self) -> io::Result<UdpClient> {
+        self.inner.socket.try_clone().map(UdpClient::from_socket)
     }
 
     /// A handle that makes [`run`](Self::run) return.

@@ -17,7 +17,7 @@ use crate::time;
 use crate::udp::server::{
     send_replies, wake_on_shutdown, BlockingLoop, UdpEngine, UdpServerBuilder,
 };
-use crate::udp::MAX_DATAGRAM;
+use crate::udp::{UdpClient, MAX_DATAGRAM};
 
 /// A received datagram on its way to a worker, in a buffer from the pool.
 struct Datagram {
@@ -142,6 +142,12 @@ impl ThreadedUdpServer {
     /// The server's socket.
     pub fn socket(&self) -> &UdpSocket {
         &self.socket
+    }
+
+    /// A client that sends from the server's own socket, for messages that are not replies: see
+    /// [`UdpServer::client`](crate::udp::UdpServer::client), also for why it must only send.
+    pub fn client(&self) -> io::Result<UdpClient> {
+        self.socket.try_clone().map(UdpClient::from_socket)
     }
 
     /// A handle that makes [`run`](Self::run) return.
