@@ -1,5 +1,5 @@
-//! The async servers on tokio: a UDP and a TCP server on loopback, each answering `/ping` with
-//! `/pong`, queried once by a blocking client, then shut down.
+//! The async servers and clients on tokio: a UDP and a TCP server on loopback, each answering
+//! `/ping` with `/pong`, queried once by an async client, then shut down.
 //!
 //! Run: `cargo run -p osc-examples --features tokio --example tokio_server`
 
@@ -7,9 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use osc_core::{Dispatcher, HandlerFn, Replies, Request};
-use osc_std::{
-    tcp::TcpServerBuilder, udp::UdpServerBuilder, Framing, FramingMode, TcpConnection, UdpClient,
-};
+use osc_std::tokio::{TcpConnection, UdpClient};
+use osc_std::{tcp::TcpServerBuilder, udp::UdpServerBuilder, Framing, FramingMode};
 
 type Routes = Dispatcher<'static, HandlerFn<u32, SocketAddr>, 4>;
 
@@ -41,21 +40,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let tcp_task = tokio::spawn(async move { tcp.run(|_peer| (routes(), 0)).await });
 
-    // Blocking clients belong on a blocking thread.
-    tokio::task::spawn_blocking(move || -> Result<(), osc_std::Error> {
-        let mut client = UdpClient::connect(udp_addr)?;
-        client.send_message("/ping", &[])?;
-        if let Some((reply, _)) = client.recv(Some(Duration::from_secs(2)))? {
-            println!("UDP client got {reply}");
-        }
-        let mut conn = TcpConnection::connect(tcp_addr, Framing::Slip)?;
-        conn.send_message("/ping", &[])?;
-        if let Some(reply) = conn.recv(Some(Duration::from_secs(2)))? {
-            println!("TCP client got {reply}");
-        }
-        Ok(())
-    })
-    .await??;
+    let patience = Duration::from_secs(2);
+    let mut client = UdpClient::connect(udp_addr).await?;
+    client.send_message("/ping", &[]).await?;
+    let (reply, _) = tokio::time::timeout(patience, client.recv()).await??;
+    println!("UDP client got {reply}");
+
+    let mut conn = TcpConnection::connect(tcp_addr, Framing::Slip).await?;
+    conn.send_message("/ping", &[]).await?;
+    let reply = tokio::time::timeout(patience, conn.recv()).await??;
+    println!("TCP client got {reply}");
 
     stop_udp.shutdown();
     stop_tcp.shutdown();

@@ -9,7 +9,10 @@ use std::str::FromStr;
 
 use osc_core::len_prefix::{self, LenPrefixDecoder};
 use osc_core::slip::{self, SlipDecoder};
-use osc_core::FrameError;
+use osc_core::{FrameError, Packet};
+
+use crate::error::Error;
+use crate::sock::encode_packet;
 
 /// How OSC packets are delimited on a byte stream.
 ///
@@ -266,6 +269,93 @@ impl StreamDecoder {
             Self::LengthPrefix(d) => d.buffered(),
         }
     }
+}
+
+/// The receiving side of a framed stream, without the stream itself: the bytes read and not yet
+/// decoded, the incremental decoder, and the last whole frame. The blocking and the async
+/// connections read into [`space`](Self::space) and take frames with [`next_frame`](Self::next_frame).
+#[derive(Debug)]
+pub(crate) struct FrameReader {
+    decoder: StreamDecoder,
+    read_buf: Box<[u8]>,
+    read_pos: usize,
+    read_len: usize,
+    frame: Vec<u8>,
+}
+
+impl FrameReader {
+    /// A reader of `framing` frames up to `max_frame` bytes, reading `chunk` bytes at a time.
+    pub(crate) fn new(framing: Framing, max_frame: usize, chunk: usize) -> Self {
+        Self {
+            decoder: StreamDecoder::new(framing, max_frame),
+            read_buf: vec![0u8; chunk].into_boxed_slice(),
+            read_pos: 0,
+            read_len: 0,
+            frame: Vec::new(),
+        }
+    }
+
+    /// Starts a new decoder of `framing` frames up to `max_frame` bytes; a partial frame is dropped.
+    pub(crate) fn reset(&mut self, framing: Framing, max_frame: usize) {
+        self.decoder = StreamDecoder::new(framing, max_frame);
+    }
+
+    /// Decodes the bytes already read up to the end of the next frame: `Some(Ok(()))` when one is
+    /// whole (then in [`frame`](Self::frame)), `Some(Err(_))` for one that cannot be delivered (the
+    /// next call goes on after it), `None` when the bytes are used up.
+    pub(crate) fn next_frame(&mut self) -> Option<Result<(), FrameError>> {
+        while let Some(input) = self.read_buf.get(self.read_pos..self.read_len) {
+            if input.is_empty() {
+                break;
+            }
+            let (used, frame) = self.decoder.feed(input);
+            self.read_pos = self.read_pos.saturating_add(used);
+            match frame {
+                Some(Ok(frame)) => {
+                    self.frame.clear();
+                    self.frame.extend_from_slice(frame);
+                    return Some(Ok(()));
+                }
+                Some(Err(e)) => return Some(Err(e)),
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// The frame that [`next_frame`](Self::next_frame) last completed.
+    pub(crate) fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+
+    /// Where the next read goes, once [`next_frame`](Self::next_frame) has returned `None`; then
+    /// [`filled`](Self::filled) with the number of bytes read.
+    pub(crate) fn space(&mut self) -> &mut [u8] {
+        &mut self.read_buf
+    }
+
+    /// Records that a read put `n` bytes at the start of [`space`](Self::space).
+    pub(crate) fn filled(&mut self, n: usize) {
+        self.read_pos = 0;
+        self.read_len = n.min(self.read_buf.len());
+    }
+
+    /// Whether a frame has been partly received.
+    pub(crate) fn has_partial_frame(&self) -> bool {
+        self.decoder.buffered() != 0 || self.read_pos < self.read_len
+    }
+}
+
+/// Encodes `packet` into `packet_buf` and frames it into `out` (both grown as needed); returns the
+/// framed bytes.
+pub(crate) fn frame_packet<'o>(
+    framing: Framing,
+    packet: &Packet<'_>,
+    packet_buf: &mut Vec<u8>,
+    out: &'o mut Vec<u8>,
+) -> Result<&'o [u8], Error> {
+    let bytes = encode_packet(packet, packet_buf)?;
+    Ok(framing.encode(bytes, out)?)
 }
 
 /// Appends `packet`, framed, to `out`.

@@ -16,6 +16,9 @@
 //! - [`DispatchClient`]: a `UdpClient` whose received packets go to a `Dispatcher`.
 //! - [`TcpConnection`]: one TCP stream in [`Framing::Slip`] (OSC 1.1) or
 //!   [`Framing::LengthPrefix`] (OSC 1.0) frames.
+//! - `tokio::UdpClient` and `tokio::TcpConnection` (feature `tokio`): the same, async, with
+//!   cancel-safe receives.
+//! - [`udp::UdpServer::client`]: sends from a server's own socket, for pushes to subscribers.
 //!
 //! ```
 //! use std::time::Duration;
@@ -174,7 +177,7 @@
 //!
 //! ## Feature flags
 //!
-//! - `tokio`: the async servers in `osc_std::tokio` (tokio 1.x).
+//! - `tokio`: the async servers and clients in `osc_std::tokio` (tokio 1.x).
 //! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `decode`, `encode`; clap 4).
 //!
 //! ## MSRV

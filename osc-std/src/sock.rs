@@ -4,6 +4,22 @@ use std::io;
 use std::net::{TcpStream, UdpSocket};
 use std::time::Duration;
 
+use osc_core::{EncodeError, Packet};
+
+/// Encodes `packet` into `buf`, grown to the packet's size if it is smaller (and never shrunk, so a
+/// client's buffer stops growing at its largest packet); returns the encoded bytes.
+pub(crate) fn encode_packet<'b>(
+    packet: &Packet<'_>,
+    buf: &'b mut Vec<u8>,
+) -> Result<&'b [u8], EncodeError> {
+    let n = packet.encoded_len();
+    if buf.len() < n {
+        buf.resize(n, 0);
+    }
+    let n = packet.encode(buf)?;
+    Ok(buf.get(..n).unwrap_or_default())
+}
+
 /// Whether an I/O error means "the read timed out" (the kind differs by platform).
 pub(crate) fn is_timeout(e: &io::Error) -> bool {
     matches!(

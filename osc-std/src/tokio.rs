@@ -1,9 +1,11 @@
-//! Async UDP and TCP servers on tokio 1.x (feature `tokio`).
+//! Async UDP and TCP servers and clients on tokio 1.x (feature `tokio`).
 //!
-//! The same engine as the blocking servers (osc-core's scheduler and dispatcher, the same
-//! counters, the same handling of bad input), driven by a tokio task instead of a thread. The
-//! sockets are configured by the same builders: [`UdpServerBuilder::bind_tokio`] and
-//! [`TcpServerBuilder::bind_tokio`] (call them inside a tokio runtime).
+//! The servers run the same engine as the blocking servers (osc-core's scheduler and dispatcher,
+//! the same counters, the same handling of bad input), driven by a tokio task instead of a thread.
+//! The sockets are configured by the same builders: [`UdpServerBuilder::bind_tokio`] and
+//! [`TcpServerBuilder::bind_tokio`] (call them inside a tokio runtime). The clients,
+//! [`UdpClient`] and [`TcpConnection`], are the async forms of the blocking ones, with the same
+//! buffers and framing, and cancel-safe receives.
 //!
 //! Handlers are ordinary synchronous osc-core handlers: they run on the task and must not block.
 //! A future bundle waits in the scheduler while the task goes on receiving; it never blocks the
@@ -13,7 +15,7 @@
 //! use std::net::SocketAddr;
 //! use std::time::Duration;
 //! use osc_core::{Dispatcher, HandlerFn};
-//! use osc_std::{udp::UdpServerBuilder, UdpClient};
+//! use osc_std::{tokio::UdpClient, udp::UdpServerBuilder};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -25,14 +27,10 @@
 //!     let (addr, stop) = (server.local_addr()?, server.shutdown_handle());
 //!     let task = tokio::spawn(async move { server.run(&mut d, &mut ()).await });
 //!
-//!     // A blocking client on another thread, for the example's sake.
-//!     let reply = tokio::task::spawn_blocking(move || {
-//!         let mut client = UdpClient::connect(addr)?;
-//!         client.send_message("/ping", &[])?;
-//!         let (p, _) = client.recv(Some(Duration::from_secs(5)))?.expect("a reply");
-//!         Ok::<_, osc_std::Error>(p.as_message().unwrap().address().to_owned())
-//!     }).await??;
-//!     assert_eq!(reply, "/pong");
+//!     let mut client = UdpClient::connect(addr).await?;
+//!     client.send_message("/ping", &[]).await?;
+//!     let (reply, from) = tokio::time::timeout(Duration::from_secs(5), client.recv()).await??;
+//!     assert_eq!((reply.as_message().unwrap().address(), from), ("/pong", addr));
 //!
 //!     stop.shutdown();
 //!     task.await??;
@@ -64,6 +62,10 @@ use crate::tcp::server::{
 use crate::time;
 use crate::udp::server::{UdpEngine, UdpServerBuilder};
 use crate::udp::MAX_DATAGRAM;
+
+mod client;
+
+pub use client::{TcpConnection, UdpClient};
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -229,7 +231,7 @@ async fn send_replies(socket: &UdpSocket, engine: &UdpEngine, to: SocketAddr) {
 /// use std::net::SocketAddr;
 /// use std::time::Duration;
 /// use osc_core::{Dispatcher, HandlerFn};
-/// use osc_std::{tcp::TcpServerBuilder, Framing, FramingMode, TcpConnection};
+/// use osc_std::{tcp::TcpServerBuilder, tokio::TcpConnection, Framing, FramingMode};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let rt = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -243,13 +245,10 @@ async fn send_replies(socket: &UdpSocket, engine: &UdpEngine, to: SocketAddr) {
 ///             (d, ())
 ///         }).await
 ///     });
-///     let echoed = ::tokio::task::spawn_blocking(move || {
-///         let mut conn = TcpConnection::connect(addr, Framing::LengthPrefix)?;
-///         conn.send_message("/echo", &[osc_core::Arg::Int(5)])?;
-///         let p = conn.recv(Some(Duration::from_secs(5)))?.expect("a reply");
-///         Ok::<_, osc_std::Error>(p.as_message().unwrap().get::<(i32,)>().unwrap().0)
-///     }).await??;
-///     assert_eq!(echoed, 5);
+///     let mut conn = TcpConnection::connect(addr, Framing::LengthPrefix).await?;
+///     conn.send_message("/echo", &[osc_core::Arg::Int(5)]).await?;
+///     let reply = ::tokio::time::timeout(Duration::from_secs(5), conn.recv()).await??;
+///     assert_eq!(reply.as_message().unwrap().get::<(i32,)>()?, (5,));
 ///     stop.shutdown();
 ///     task.await??;
 ///     Ok(())

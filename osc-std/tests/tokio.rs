@@ -172,3 +172,130 @@ fn tcp_server_limits_connections_and_closes_idle_ones() {
     stop.shutdown();
     rt.block_on(task).unwrap().unwrap();
 }
+
+/// The async clients against the tokio servers: many round trips from concurrent tasks, over UDP and
+/// over TCP in both framings.
+#[test]
+fn async_clients_round_trip_with_the_tokio_servers() {
+    use osc_std::tokio::{TcpConnection as AsyncTcp, UdpClient as AsyncUdp};
+    let rt = runtime();
+    rt.block_on(async {
+        let mut udp = UdpServerBuilder::new().bind_tokio("127.0.0.1:0").unwrap();
+        let mut tcp = TcpServerBuilder::new().bind_tokio("127.0.0.1:0").unwrap();
+        let (udp_addr, udp_stop) = (udp.local_addr().unwrap(), udp.shutdown_handle());
+        let (tcp_addr, tcp_stop) = (tcp.local_addr().unwrap(), tcp.shutdown_handle());
+        let udp_task = tokio::spawn(async move {
+            let mut d = dispatcher();
+            udp.run(&mut d, &mut Ctx::default()).await
+        });
+        let tcp_task =
+            tokio::spawn(async move { tcp.run(|_| (dispatcher(), Ctx::default())).await });
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for t in 0..3 {
+            tasks.spawn(async move {
+                let mut client = AsyncUdp::connect(udp_addr).await.unwrap();
+                for i in 0..100 {
+                    client
+                        .send_message("/echo", &[Arg::Int(t * 1000 + i)])
+                        .await
+                        .unwrap();
+                    let (p, from) = tokio::time::timeout(PATIENCE, client.recv())
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(from, udp_addr);
+                    let got = p.as_message().unwrap().get::<(i32,)>().unwrap();
+                    assert_eq!(got, (t * 1000 + i,));
+                }
+            });
+        }
+        for framing in [Framing::Slip, Framing::LengthPrefix] {
+            tasks.spawn(async move {
+                let mut conn = AsyncTcp::connect(tcp_addr, framing).await.unwrap();
+                for i in 0..100 {
+                    conn.send_message("/echo", &[Arg::Int(i)]).await.unwrap();
+                    let p = tokio::time::timeout(PATIENCE, conn.recv())
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (i,));
+                }
+                conn.shutdown().await.unwrap();
+                assert!(conn.recv().await.unwrap_err().is_closed(), "{framing}");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+        udp_stop.shutdown();
+        tcp_stop.shutdown();
+        udp_task.await.unwrap().unwrap();
+        tcp_task.await.unwrap().unwrap();
+    });
+}
+
+/// The async TCP connection's receive is cancel-safe: a frame that arrives in pieces across
+/// cancelled receives comes out whole, bad frames are reported and skipped, and the good frames
+/// around them are all delivered.
+#[test]
+fn async_tcp_receive_is_cancel_safe_and_recovers_from_bad_frames() {
+    use osc_core::slip;
+    use osc_std::tokio::TcpConnection as AsyncTcp;
+    use tokio::io::AsyncWriteExt;
+
+    let rt = runtime();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut writer = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let mut conn = AsyncTcp::from_stream(listener.accept().await.unwrap().0, Framing::Slip);
+        conn.set_max_frame_size(64);
+
+        let frame = |address: &str, i: i32| {
+            let args = [Arg::Int(i)];
+            let mut packet = vec![0u8; 64];
+            let n = osc_core::Message::new(address, &args)
+                .encode(&mut packet)
+                .unwrap();
+            let mut out = vec![0u8; 2 * n + 2];
+            let m = slip::encode(&packet[..n], &mut out).unwrap();
+            out.truncate(m);
+            out
+        };
+        let short = Duration::from_millis(20);
+
+        // One frame, a byte at a time, each byte after a receive that timed out.
+        for &b in &frame("/a", 1) {
+            assert!(tokio::time::timeout(short, conn.recv()).await.is_err());
+            writer.write_all(&[b]).await.unwrap();
+        }
+        let p = tokio::time::timeout(PATIENCE, conn.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (1,));
+
+        // A frame over the size limit, one that is not OSC, then a good one, in one write.
+        let mut bytes = vec![slip::END];
+        bytes.extend(std::iter::repeat_n(b'x', 100));
+        bytes.push(slip::END);
+        bytes.extend_from_slice(&[slip::END, b'n', b'o', slip::END]);
+        bytes.extend_from_slice(&frame("/b", 2));
+        writer.write_all(&bytes).await.unwrap();
+        assert!(matches!(conn.recv().await, Err(Error::Frame(_))));
+        assert!(matches!(conn.recv().await, Err(Error::Decode(_))));
+        let p = tokio::time::timeout(PATIENCE, conn.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (2,));
+
+        // The peer stops mid-frame: the end of the stream, with a partial frame kept.
+        writer.write_all(&frame("/c", 3)[..5]).await.unwrap();
+        writer.shutdown().await.unwrap();
+        assert!(conn.recv().await.unwrap_err().is_closed());
+        assert!(conn.has_partial_frame());
+    });
+}

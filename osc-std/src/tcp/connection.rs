@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use osc_core::{Arg, DecodeConfig, Message, Packet};
 
 use crate::error::Error;
-use crate::framing::{Framing, StreamDecoder};
+use crate::framing::{frame_packet, FrameReader, Framing};
 use crate::sock::{is_timeout, ReadTimeout, TimeoutSocket};
 
 /// Default largest frame a connection or a TCP server accepts: 64 KiB.
@@ -48,12 +48,8 @@ const READ_CHUNK: usize = 16 * 1024;
 pub struct TcpConnection {
     stream: TcpStream,
     framing: Framing,
-    decoder: StreamDecoder,
     max_frame: usize,
-    read_buf: Box<[u8]>,
-    read_pos: usize,
-    read_len: usize,
-    frame: Vec<u8>,
+    reader: FrameReader,
     packet_buf: Vec<u8>,
     out_buf: Vec<u8>,
     timeout: ReadTimeout,
@@ -103,12 +99,8 @@ impl TcpConnection {
         Self {
             stream,
             framing,
-            decoder: StreamDecoder::new(framing, DEFAULT_MAX_FRAME),
             max_frame: DEFAULT_MAX_FRAME,
-            read_buf: vec![0u8; READ_CHUNK].into_boxed_slice(),
-            read_pos: 0,
-            read_len: 0,
-            frame: Vec::new(),
+            reader: FrameReader::new(framing, DEFAULT_MAX_FRAME, READ_CHUNK),
             packet_buf: Vec::new(),
             out_buf: Vec::new(),
             timeout: ReadTimeout::Unknown,
@@ -120,7 +112,7 @@ impl TcpConnection {
     /// A partly received frame is dropped.
     pub fn set_max_frame_size(&mut self, max: usize) {
         self.max_frame = max.clamp(16, MAX_FRAME_LIMIT);
-        self.decoder = StreamDecoder::new(self.framing, self.max_frame);
+        self.reader.reset(self.framing, self.max_frame);
     }
 
     /// [`set_max_frame_size`](Self::set_max_frame_size), builder style.
@@ -185,13 +177,12 @@ impl TcpConnection {
 
     /// Sends one packet, framed; returns the number of bytes written.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
-        let n = packet.encoded_len();
-        if self.packet_buf.len() < n {
-            self.packet_buf.resize(n, 0);
-        }
-        let n = packet.encode(&mut self.packet_buf)?;
-        let bytes = self.packet_buf.get(..n).unwrap_or_default();
-        let framed = self.framing.encode(bytes, &mut self.out_buf)?;
+        let framed = frame_packet(
+            self.framing,
+            packet,
+            &mut self.packet_buf,
+            &mut self.out_buf,
+        )?;
         let len = framed.len();
         Self::write_frame(&mut self.stream, &mut self.timeout, framed)?;
         Ok(len)
@@ -227,22 +218,10 @@ impl TcpConnection {
     pub fn recv_raw(&mut self, timeout: Option<Duration>) -> Result<Option<&[u8]>, Error> {
         let deadline = timeout.map(|t| Instant::now().checked_add(t));
         loop {
-            while self.read_pos < self.read_len {
-                let input = self
-                    .read_buf
-                    .get(self.read_pos..self.read_len)
-                    .unwrap_or_default();
-                let (used, frame) = self.decoder.feed(input);
-                self.read_pos += used;
-                match frame {
-                    Some(Ok(frame)) => {
-                        self.frame.clear();
-                        self.frame.extend_from_slice(frame);
-                        return Ok(Some(&self.frame));
-                    }
-                    Some(Err(e)) => return Err(Error::Frame(e)),
-                    None => {}
-                }
+            match self.reader.next_frame() {
+                Some(Ok(())) => return Ok(Some(self.reader.frame())),
+                Some(Err(e)) => return Err(Error::Frame(e)),
+                None => {}
             }
             let wait = match deadline {
                 None => None,
@@ -251,12 +230,9 @@ impl TcpConnection {
                 Some(Some(at)) => Some(at.saturating_duration_since(Instant::now())),
             };
             self.timeout.apply(&self.stream, wait)?;
-            match self.stream.read(&mut self.read_buf) {
+            match self.stream.read(self.reader.space()) {
                 Ok(0) => return Err(Error::Closed),
-                Ok(n) => {
-                    self.read_pos = 0;
-                    self.read_len = n;
-                }
+                Ok(n) => self.reader.filled(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) => return Ok(None),
                 Err(e) => return Err(e.into()),
@@ -277,6 +253,6 @@ impl TcpConnection {
 
     /// Whether a frame has been partly received (at the end of a stream: the peer stopped mid-frame).
     pub fn has_partial_frame(&self) -> bool {
-        self.decoder.buffered() != 0 || self.read_pos < self.read_len
+        self.reader.has_partial_frame()
     }
 }

@@ -10,7 +10,7 @@ use osc_core::{
 };
 
 use crate::error::Error;
-use crate::sock::ReadTimeout;
+use crate::sock::{encode_packet, ReadTimeout};
 
 /// The size of a client's receive buffer: the largest UDP payload fits, so no datagram is ever
 /// truncated.
@@ -141,31 +141,18 @@ impl UdpClient {
         Ok(())
     }
 
-    /// Encodes `packet` into the send buffer, growing it if needed.
-    fn encode(&mut self, packet: &Packet<'_>) -> Result<usize, EncodeError> {
-        let n = packet.encoded_len();
-        if self.send_buf.len() < n {
-            self.send_buf.resize(n, 0);
-        }
-        packet.encode(&mut self.send_buf)
-    }
-
-    fn encoded(&self, n: usize) -> &[u8] {
-        self.send_buf.get(..n).unwrap_or_default()
-    }
-
     /// Sends a packet to the connected remote; returns the datagram's size.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
-        let n = self.encode(packet)?;
         self.blocking_for_send()?;
-        Ok(self.socket.send(self.encoded(n))?)
+        let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Ok(self.socket.send(bytes)?)
     }
 
     /// Sends a packet to `to`; returns the datagram's size.
     pub fn send_to(&mut self, packet: &Packet<'_>, to: SocketAddr) -> Result<usize, Error> {
-        let n = self.encode(packet)?;
         self.blocking_for_send()?;
-        Ok(self.socket.send_to(self.encoded(n), to)?)
+        let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Ok(self.socket.send_to(bytes, to)?)
     }
 
     /// Sends the message `address args…` to the connected remote.
@@ -213,7 +200,9 @@ impl UdpClient {
         }
         let n = build(BundleBuilder::new(&mut self.send_buf, timetag)?)?.finish()?;
         self.blocking_for_send()?;
-        Ok(self.socket.send(self.encoded(n))?)
+        Ok(self
+            .socket
+            .send(self.send_buf.get(..n).unwrap_or_default())?)
     }
 
     /// Sends bytes as they are (they need not be a valid packet) to the connected remote.

@@ -1,0 +1,324 @@
+//! Async clients on tokio: [`UdpClient`] and [`TcpConnection`], the async forms of
+//! [`crate::UdpClient`] and [`crate::TcpConnection`].
+
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ::tokio::net::{lookup_host, TcpStream, ToSocketAddrs, UdpSocket};
+use osc_core::{Arg, DecodeConfig, Message, Packet};
+
+use crate::error::Error;
+use crate::framing::{frame_packet, FrameReader, Framing};
+use crate::sock::encode_packet;
+use crate::tcp::{DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT};
+use crate::udp::MAX_DATAGRAM;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// An async UDP socket that sends and receives OSC packets (feature `tokio`): the async form of
+/// [`crate::UdpClient`], with the same buffers (64 KiB to receive, so no datagram is truncated; a
+/// send buffer that grows to the largest packet sent).
+///
+/// [`recv`](Self::recv) waits for ever; for a timeout, wrap it in `tokio::time::timeout`. It is
+/// cancel-safe: a `recv` dropped before it finishes loses no datagram, so it can sit in a
+/// `tokio::select!` loop.
+///
+/// ```
+/// use std::time::Duration;
+/// use osc_core::Arg;
+/// use osc_std::tokio::UdpClient;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let mut rx = UdpClient::bind("127.0.0.1:0").await?;
+///     let mut tx = UdpClient::connect(rx.local_addr()?).await?;
+///     tx.send_message("/synth/1/freq", &[Arg::Int(440), Arg::Float(0.5)]).await?;
+///
+///     let (packet, from) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await??;
+///     assert_eq!(packet.as_message().unwrap().get::<(i32, f32)>()?, (440, 0.5));
+///     assert_eq!(from, tx.local_addr()?);
+///     Ok(())
+/// })
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct UdpClient {
+    socket: UdpSocket,
+    recv_buf: Box<[u8]>,
+    send_buf: Vec<u8>,
+    decode: DecodeConfig,
+}
+
+impl UdpClient {
+    /// A client for `remote`: binds an ephemeral port of the remote's family (IPv4 or IPv6) and
+    /// connects the socket to it. Each resolved address is tried in turn.
+    pub async fn connect(remote: impl ToSocketAddrs) -> io::Result<Self> {
+        let mut last = None;
+        for addr in lookup_host(remote).await? {
+            let local: SocketAddr = match addr {
+                SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+                SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+            };
+            let attempt = match UdpSocket::bind(local).await {
+                Ok(socket) => socket.connect(addr).await.map(|()| socket),
+                Err(e) => Err(e),
+            };
+            match attempt {
+                Ok(socket) => return Ok(Self::from_socket(socket)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
+        }))
+    }
+
+    /// An unconnected socket bound to `local` (port 0 for an ephemeral one): it receives from any
+    /// sender and sends with [`send_to`](Self::send_to).
+    pub async fn bind(local: impl ToSocketAddrs) -> io::Result<Self> {
+        UdpSocket::bind(local).await.map(Self::from_socket)
+    }
+
+    /// Wraps a socket configured elsewhere (multicast, broadcast, buffer sizes: through `socket2`
+    /// and `UdpSocket::from_std`).
+    pub fn from_socket(socket: UdpSocket) -> Self {
+        Self {
+            socket,
+            recv_buf: vec![0u8; MAX_DATAGRAM].into_boxed_slice(),
+            send_buf: Vec::new(),
+            decode: DecodeConfig::new(),
+        }
+    }
+
+    /// Uses `config` to decode received packets (default: the tolerant profile).
+    pub fn set_decode_config(&mut self, config: DecodeConfig) {
+        self.decode = config;
+    }
+
+    /// The socket, e.g. for its options.
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The connected remote's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.peer_addr()
+    }
+
+    /// Sends a packet to the connected remote; returns the datagram's size.
+    pub async fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
+        let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Ok(self.socket.send(bytes).await?)
+    }
+
+    /// Sends a packet to `to`; returns the datagram's size.
+    pub async fn send_to(&mut self, packet: &Packet<'_>, to: SocketAddr) -> Result<usize, Error> {
+        let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Ok(self.socket.send_to(bytes, to).await?)
+    }
+
+    /// Sends the message `address args…` to the connected remote.
+    pub async fn send_message(&mut self, address: &str, args: &[Arg<'_>]) -> Result<usize, Error> {
+        self.send(&Packet::Message(Message::new(address, args)))
+            .await
+    }
+
+    /// Sends the message `address args…` to `to`.
+    pub async fn send_message_to(
+        &mut self,
+        address: &str,
+        args: &[Arg<'_>],
+        to: SocketAddr,
+    ) -> Result<usize, Error> {
+        self.send_to(&Packet::Message(Message::new(address, args)), to)
+            .await
+    }
+
+    /// Waits for a datagram and returns its bytes and sender, without decoding. Cancel-safe.
+    pub async fn recv_raw(&mut self) -> Result<(&[u8], SocketAddr), Error> {
+        loop {
+            match self.socket.recv_from(&mut self.recv_buf).await {
+                Ok((n, from)) => return Ok((self.recv_buf.get(..n).unwrap_or_default(), from)),
+                // A signal: try again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Waits for a datagram and decodes it. A datagram that is not a valid OSC packet is
+    /// `Err(Error::Decode(_))`; the next call goes on with the next datagram. The packet borrows
+    /// the client's buffer until the next call. Cancel-safe.
+    ///
+    /// On a connected socket, "port unreachable" reported for an earlier send (no server at the
+    /// remote) comes back from here as `Err(Error::Io(_))` of kind `ConnectionRefused`.
+    pub async fn recv(&mut self) -> Result<(Packet<'_>, SocketAddr), Error> {
+        let config = self.decode;
+        let (bytes, from) = self.recv_raw().await?;
+        Ok((config.decode(bytes)?, from))
+    }
+}
+
+/// An async TCP connection carrying OSC packets in SLIP or length-prefix frames (feature `tokio`):
+/// the async form of [`crate::TcpConnection`], with the same incremental decoders, frame size
+/// limit (64 KiB by default) and recovery after a bad frame.
+///
+/// [`recv`](Self::recv) waits for ever and is cancel-safe: dropped before it finishes, it loses
+/// nothing (bytes already read stay for the next call), so `tokio::time::timeout` or
+/// `tokio::select!` around it are fine.
+///
+/// ```
+/// use std::time::Duration;
+/// use osc_core::Arg;
+/// use osc_std::{tokio::TcpConnection, Framing};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// rt.block_on(async {
+///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpConnection::connect(listener.local_addr()?, Framing::Slip).await?;
+///     let mut server = TcpConnection::from_stream(listener.accept().await?.0, Framing::Slip);
+///
+///     client.send_message("/mixer/fader/1", &[Arg::Float(0.75)]).await?;
+///     let packet = tokio::time::timeout(Duration::from_secs(5), server.recv()).await??;
+///     assert_eq!(packet.as_message().unwrap().get::<(f32,)>()?, (0.75,));
+///
+///     drop(client);
+///     assert!(server.recv().await.unwrap_err().is_closed());
+///     Ok(())
+/// })
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TcpConnection {
+    stream: TcpStream,
+    framing: Framing,
+    max_frame: usize,
+    reader: FrameReader,
+    packet_buf: Vec<u8>,
+    out_buf: Vec<u8>,
+    decode: DecodeConfig,
+}
+
+impl TcpConnection {
+    /// Connects to `addr` (each resolved address in turn) with Nagle's algorithm off, as OSC
+    /// messages are small and latency matters.
+    pub async fn connect(addr: impl ToSocketAddrs, framing: Framing) -> io::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self::from_stream(stream, framing))
+    }
+
+    /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
+    pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
+        Self {
+            stream,
+            framing,
+            max_frame: DEFAULT_MAX_FRAME,
+            reader: FrameReader::new(framing, DEFAULT_MAX_FRAME, READ_CHUNK),
+            packet_buf: Vec::new(),
+            out_buf: Vec::new(),
+            decode: DecodeConfig::new(),
+        }
+    }
+
+    /// Sets the largest frame [`recv`](Self::recv) accepts (clamped to 16..=[`MAX_FRAME_LIMIT`]).
+    /// A partly received frame is dropped.
+    pub fn set_max_frame_size(&mut self, max: usize) {
+        self.max_frame = max.clamp(16, MAX_FRAME_LIMIT);
+        self.reader.reset(self.framing, self.max_frame);
+    }
+
+    /// The largest frame accepted.
+    pub fn max_frame_size(&self) -> usize {
+        self.max_frame
+    }
+
+    /// Uses `config` to decode received packets (default: the tolerant profile).
+    pub fn set_decode_config(&mut self, config: DecodeConfig) {
+        self.decode = config;
+    }
+
+    /// The framing used both ways.
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// The underlying stream.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.peer_addr()
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.local_addr()
+    }
+
+    /// Sends one packet, framed; returns the number of bytes written.
+    pub async fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
+        let framed = frame_packet(
+            self.framing,
+            packet,
+            &mut self.packet_buf,
+            &mut self.out_buf,
+        )?;
+        self.stream.write_all(framed).await?;
+        Ok(framed.len())
+    }
+
+    /// Sends the message `address args…`.
+    pub async fn send_message(&mut self, address: &str, args: &[Arg<'_>]) -> Result<usize, Error> {
+        self.send(&Packet::Message(Message::new(address, args)))
+            .await
+    }
+
+    /// Waits for the next frame and returns its payload, without decoding it as OSC.
+    /// `Err(Error::Closed)` at the end of the stream, `Err(Error::Frame(_))` for a frame that
+    /// cannot be delivered (the next call goes on with the next frame). Cancel-safe.
+    pub async fn recv_raw(&mut self) -> Result<&[u8], Error> {
+        loop {
+            match self.reader.next_frame() {
+                Some(Ok(())) => return Ok(self.reader.frame()),
+                Some(Err(e)) => return Err(Error::Frame(e)),
+                None => {}
+            }
+            match self.stream.read(self.reader.space()).await {
+                Ok(0) => return Err(Error::Closed),
+                Ok(n) => self.reader.filled(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Waits for the next packet; like [`recv_raw`](Self::recv_raw), and a frame that is not a
+    /// valid OSC packet is `Err(Error::Decode(_))` (the next call goes on). The packet borrows the
+    /// connection's buffer until the next call. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Packet<'_>, Error> {
+        let config = self.decode;
+        let frame = self.recv_raw().await?;
+        Ok(config.decode(frame)?)
+    }
+
+    /// Whether a frame has been partly received (at the end of a stream: the peer stopped mid-frame).
+    pub fn has_partial_frame(&self) -> bool {
+        self.reader.has_partial_frame()
+    }
+
+    /// Closes the writing half; the peer sees the end of the stream.
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.stream.shutdown().await
+    }
+}
