@@ -20,9 +20,11 @@
 //!
 //! OSC 1.0 limits addresses to printable ASCII without space and `#`. These rules are wider on
 //! purpose: Millumin, Max and other hosts send addresses with spaces (a layer or cue name) and
-//! non-ASCII characters, and a dispatcher must be able to register them. What osc-core *sends* keeps
-//! the spec's rule: the encoders reject an address with a space or `#`
-//! ([`EncodeError::AddressBadChar`](crate::EncodeError::AddressBadChar)).
+//! non-ASCII characters, and a dispatcher must be able to register them. The encoders are
+//! stricter: they reject an address with a space, `#` or control character
+//! ([`EncodeError::AddressBadChar`](crate::EncodeError::AddressBadChar)) and send non-ASCII as
+//! UTF-8. So an address with a space passes [`validate_address`] but cannot be sent or replied to
+//! with a builder; `send_raw`-style calls of the adapters send such bytes as they are.
 //!
 //! # Patterns
 //!
@@ -50,13 +52,13 @@
 //! 1. Matching goes part by part: apart from `//`, each pattern part matches exactly one
 //!    address part. `*`, `?` and `[...]` never match a `/`.
 //! 2. Within a part:
-//!    - `?` matches any one character.
-//!    - `*` matches any sequence of characters, including none.
-//!    - `[set]` matches exactly one character that is in the set. The set is read left to
+//!    - `?` matches any one byte (see below for non-ASCII characters).
+//!    - `*` matches any sequence of bytes, including none.
+//!    - `[set]` matches exactly one byte that is in the set (its members are ASCII). The set is read left to
 //!      right: a character followed by `-` and another character is an inclusive range
 //!      (`[a-z]`, `[0-9]`); any other character stands for itself. So a `-` that comes first or
 //!      last is literal: `[-a]` and `[a-]` both mean `-` or `a`.
-//!    - `[!set]` matches exactly one character that is *not* in the set. `!` negates only
+//!    - `[!set]` matches exactly one byte that is *not* in the set. `!` negates only
 //!      directly after `[`; anywhere else it is literal: `[a!]` means `a` or `!`.
 //!    - `{alt,alt,...}` matches any one of the alternatives, with full backtracking:
 //!      `{foo,foobar}` matches `foobar`, and `{a,ab}c` matches `abc`. Alternatives are literal

@@ -110,6 +110,30 @@ fn routes_with_spaces_hashes_and_non_ascii_characters() {
     let log = run(&mut d, &raw_msg("/millumin/layer:Layer ?/opacity", 9));
     assert_eq!(routes(&log), ["/millumin/layer:Layer 1/opacity"]);
     assert!(run(&mut d, &raw_msg("/millumin/layer:Layer 1/Opacity", 1)).is_empty());
+
+    // The same messages as elements of a bundle.
+    let mut bundle = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
+    for m in [
+        raw_msg("/cue/\u{dc}berblende #2/go", 10),
+        raw_msg("/caf\u{e9}/lait", 11),
+    ] {
+        bundle.extend_from_slice(&(m.len() as i32).to_be_bytes());
+        bundle.extend_from_slice(&m);
+    }
+    let log = run(&mut d, &bundle);
+    assert_eq!(
+        log.iter()
+            .map(|e| (e.0.as_str(), e.1.as_str(), e.2))
+            .collect::<Vec<_>>(),
+        [
+            (
+                "/cue/\u{dc}berblende #2/go",
+                "/cue/\u{dc}berblende #2/go",
+                Some(10)
+            ),
+            ("/caf\u{e9}/{th\u{e9},lait}", "/caf\u{e9}/lait", Some(11)),
+        ]
+    );
 }
 
 #[test]

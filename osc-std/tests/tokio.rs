@@ -235,6 +235,42 @@ fn async_clients_round_trip_with_the_tokio_servers() {
     });
 }
 
+/// The async UDP client's receive is cancel-safe: receives cut short by a tight timeout while
+/// datagrams keep arriving lose none of them.
+#[test]
+fn async_udp_receive_is_cancel_safe() {
+    use osc_std::tokio::UdpClient as AsyncUdp;
+    const COUNT: i32 = 300;
+    let rt = runtime();
+    rt.block_on(async {
+        let mut rx = AsyncUdp::bind("127.0.0.1:0").await.unwrap();
+        let mut tx = AsyncUdp::connect(rx.local_addr().unwrap()).await.unwrap();
+        let sender = tokio::spawn(async move {
+            for i in 0..COUNT {
+                tx.send_message("/n", &[Arg::Int(i)]).await.unwrap();
+                if i % 4 == 0 {
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+            }
+        });
+        let (mut next, mut cancelled) = (0, 0);
+        let deadline = Instant::now() + PATIENCE;
+        while next < COUNT && Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_micros(50), rx.recv()).await {
+                Ok(received) => {
+                    let (p, _) = received.unwrap();
+                    assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (next,));
+                    next += 1;
+                }
+                Err(_) => cancelled += 1,
+            }
+        }
+        sender.await.unwrap();
+        assert_eq!(next, COUNT, "after {cancelled} cancelled receives");
+        assert!(cancelled > 0, "the timeouts cut some receives short");
+    });
+}
+
 /// The async TCP connection's receive is cancel-safe: a frame that arrives in pieces across
 /// cancelled receives comes out whole, bad frames are reported and skipped, and the good frames
 /// around them are all delivered.

@@ -586,6 +586,7 @@ fn structured_pattern() -> impl Strategy<Value = String> {
         2 => Just("*".to_string()),
         2 => Just("?".to_string()),
         2 => r"\[!?[ab!\-]{1,3}\]",
+        1 => r"\[!?[ab #]{1,3}\]",
         2 => r"\{[ab]{0,2}(,[ab]{0,2}){0,2}\}",
         1 => r"[\-!,\]}]",
     ];
@@ -810,7 +811,7 @@ proptest! {
     /// The checker of the `small` feature reports the same errors as the scanner of the others.
     #[test]
     fn both_checkers_agree(
-        p in r"[a/*?\[\]{},!\- #\xe9]{0,12}",
+        p in r"[a/*?\[\]{},!\- #\xe9\t\x7f]{0,12}",
         q in structured_pattern(),
     ) {
         // Also past the length limit of complex parts.

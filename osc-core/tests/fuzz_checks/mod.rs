@@ -215,7 +215,22 @@ pub fn matcher(data: &[u8]) {
 }
 
 /// Route and address vocabulary for the dispatcher check: literal and pattern addresses over a few parts.
-const PARTS: [&str; 10] = ["a", "b", "ab", "*", "?", "[ab]", "{a,ab}", "[!a]", "b*", ""];
+const PARTS: [&str; 14] = [
+    "a",
+    "b",
+    "ab",
+    "*",
+    "?",
+    "[ab]",
+    "{a,ab}",
+    "[!a]",
+    "b*",
+    "",
+    "a b",
+    "#1",
+    "\u{e9}",
+    "{\u{e9},a}",
+];
 
 fn address(code: &[u8]) -> String {
     let mut s = String::new();

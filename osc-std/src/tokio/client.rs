@@ -172,7 +172,9 @@ impl UdpClient {
 ///
 /// [`recv`](Self::recv) waits for ever and is cancel-safe: dropped before it finishes, it loses
 /// nothing (bytes already read stay for the next call), so `tokio::time::timeout` or
-/// `tokio::select!` around it are fine.
+/// `tokio::select!` around it are fine. [`send`](Self::send) is not: dropped part way, it leaves
+/// part of a frame on the stream, which a length-prefix peer cannot get past (a SLIP peer skips to
+/// the next frame), so let sends finish.
 ///
 /// ```
 /// use std::time::Duration;
@@ -266,7 +268,8 @@ impl TcpConnection {
         self.stream.local_addr()
     }
 
-    /// Sends one packet, framed; returns the number of bytes written.
+    /// Sends one packet, framed; returns the number of bytes written. Not cancel-safe (see the
+    /// type docs).
     pub async fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
         let framed = frame_packet(
             self.framing,

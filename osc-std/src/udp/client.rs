@@ -133,25 +133,25 @@ impl UdpClient {
 
     /// Leaves non-blocking mode (set by a `recv` with a zero timeout), so that sends wait for
     /// room in the socket buffer rather than fail.
-    fn blocking_for_send(&mut self) -> io::Result<()> {
-        if self.timeout == ReadTimeout::Poll {
-            self.socket.set_nonblocking(false)?;
-            self.timeout = ReadTimeout::Unknown;
+    fn blocking_for_send(socket: &UdpSocket, timeout: &mut ReadTimeout) -> io::Result<()> {
+        if *timeout == ReadTimeout::Poll {
+            socket.set_nonblocking(false)?;
+            *timeout = ReadTimeout::Unknown;
         }
         Ok(())
     }
 
     /// Sends a packet to the connected remote; returns the datagram's size.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
-        self.blocking_for_send()?;
         let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Self::blocking_for_send(&self.socket, &mut self.timeout)?;
         Ok(self.socket.send(bytes)?)
     }
 
     /// Sends a packet to `to`; returns the datagram's size.
     pub fn send_to(&mut self, packet: &Packet<'_>, to: SocketAddr) -> Result<usize, Error> {
-        self.blocking_for_send()?;
         let bytes = encode_packet(packet, &mut self.send_buf)?;
+        Self::blocking_for_send(&self.socket, &mut self.timeout)?;
         Ok(self.socket.send_to(bytes, to)?)
     }
 
@@ -199,7 +199,7 @@ impl UdpClient {
             self.send_buf.resize(capacity, 0);
         }
         let n = build(BundleBuilder::new(&mut self.send_buf, timetag)?)?.finish()?;
-        self.blocking_for_send()?;
+        Self::blocking_for_send(&self.socket, &mut self.timeout)?;
         Ok(self
             .socket
             .send(self.send_buf.get(..n).unwrap_or_default())?)

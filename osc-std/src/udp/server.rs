@@ -561,7 +561,11 @@ impl UdpServer {
     /// address as the source, so devices that answer to the source port (X32) answer the server.
     ///
     /// Use it to send only: the socket is the server's, so a datagram it receives is one the
-    /// server does not see, and a `recv` would change the read timeout the server relies on.
+    /// server does not see, and a `recv` would change the read timeout the server relies on. The
+    /// two share the socket's modes too: while a timed bundle is less than 10 ms away the server
+    /// polls the socket in non-blocking mode, and a send that finds the socket buffer full then
+    /// fails with `WouldBlock` instead of waiting (try again). The port stays bound until both the
+    /// server and this client are dropped.
     ///
     /// ```
     /// use std::net::SocketAddr;
