@@ -7,7 +7,7 @@ mod common;
 
 use core::time::Duration;
 
-use common::hex;
+use common::{hex, raw_bundle, raw_message};
 use osc_core::{
     decode, Arg, Bundle, BundleBuilder, Dispatcher, HandlerFn, MapErrorKind, Message, Packet,
     Replies, Request, Scheduler, TimePolicy, TimeTag,
@@ -74,15 +74,6 @@ fn capacity_and_invalid_routes() {
     assert!(d.is_empty());
 }
 
-/// `msg(address, i)` without the encoder's address check: what Millumin or Max send.
-fn raw_msg(address: &str, i: i32) -> Vec<u8> {
-    let mut buf = address.as_bytes().to_vec();
-    buf.resize((buf.len() / 4 + 1) * 4, 0);
-    buf.extend_from_slice(b",i\0\0");
-    buf.extend_from_slice(&i.to_be_bytes());
-    buf
-}
-
 #[test]
 fn routes_with_spaces_hashes_and_non_ascii_characters() {
     let mut d: D<8> = Dispatcher::new();
@@ -91,7 +82,7 @@ fn routes_with_spaces_hashes_and_non_ascii_characters() {
     d.map("/millumin/layer:*/opacity", record_b).unwrap();
     d.map("/caf\u{e9}/{th\u{e9},lait}", record).unwrap();
 
-    let log = run(&mut d, &raw_msg("/millumin/layer:Layer 1/opacity", 5));
+    let log = run(&mut d, &raw_message("/millumin/layer:Layer 1/opacity", 5));
     assert_eq!(
         routes(&log),
         [
@@ -100,26 +91,22 @@ fn routes_with_spaces_hashes_and_non_ascii_characters() {
         ]
     );
     assert_eq!(log[0].2, Some(5));
-    let log = run(&mut d, &raw_msg("/millumin/layer:Layer 2/opacity", 6));
+    let log = run(&mut d, &raw_message("/millumin/layer:Layer 2/opacity", 6));
     assert_eq!(routes(&log), ["/millumin/layer:*/opacity#b"]);
-    let log = run(&mut d, &raw_msg("/cue/\u{dc}berblende #2/go", 7));
+    let log = run(&mut d, &raw_message("/cue/\u{dc}berblende #2/go", 7));
     assert_eq!(routes(&log), ["/cue/\u{dc}berblende #2/go"]);
-    let log = run(&mut d, &raw_msg("/caf\u{e9}/th\u{e9}", 8));
+    let log = run(&mut d, &raw_message("/caf\u{e9}/th\u{e9}", 8));
     assert_eq!(routes(&log), ["/caf\u{e9}/{th\u{e9},lait}"]);
     // An incoming pattern with a space reaches the literal route.
-    let log = run(&mut d, &raw_msg("/millumin/layer:Layer ?/opacity", 9));
+    let log = run(&mut d, &raw_message("/millumin/layer:Layer ?/opacity", 9));
     assert_eq!(routes(&log), ["/millumin/layer:Layer 1/opacity"]);
-    assert!(run(&mut d, &raw_msg("/millumin/layer:Layer 1/Opacity", 1)).is_empty());
+    assert!(run(&mut d, &raw_message("/millumin/layer:Layer 1/Opacity", 1)).is_empty());
 
     // The same messages as elements of a bundle.
-    let mut bundle = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
-    for m in [
-        raw_msg("/cue/\u{dc}berblende #2/go", 10),
-        raw_msg("/caf\u{e9}/lait", 11),
-    ] {
-        bundle.extend_from_slice(&(m.len() as i32).to_be_bytes());
-        bundle.extend_from_slice(&m);
-    }
+    let bundle = raw_bundle(&[
+        &raw_message("/cue/\u{dc}berblende #2/go", 10),
+        &raw_message("/caf\u{e9}/lait", 11),
+    ]);
     let log = run(&mut d, &bundle);
     assert_eq!(
         log.iter()

@@ -2,6 +2,9 @@
 //! every message with `pattern::matches`. Whatever index or fast path the dispatcher uses, it must
 //! call the same handlers in the same order.
 
+mod common;
+
+use common::{raw_bundle, raw_message};
 use osc_core::{decode, pattern, Dispatcher, Handler, Replies, Request};
 use proptest::prelude::*;
 
@@ -44,37 +47,19 @@ fn model(routes: &[(String, usize)], address: &str) -> Vec<usize> {
 const CAP: usize = 256;
 type D = Dispatcher<'static, Id, CAP>;
 
-/// `address ,i 1`, packed by hand: the encoders refuse the spaces and `#` that some routes here hold
-/// (as Millumin and Max send them).
-fn encode(address: &str) -> Vec<u8> {
-    let mut buf = address.as_bytes().to_vec();
-    buf.resize((buf.len() / 4 + 1) * 4, 0);
-    buf.extend_from_slice(b",i\0\0");
-    buf.extend_from_slice(&1i32.to_be_bytes());
-    buf
-}
-
 /// Dispatches `address` (with a default handler, id `usize::MAX`) and checks the calls and the outcome
 /// against the model: as a message on its own, then as three elements of a bundle (one of them in a
 /// nested bundle), which take the dispatcher's bundle path.
 fn check(d: &mut D, routes: &[(String, usize)], address: &str) -> Result<(), TestCaseError> {
-    let bytes = encode(address);
+    let bytes = raw_message(address, 1);
     let mut expected = model(routes, address);
     let unmatched = expected.is_empty();
     if unmatched {
         expected.push(usize::MAX);
     }
-    // Packed by hand too: `#bundle`, timetag 1, then the message, a bundle holding it, the message.
-    let bundle_of = |elements: &[&[u8]]| {
-        let mut out = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
-        for e in elements {
-            out.extend_from_slice(&u32::try_from(e.len()).expect("small").to_be_bytes());
-            out.extend_from_slice(e);
-        }
-        out
-    };
-    let inner = bundle_of(&[&bytes]);
-    let bundle_bytes = bundle_of(&[&bytes, &inner, &bytes]);
+    // Packed by hand like the message: the message, a bundle holding it, the message.
+    let inner = raw_bundle(&[&bytes]);
+    let bundle_bytes = raw_bundle(&[&bytes, &inner, &bytes]);
     for (bytes, copies) in [(bytes, 1), (bundle_bytes, 3)] {
         let packet = decode(&bytes).expect("decode");
         let mut log = Log::default();
@@ -327,7 +312,7 @@ fn many_literal_routes_each_found() {
     }
     for i in 0..300 {
         let address = format!("/m/{i}/x");
-        let bytes = encode(&address);
+        let bytes = raw_message(&address, 1);
         let mut log = Log::default();
         d.dispatch(
             &decode(&bytes).expect("decode"),

@@ -13,6 +13,7 @@ use osc_core::{FrameError, Packet};
 
 use crate::error::Error;
 use crate::sock::encode_packet;
+use crate::tcp::{DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT};
 
 /// How OSC packets are delimited on a byte stream.
 ///
@@ -271,11 +272,14 @@ impl StreamDecoder {
     }
 }
 
-/// The receiving side of a framed stream, without the stream itself: the bytes read and not yet
-/// decoded, the incremental decoder, and the last whole frame. The blocking and the async
-/// connections read into [`space`](Self::space) and take frames with [`next_frame`](Self::next_frame).
+/// The receiving side of a framed stream, without the stream itself: the framing and the frame size
+/// limit, the bytes read and not yet decoded, the incremental decoder, and the last whole frame. The
+/// blocking and the async connections read into [`space`](Self::space) and take frames with
+/// [`next_frame`](Self::next_frame).
 #[derive(Debug)]
 pub(crate) struct FrameReader {
+    framing: Framing,
+    max_frame: usize,
     decoder: StreamDecoder,
     read_buf: Box<[u8]>,
     read_pos: usize,
@@ -284,10 +288,13 @@ pub(crate) struct FrameReader {
 }
 
 impl FrameReader {
-    /// A reader of `framing` frames up to `max_frame` bytes, reading `chunk` bytes at a time.
-    pub(crate) fn new(framing: Framing, max_frame: usize, chunk: usize) -> Self {
+    /// A reader of `framing` frames up to [`DEFAULT_MAX_FRAME`] bytes, reading `chunk` bytes at a
+    /// time.
+    pub(crate) fn new(framing: Framing, chunk: usize) -> Self {
         Self {
-            decoder: StreamDecoder::new(framing, max_frame),
+            framing,
+            max_frame: DEFAULT_MAX_FRAME,
+            decoder: StreamDecoder::new(framing, DEFAULT_MAX_FRAME),
             read_buf: vec![0u8; chunk].into_boxed_slice(),
             read_pos: 0,
             read_len: 0,
@@ -295,9 +302,21 @@ impl FrameReader {
         }
     }
 
-    /// Starts a new decoder of `framing` frames up to `max_frame` bytes; a partial frame is dropped.
-    pub(crate) fn reset(&mut self, framing: Framing, max_frame: usize) {
-        self.decoder = StreamDecoder::new(framing, max_frame);
+    /// The framing, both ways.
+    pub(crate) fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// The largest frame accepted.
+    pub(crate) fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
+    /// Accepts frames up to `max` bytes (clamped to 16..=[`MAX_FRAME_LIMIT`]) from now on, with a
+    /// new decoder: a partly received frame is dropped.
+    pub(crate) fn set_max_frame(&mut self, max: usize) {
+        self.max_frame = max.clamp(16, MAX_FRAME_LIMIT);
+        self.decoder = StreamDecoder::new(self.framing, self.max_frame);
     }
 
     /// Decodes the bytes already read up to the end of the next frame: `Some(Ok(()))` when one is

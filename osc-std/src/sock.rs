@@ -1,7 +1,7 @@
 //! Socket plumbing shared by the clients and servers.
 
 use std::io;
-use std::net::{TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use osc_core::{EncodeError, Packet};
@@ -18,6 +18,15 @@ pub(crate) fn encode_packet<'b>(
     }
     let n = packet.encode(buf)?;
     Ok(buf.get(..n).unwrap_or_default())
+}
+
+/// The address a client socket for `remote` binds: any interface and an ephemeral port, in the
+/// remote's family (IPv4 or IPv6).
+pub(crate) fn any_local_for(remote: SocketAddr) -> SocketAddr {
+    match remote {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    }
 }
 
 /// Whether an I/O error means "the read timed out" (the kind differs by platform).

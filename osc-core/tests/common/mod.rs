@@ -58,3 +58,24 @@ fn arg_digest(a: &Arg<'_>, blob_sum: bool) -> u64 {
         _ => 0,
     }
 }
+
+/// `address ,i i`, packed by hand: the encoders refuse the spaces and `#` that Millumin or Max put in
+/// addresses, which the dispatcher must still route.
+pub(crate) fn raw_message(address: &str, i: i32) -> Vec<u8> {
+    let mut buf = address.as_bytes().to_vec();
+    buf.resize((buf.len() / 4 + 1) * 4, 0);
+    buf.extend_from_slice(b",i\0\0");
+    buf.extend_from_slice(&i.to_be_bytes());
+    buf
+}
+
+/// A bundle timed `IMMEDIATELY` holding `elements` (encoded packets), packed by hand.
+pub(crate) fn raw_bundle(elements: &[&[u8]]) -> Vec<u8> {
+    let mut out = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
+    for e in elements {
+        let size = u32::try_from(e.len()).expect("an element under 4 GiB");
+        out.extend_from_slice(&size.to_be_bytes());
+        out.extend_from_slice(e);
+    }
+    out
+}

@@ -47,8 +47,6 @@ const READ_CHUNK: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct TcpConnection {
     stream: TcpStream,
-    framing: Framing,
-    max_frame: usize,
     reader: FrameReader,
     packet_buf: Vec<u8>,
     out_buf: Vec<u8>,
@@ -98,9 +96,7 @@ impl TcpConnection {
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
         Self {
             stream,
-            framing,
-            max_frame: DEFAULT_MAX_FRAME,
-            reader: FrameReader::new(framing, DEFAULT_MAX_FRAME, READ_CHUNK),
+            reader: FrameReader::new(framing, READ_CHUNK),
             packet_buf: Vec::new(),
             out_buf: Vec::new(),
             timeout: ReadTimeout::Unknown,
@@ -111,8 +107,7 @@ impl TcpConnection {
     /// Sets the largest frame [`recv`](Self::recv) accepts (clamped to 16..=[`MAX_FRAME_LIMIT`]).
     /// A partly received frame is dropped.
     pub fn set_max_frame_size(&mut self, max: usize) {
-        self.max_frame = max.clamp(16, MAX_FRAME_LIMIT);
-        self.reader.reset(self.framing, self.max_frame);
+        self.reader.set_max_frame(max);
     }
 
     /// [`set_max_frame_size`](Self::set_max_frame_size), builder style.
@@ -129,7 +124,7 @@ impl TcpConnection {
 
     /// The largest frame accepted.
     pub fn max_frame_size(&self) -> usize {
-        self.max_frame
+        self.reader.max_frame()
     }
 
     /// Uses `config` to decode received packets (default: the tolerant profile).
@@ -139,7 +134,7 @@ impl TcpConnection {
 
     /// The framing used both ways.
     pub fn framing(&self) -> Framing {
-        self.framing
+        self.reader.framing()
     }
 
     /// The underlying stream.
@@ -178,7 +173,7 @@ impl TcpConnection {
     /// Sends one packet, framed; returns the number of bytes written.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
         let framed = frame_packet(
-            self.framing,
+            self.reader.framing(),
             packet,
             &mut self.packet_buf,
             &mut self.out_buf,
@@ -196,7 +191,10 @@ impl TcpConnection {
     /// Frames the bytes of one packet as they are (they need not be valid OSC) and sends them;
     /// returns the number of bytes written.
     pub fn send_raw(&mut self, packet_bytes: &[u8]) -> Result<usize, Error> {
-        let framed = self.framing.encode(packet_bytes, &mut self.out_buf)?;
+        let framed = self
+            .reader
+            .framing()
+            .encode(packet_bytes, &mut self.out_buf)?;
         let len = framed.len();
         Self::write_frame(&mut self.stream, &mut self.timeout, framed)?;
         Ok(len)

@@ -2,7 +2,7 @@
 //! [`crate::UdpClient`] and [`crate::TcpConnection`].
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ::tokio::net::{lookup_host, TcpStream, ToSocketAddrs, UdpSocket};
@@ -10,8 +10,7 @@ use osc_core::{Arg, DecodeConfig, Message, Packet};
 
 use crate::error::Error;
 use crate::framing::{frame_packet, FrameReader, Framing};
-use crate::sock::encode_packet;
-use crate::tcp::{DEFAULT_MAX_FRAME, MAX_FRAME_LIMIT};
+use crate::sock::{any_local_for, encode_packet};
 use crate::udp::MAX_DATAGRAM;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -57,11 +56,7 @@ impl UdpClient {
     pub async fn connect(remote: impl ToSocketAddrs) -> io::Result<Self> {
         let mut last = None;
         for addr in lookup_host(remote).await? {
-            let local: SocketAddr = match addr {
-                SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-                SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-            };
-            let attempt = match UdpSocket::bind(local).await {
+            let attempt = match UdpSocket::bind(any_local_for(addr)).await {
                 Ok(socket) => socket.connect(addr).await.map(|()| socket),
                 Err(e) => Err(e),
             };
@@ -201,8 +196,6 @@ impl UdpClient {
 #[derive(Debug)]
 pub struct TcpConnection {
     stream: TcpStream,
-    framing: Framing,
-    max_frame: usize,
     reader: FrameReader,
     packet_buf: Vec<u8>,
     out_buf: Vec<u8>,
@@ -222,25 +215,22 @@ impl TcpConnection {
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
         Self {
             stream,
-            framing,
-            max_frame: DEFAULT_MAX_FRAME,
-            reader: FrameReader::new(framing, DEFAULT_MAX_FRAME, READ_CHUNK),
+            reader: FrameReader::new(framing, READ_CHUNK),
             packet_buf: Vec::new(),
             out_buf: Vec::new(),
             decode: DecodeConfig::new(),
         }
     }
 
-    /// Sets the largest frame [`recv`](Self::recv) accepts (clamped to 16..=[`MAX_FRAME_LIMIT`]).
-    /// A partly received frame is dropped.
+    /// Sets the largest frame [`recv`](Self::recv) accepts (clamped to
+    /// 16..=[`MAX_FRAME_LIMIT`](crate::tcp::MAX_FRAME_LIMIT)). A partly received frame is dropped.
     pub fn set_max_frame_size(&mut self, max: usize) {
-        self.max_frame = max.clamp(16, MAX_FRAME_LIMIT);
-        self.reader.reset(self.framing, self.max_frame);
+        self.reader.set_max_frame(max);
     }
 
     /// The largest frame accepted.
     pub fn max_frame_size(&self) -> usize {
-        self.max_frame
+        self.reader.max_frame()
     }
 
     /// Uses `config` to decode received packets (default: the tolerant profile).
@@ -250,7 +240,7 @@ impl TcpConnection {
 
     /// The framing used both ways.
     pub fn framing(&self) -> Framing {
-        self.framing
+        self.reader.framing()
     }
 
     /// The underlying stream.
@@ -272,7 +262,7 @@ impl TcpConnection {
     /// type docs).
     pub async fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
         let framed = frame_packet(
-            self.framing,
+            self.reader.framing(),
             packet,
             &mut self.packet_buf,
             &mut self.out_buf,

@@ -1,7 +1,7 @@
 //! [`UdpClient`] and [`DispatchClient`].
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
 use osc_core::{
@@ -10,7 +10,7 @@ use osc_core::{
 };
 
 use crate::error::Error;
-use crate::sock::{encode_packet, ReadTimeout};
+use crate::sock::{any_local_for, encode_packet, ReadTimeout};
 
 /// The size of a client's receive buffer: the largest UDP payload fits, so no datagram is ever
 /// truncated.
@@ -63,11 +63,8 @@ impl UdpClient {
     pub fn connect(remote: impl ToSocketAddrs) -> io::Result<Self> {
         let mut last = None;
         for addr in remote.to_socket_addrs()? {
-            let local: SocketAddr = match addr {
-                SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-                SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-            };
-            let attempt = UdpSocket::bind(local).and_then(|s| s.connect(addr).map(|()| s));
+            let attempt =
+                UdpSocket::bind(any_local_for(addr)).and_then(|s| s.connect(addr).map(|()| s));
             match attempt {
                 Ok(socket) => return Ok(Self::from_socket(socket)),
                 Err(e) => last = Some(e),
