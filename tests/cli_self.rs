@@ -1,10 +1,10 @@
 //! `osc send` → `osc dump` over loopback: every type, UDP (IPv4 and IPv6) and TCP in each framing,
-//! bundles, `--count`, `--timestamps`. Both ends are our own, so this checks the tool's plumbing; the
+//! bundles, `--count`, `--timestamps`; and both against a device on a serial line (a pseudo-terminal). Both ends are our own, so this checks the tool's plumbing; the
 //! interop proofs are `cli_liblo.rs` and `cli_python.rs`.
 
 mod cli_support;
 
-use cli_support::{osc, osc_ok, spawn_dump};
+use cli_support::{osc, osc_bin, osc_ok, spawn_dump, Proc};
 
 /// Every type tag, in one message, as `osc send` arguments.
 const EVERY_TYPE: [&str; 15] = [
@@ -184,4 +184,107 @@ fn no_reply_is_an_error() {
     let out = osc(&["send", &format!("tcp://127.0.0.1:{port}"), "/x"]);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
+}
+
+/// A "device" on the far end of a pseudo-terminal, and the path the tool opens as a serial port.
+#[cfg(unix)]
+fn serial_device() -> (
+    osc_std::StreamConnection<osc_std::serial::serialport::TTYPort>,
+    String,
+) {
+    use osc_std::serial::serialport::{SerialPort, TTYPort};
+    let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
+    let path = slave.name().expect("the slave's path");
+    // The pair holds the slave open exclusively; the tool opens it again by name.
+    drop(slave);
+    master
+        .set_timeout(cli_support::WAIT)
+        .expect("a read timeout");
+    (
+        osc_std::StreamConnection::new(master, osc_std::Framing::Slip),
+        path,
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn serial_send_gets_replies_and_dump_prints_what_the_device_sends() {
+    use osc_core::{Arg, Dispatcher, HandlerFn};
+
+    let (mut device, path) = serial_device();
+    let url = format!("serial://{path}?baud=9600");
+    let mut routes: Dispatcher<'_, HandlerFn<(), ()>, 2> = Dispatcher::new();
+    routes
+        .map("/ping", |_, req, replies| {
+            let (n,) = req.message.get::<(i32,)>().unwrap();
+            let _ = replies.message("/pong").int(n + 1).send();
+        })
+        .unwrap();
+    let mut send = Proc::spawn(
+        osc_bin(),
+        [
+            "send",
+            url.as_str(),
+            "--reply",
+            "20",
+            "--count",
+            "1",
+            "/ping",
+            "i",
+            "41",
+        ],
+    );
+    // Until the tool opens its end, the device's end reports a hang-up (the end of the stream).
+    let start = std::time::Instant::now();
+    loop {
+        match device.handle_one(&mut routes, &mut (), &()) {
+            Err(e) if e.is_closed() && start.elapsed() < cli_support::WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => {
+                assert!(other.unwrap(), "a request");
+                break;
+            }
+        }
+    }
+    assert_eq!(send.line(), "/pong i 42");
+    assert_eq!(send.wait(), 0, "{}", send.stderr_text());
+
+    let (mut device, path) = serial_device();
+    let dump = Proc::spawn(
+        osc_bin(),
+        [
+            "dump",
+            &format!("serial://{path}"),
+            "--json",
+            "--count",
+            "2",
+        ],
+    );
+    assert_eq!(
+        dump.err_line(),
+        format!("osc dump: listening on serial://{path}?baud=115200")
+    );
+    device
+        .send_message(
+            "/sensor/1",
+            &[Arg::Float(0.25), Arg::Blob(&[0xC0, 0xDB, 0x0A])],
+        )
+        .unwrap();
+    device.write_unframed(&[0xC0, b'x', 0xC0]).unwrap();
+    device.send_message("/sensor/2", &[Arg::Int(-1)]).unwrap();
+    assert_eq!(
+        dump.lines(2),
+        [
+            r#"{"address":"/sensor/1","args":[{"f":0.25},{"b":"c0db0a"}]}"#,
+            r#"{"address":"/sensor/2","args":[{"i":-1}]}"#
+        ]
+    );
+    let warning = dump.err_line();
+    assert!(
+        warning.starts_with(&format!(
+            "osc dump: ignored a malformed packet from {path}: "
+        )),
+        "{warning}"
+    );
 }

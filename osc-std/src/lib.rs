@@ -19,6 +19,11 @@
 //! - `tokio::UdpClient` and `tokio::TcpConnection` (feature `tokio`): the same, async, with
 //!   cancel-safe receives.
 //! - [`udp::UdpServer::client`]: sends from a server's own socket, for pushes to subscribers.
+//! - [`StreamConnection`]: the same framing over any byte stream (a Unix socket, a pipe), with
+//!   [`handle_one`](StreamConnection::handle_one) to dispatch what arrives and reply on the stream.
+//! - `serial::open` (feature `serial`): a `StreamConnection` on a serial port, the host side of a
+//!   board that speaks SLIP-framed OSC over USB or a UART (Arduino and Teensy with CNMAT's
+//!   `SLIPEncodedSerial`, or osc-embedded's `StreamEndpoint`).
 //!
 //! ```
 //! use std::time::Duration;
@@ -178,7 +183,10 @@
 //! ## Feature flags
 //!
 //! - `tokio`: the async servers and clients in `osc_std::tokio` (tokio 1.x).
-//! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `decode`, `encode`; clap 4).
+//! - `serial`: serial ports (the `osc_std::serial` module) on the `serialport` crate, without
+//!   libudev.
+//! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `decode`, `encode`, over UDP, TCP and
+//!   serial ports; clap 4).
 //!
 //! ## MSRV
 //!
@@ -194,8 +202,12 @@ mod engine;
 mod error;
 mod framing;
 mod handle;
+#[cfg(feature = "serial")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serial")))]
+pub mod serial;
 mod shutdown;
 mod sock;
+pub mod stream;
 pub mod tcp;
 pub mod time;
 #[cfg(feature = "tokio")]
@@ -208,5 +220,6 @@ pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
 pub use handle::ServerHandle;
 pub use shutdown::Shutdown;
+pub use stream::StreamConnection;
 pub use tcp::{TcpConnection, TcpServer};
 pub use udp::{DispatchClient, UdpClient, UdpServer};

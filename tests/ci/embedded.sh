@@ -6,7 +6,8 @@
 #   2. fmt and clippy -D warnings (crate and firmware);
 #   3. no_std builds for thumbv6m-none-eabi and thumbv7em-none-eabihf, with and without defmt;
 #   4. firmware with no global allocator (the link is the proof), run under QEMU:
-#      mps2-an385 SLIP over UART, and riscv32 virt virtio-net UDP + TCP.
+#      mps2-an385 SLIP over UART (from a python client, and from the `osc` tool through a serial
+#      pseudo-terminal), and riscv32 virt virtio-net UDP + TCP.
 # Prints a table of step times at the end. Set CARGO_TARGET_DIR to share a target directory.
 set -euo pipefail
 source "$(dirname "$0")/embedded/lib.sh"
@@ -51,6 +52,11 @@ step "firmware build: riscv32 virt, no allocator" fw_cargo riscv-virt build --re
 step "qemu mps2-an385: OSC over SLIP on the UART" \
     bash "$ROOT/tests/ci/embedded/run-mps2-uart.sh" \
     "$FIRMWARE/cortex-m/target/thumbv6m-none-eabi/release/osc-uart"
+step "osc tool build (host side of the serial test)" cargo build -q -p osc-std --features cli --bin osc
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+step "qemu mps2-an385: the osc tool on the UART as a serial port (osc-std serial)" \
+    bash "$ROOT/tests/ci/embedded/run-mps2-serial.sh" \
+    "$FIRMWARE/cortex-m/target/thumbv6m-none-eabi/release/osc-uart" "$target_dir/debug/osc"
 step "qemu mps2-an385: stack measurement runs" \
     timeout 30 qemu-system-arm -cpu cortex-m3 -machine mps2-an385 -nographic \
     -semihosting-config enable=on,target=native \

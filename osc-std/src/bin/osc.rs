@@ -21,6 +21,8 @@ Examples:
   osc send udp://127.0.0.1:9000 /synth/1/freq ifs 440 0.5 sine
   osc send tcp://127.0.0.1:9000 --framing length /status
   osc send udp://127.0.0.1:57110 --reply 1 /status
+  osc send serial:///dev/ttyACM0 --reply 1 /ping
+  osc dump serial:///dev/ttyUSB0?baud=57600
   osc decode --hex 2f706e67000000002c000000
   osc encode '{\"address\":\"/a\",\"args\":[{\"i\":1}]}'
 
@@ -29,8 +31,8 @@ Exit status: 0 on success, 1 on an error (bad input, network failure, no reply),
 /// Send, receive, decode and encode Open Sound Control (OSC 1.0/1.1) packets.
 ///
 /// Text output follows liblo's oscdump (`/synth/1/freq ifs 440 0.500000 "sine"`); with --json each packet
-/// is one JSON object per line. Transports: UDP (IPv4 and IPv6) and TCP with OSC 1.1 SLIP or OSC 1.0
-/// length-prefix framing.
+/// is one JSON object per line. Transports: UDP (IPv4 and IPv6), and TCP and serial ports with OSC 1.1
+/// SLIP or OSC 1.0 length-prefix framing.
 #[derive(Parser, Debug)]
 #[command(name = "osc", version, after_help = EXAMPLES)]
 struct Cli {
@@ -84,7 +86,8 @@ struct SendArgs {
     // As an attribute, not a doc comment: rustdoc would read `[::1]` as a link.
     #[arg(
         value_name = "URL",
-        help = "Destination: udp://HOST:PORT or tcp://HOST:PORT (IPv6 as udp://[::1]:9000)"
+        help = "Destination: udp://HOST:PORT, tcp://HOST:PORT (IPv6 as udp://[::1]:9000) or \
+                serial://PATH[?baud=N] (serial:///dev/ttyACM0, serial://COM3; 115200 by default)"
     )]
     url: String,
 
@@ -104,7 +107,7 @@ struct SendArgs {
     )]
     values: Vec<String>,
 
-    /// TCP framing: slip (OSC 1.1, double END) or length (OSC 1.0, int32 size prefix).
+    /// TCP and serial framing: slip (OSC 1.1, double END) or length (OSC 1.0, int32 size prefix).
     #[arg(long, value_name = "slip|length", default_value = "slip")]
     framing: osc_std::Framing,
 
@@ -155,12 +158,14 @@ Malformed packets are reported on stderr and skipped.
 Examples:
   osc dump udp://127.0.0.1:9000
   osc dump 9000                                  (all interfaces, like oscdump 9000)
-  osc dump tcp://127.0.0.1:9000 --framing length --json --count 1";
+  osc dump tcp://127.0.0.1:9000 --framing length --json --count 1
+  osc dump serial:///dev/ttyACM0                 (SLIP at 115200 baud; ?baud=N for another rate)";
 
 #[derive(Args, Debug)]
 #[command(after_help = DUMP_AFTER)]
 struct DumpArgs {
-    /// Where to listen: udp://HOST:PORT, tcp://HOST:PORT, or a bare PORT (UDP, all interfaces).
+    /// Where to listen: udp://HOST:PORT, tcp://HOST:PORT, a bare PORT (UDP, all interfaces), or
+    /// serial://PATH[?baud=N] to read a serial port.
     #[arg(value_name = "URL")]
     url: String,
 
@@ -172,7 +177,8 @@ struct DumpArgs {
     #[arg(long, value_name = "N")]
     count: Option<u64>,
 
-    /// TCP framing: slip, length, or auto (each connection's first byte decides, as liblo does).
+    /// TCP framing: slip, length, or auto (each connection's first byte decides, as liblo does). A
+    /// serial port uses slip unless told length.
     #[arg(long, value_name = "slip|length|auto", default_value = "auto")]
     framing: osc_std::FramingMode,
 

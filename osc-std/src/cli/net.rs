@@ -1,16 +1,18 @@
-//! The socket side of `osc send` and `osc dump`, on top of the `osc-std` clients and connections.
+//! The socket and serial side of `osc send` and `osc dump`, on top of the `osc-std` clients and
+//! connections.
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use osc_core::{DecodeConfig, Packet};
+use osc_std::serial::{self, SerialConnection};
 use osc_std::{Error, Framing, FramingMode, TcpConnection, UdpClient};
 
-use super::url::{Endpoint, Transport};
+use super::url::Endpoint;
 use super::{json, text};
 use crate::Fail;
 
@@ -35,6 +37,29 @@ fn render(packet: &Packet<'_>, json_out: bool, timestamps: bool) -> Vec<String> 
         let received = timestamps.then(osc_std::time::now);
         text::packet_lines(packet, received)
     }
+}
+
+/// A framed stream the tool receives from: a TCP connection or a serial port.
+trait Framed {
+    /// The next packet within `wait` (`None`: no limit), as the connections' receives.
+    fn recv_packet(&mut self, wait: Option<Duration>) -> Result<Option<Packet<'_>>, Error>;
+}
+
+impl Framed for TcpConnection {
+    fn recv_packet(&mut self, wait: Option<Duration>) -> Result<Option<Packet<'_>>, Error> {
+        self.recv(wait)
+    }
+}
+
+impl Framed for SerialConnection {
+    fn recv_packet(&mut self, wait: Option<Duration>) -> Result<Option<Packet<'_>>, Error> {
+        self.recv_timeout(wait)
+    }
+}
+
+/// Opens a serial endpoint in `framing`.
+fn open_serial(path: &str, baud: u32, framing: Framing) -> Result<SerialConnection, Fail> {
+    serial::open_framed(path, baud, framing).map_err(|e| Fail(e.to_string()))
 }
 
 /// Options of `osc send`.
@@ -67,13 +92,12 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
         print_lines(&render(p, options.json, false))?;
         Ok(enough(replies))
     };
-    match endpoint.transport {
-        Transport::Udp => {
-            let mut client = UdpClient::connect(endpoint.addr)
+    let fail_send = |e: Error| Fail(format!("cannot send to {endpoint}: {e}"));
+    match &endpoint {
+        Endpoint::Udp(addr) => {
+            let mut client = UdpClient::connect(addr)
                 .map_err(|e| Fail(format!("cannot open a UDP socket to {endpoint}: {e}")))?;
-            client
-                .send_raw(bytes)
-                .map_err(|e| Fail(format!("cannot send to {endpoint}: {e}")))?;
+            client.send_raw(bytes).map_err(fail_send)?;
             while let Some(wait) = remaining() {
                 match client.recv(wait) {
                     Ok(Some((p, _from))) => {
@@ -87,25 +111,16 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
                 }
             }
         }
-        Transport::Tcp => {
-            let mut conn = TcpConnection::connect(endpoint.addr, options.framing)
+        Endpoint::Tcp(addr) => {
+            let mut conn = TcpConnection::connect(addr, options.framing)
                 .map_err(|e| Fail(format!("cannot connect to {endpoint}: {e}")))?;
-            conn.send_raw(bytes)
-                .map_err(|e| Fail(format!("cannot send to {endpoint}: {e}")))?;
-            while let Some(wait) = remaining() {
-                match conn.recv(wait) {
-                    Ok(Some(p)) => {
-                        if show(&p)? {
-                            break;
-                        }
-                    }
-                    Ok(None) | Err(Error::Closed) => break,
-                    Err(e @ (Error::Decode(_) | Error::Frame(_))) => {
-                        eprintln!("osc send: ignored a malformed reply: {e}");
-                    }
-                    Err(e) => return Err(Fail(format!("receiving from {endpoint}: {e}"))),
-                }
-            }
+            conn.send_raw(bytes).map_err(fail_send)?;
+            stream_replies(&mut conn, &endpoint, remaining, &mut show)?;
+        }
+        Endpoint::Serial { path, baud } => {
+            let mut conn = open_serial(path, *baud, options.framing)?;
+            conn.send_raw(bytes).map_err(fail_send)?;
+            stream_replies(&mut conn, &endpoint, remaining, &mut show)?;
         }
     }
     if let Some(d) = options.reply {
@@ -114,6 +129,30 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
                 "no reply from {endpoint} within {}s",
                 d.as_secs_f64()
             )));
+        }
+    }
+    Ok(())
+}
+
+/// Shows the replies that come back on a framed stream while there is time left.
+fn stream_replies<C: Framed>(
+    conn: &mut C,
+    endpoint: &Endpoint,
+    mut remaining: impl FnMut() -> Option<Option<Duration>>,
+    show: &mut impl FnMut(&Packet<'_>) -> Result<bool, Fail>,
+) -> Result<(), Fail> {
+    while let Some(wait) = remaining() {
+        match conn.recv_packet(wait) {
+            Ok(Some(p)) => {
+                if show(&p)? {
+                    break;
+                }
+            }
+            Ok(None) | Err(Error::Closed) => break,
+            Err(e @ (Error::Decode(_) | Error::Frame(_))) => {
+                eprintln!("osc send: ignored a malformed reply: {e}");
+            }
+            Err(e) => return Err(Fail(format!("receiving from {endpoint}: {e}"))),
         }
     }
     Ok(())
@@ -150,8 +189,8 @@ impl Printer {
     }
 }
 
-fn announce(transport: &str, addr: SocketAddr) {
-    eprintln!("osc dump: listening on {transport}://{addr}");
+fn announce(endpoint: &Endpoint) {
+    eprintln!("osc dump: listening on {endpoint}");
 }
 
 /// Receives and prints packets until the count is reached or an I/O error ends it.
@@ -165,12 +204,12 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
     if options.count == Some(0) {
         return Ok(());
     }
-    match endpoint.transport {
-        Transport::Udp => {
-            let mut sock = UdpClient::bind(endpoint.addr)
+    match &endpoint {
+        Endpoint::Udp(addr) => {
+            let mut sock = UdpClient::bind(addr)
                 .map_err(|e| Fail(format!("cannot listen on {endpoint}: {e}")))?;
             sock.set_decode_config(options.config);
-            announce("udp", sock.local_addr()?);
+            announce(&Endpoint::Udp(sock.local_addr()?));
             loop {
                 match sock.recv(None) {
                     Ok(Some((p, _from))) => printer.packet(&p)?,
@@ -180,13 +219,13 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
                 }
             }
         }
-        Transport::Tcp => {
+        Endpoint::Tcp(addr) => {
             // Not `osc_std::TcpServer`: it hands messages to a dispatcher, and dump prints whole
             // packets (bundles with their structure). Each connection is a `TcpConnection`, which does
             // the framing; `FramingMode::detect` picks it for `auto`.
-            let listener = TcpListener::bind(endpoint.addr)
+            let listener = TcpListener::bind(addr)
                 .map_err(|e| Fail(format!("cannot listen on {endpoint}: {e}")))?;
-            announce("tcp", listener.local_addr()?);
+            announce(&Endpoint::Tcp(listener.local_addr()?));
             for stream in listener.incoming() {
                 let stream = match stream {
                     Ok(s) => s,
@@ -200,6 +239,38 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
                 thread::spawn(move || serve_connection(stream, mode, config, &printer));
             }
             Ok(())
+        }
+        Endpoint::Serial { path, baud } => {
+            // A serial line cannot be peeked at: `auto` means SLIP, the framing serial OSC uses.
+            let framing = options.framing.fixed().unwrap_or(Framing::Slip);
+            let mut conn = open_serial(path, *baud, framing)?;
+            conn.set_decode_config(options.config);
+            announce(&endpoint);
+            match print_stream(&mut conn, path, &printer) {
+                Ok(()) => Err(Fail(format!("serial port {path} closed"))),
+                Err(e) => Err(Fail(format!("serial port {path}: {e}"))),
+            }
+        }
+    }
+}
+
+/// Prints the packets of one framed stream until it ends: `Ok` at its end, the error otherwise.
+/// Malformed packets are reported and skipped; a failure to print ends the process.
+fn print_stream<C: Framed>(conn: &mut C, from: &str, printer: &Printer) -> Result<(), Error> {
+    loop {
+        match conn.recv_packet(None) {
+            Ok(Some(p)) => {
+                if let Err(Fail(msg)) = printer.packet(&p) {
+                    eprintln!("osc dump: {msg}");
+                    process::exit(1);
+                }
+            }
+            Ok(None) => {}
+            Err(Error::Closed) => return Ok(()),
+            Err(e @ (Error::Decode(_) | Error::Frame(_))) => {
+                eprintln!("osc dump: ignored a malformed packet from {from}: {e}");
+            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -222,23 +293,7 @@ fn serve_connection(stream: TcpStream, mode: FramingMode, config: DecodeConfig, 
     };
     let mut conn = TcpConnection::from_stream(stream, framing);
     conn.set_decode_config(config);
-    loop {
-        match conn.recv(None) {
-            Ok(Some(p)) => {
-                if let Err(Fail(msg)) = printer.packet(&p) {
-                    eprintln!("osc dump: {msg}");
-                    process::exit(1);
-                }
-            }
-            Ok(None) => {}
-            Err(Error::Closed) => return,
-            Err(e @ (Error::Decode(_) | Error::Frame(_))) => {
-                eprintln!("osc dump: ignored a malformed packet from {peer}: {e}");
-            }
-            Err(e) => {
-                eprintln!("osc dump: connection from {peer} ended: {e}");
-                return;
-            }
-        }
+    if let Err(e) = print_stream(&mut conn, &peer, printer) {
+        eprintln!("osc dump: connection from {peer} ended: {e}");
     }
 }

@@ -1,34 +1,37 @@
-//! Endpoint URLs: `udp://HOST:PORT` and `tcp://HOST:PORT`.
+//! Endpoint URLs: `udp://HOST:PORT`, `tcp://HOST:PORT` and `serial://PATH`.
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-/// The transport of an endpoint.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Transport {
-    Udp,
-    Tcp,
-}
-
 /// A parsed endpoint.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Endpoint {
-    pub(crate) transport: Transport,
-    pub(crate) addr: SocketAddr,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Udp(SocketAddr),
+    Tcp(SocketAddr),
+    /// A serial port by the system's name for it, and its rate in bits per second.
+    Serial {
+        path: String,
+        baud: u32,
+    },
 }
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.transport {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        };
-        write!(f, "{scheme}://{}", self.addr)
+        match self {
+            Self::Udp(addr) => write!(f, "udp://{addr}"),
+            Self::Tcp(addr) => write!(f, "tcp://{addr}"),
+            Self::Serial { path, baud } => write!(f, "serial://{path}?baud={baud}"),
+        }
     }
 }
 
-pub(crate) const URL_HELP: &str = "udp://HOST:PORT or tcp://HOST:PORT, e.g. udp://127.0.0.1:9000, \
-tcp://[::1]:9000 (liblo's osc.udp:// and osc.tcp:// are accepted too)";
+pub(crate) const URL_HELP: &str =
+    "udp://HOST:PORT, tcp://HOST:PORT or serial://PATH[?baud=N], e.g. \
+udp://127.0.0.1:9000, tcp://[::1]:9000, serial:///dev/ttyACM0?baud=115200, serial://COM3 (liblo's \
+osc.udp:// and osc.tcp:// are accepted too)";
+
+/// The rate of a serial endpoint without `?baud=`.
+pub(crate) const DEFAULT_BAUD: u32 = 115_200;
 
 /// Parses an endpoint URL. An empty host means all interfaces (`0.0.0.0`), as in liblo; a bare port
 /// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
@@ -37,17 +40,15 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let port: u16 = text.parse().map_err(|_| bad("port out of range"))?;
-        return Ok(Endpoint {
-            transport: Transport::Udp,
-            addr: SocketAddr::from(([0, 0, 0, 0], port)),
-        });
+        return Ok(Endpoint::Udp(SocketAddr::from(([0, 0, 0, 0], port))));
     }
     let (scheme, rest) = text
         .split_once("://")
         .ok_or_else(|| bad("missing scheme"))?;
-    let transport = match scheme.strip_prefix("osc.").unwrap_or(scheme) {
-        "udp" => Transport::Udp,
-        "tcp" => Transport::Tcp,
+    let tcp = match scheme.strip_prefix("osc.").unwrap_or(scheme) {
+        "udp" => false,
+        "tcp" => true,
+        "serial" => return serial(rest).map_err(&bad),
         _ => return Err(bad("unknown scheme")),
     };
     let hostport = rest.strip_suffix('/').unwrap_or(rest);
@@ -73,31 +74,71 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
         .or_else(|| addrs.first())
         .copied()
         .ok_or_else(|| bad(&format!("host {host:?} has no address")))?;
-    Ok(Endpoint { transport, addr })
+    Ok(if tcp {
+        Endpoint::Tcp(addr)
+    } else {
+        Endpoint::Udp(addr)
+    })
+}
+
+/// The part of a `serial://` URL after the scheme: a path (`/dev/ttyACM0`, so three slashes in all,
+/// or `COM3`) and an optional `?baud=N`.
+fn serial(rest: &str) -> Result<Endpoint, &'static str> {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return Err("missing the port's path");
+    }
+    let baud = match query {
+        "" => DEFAULT_BAUD,
+        q => q
+            .strip_prefix("baud=")
+            .and_then(|b| b.parse().ok())
+            .filter(|&b| b > 0)
+            .ok_or("expected ?baud=N with N > 0")?,
+    };
+    Ok(Endpoint::Serial {
+        path: path.to_owned(),
+        baud,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn addr(e: Endpoint) -> String {
+        match e {
+            Endpoint::Udp(a) | Endpoint::Tcp(a) => a.to_string(),
+            Endpoint::Serial { .. } => panic!("not a socket: {e}"),
+        }
+    }
+
     #[test]
     fn forms() {
         let e = parse("udp://127.0.0.1:9000").unwrap();
-        assert_eq!(
-            (e.transport, e.addr.to_string()),
-            (Transport::Udp, "127.0.0.1:9000".into())
-        );
+        assert_eq!(e, Endpoint::Udp("127.0.0.1:9000".parse().unwrap()));
         let e = parse("tcp://[::1]:9001").unwrap();
-        assert_eq!(
-            (e.transport, e.addr.to_string()),
-            (Transport::Tcp, "[::1]:9001".into())
-        );
-        let e = parse("osc.udp://:7000/").unwrap();
-        assert_eq!(e.addr.to_string(), "0.0.0.0:7000");
+        assert_eq!(e, Endpoint::Tcp("[::1]:9001".parse().unwrap()));
+        assert_eq!(addr(parse("osc.udp://:7000/").unwrap()), "0.0.0.0:7000");
         assert_eq!(parse("9000").unwrap().to_string(), "udp://0.0.0.0:9000");
+        assert_eq!(addr(parse("udp://localhost:1").unwrap()), "127.0.0.1:1");
+        let serial = |path: &str, baud| Endpoint::Serial {
+            path: path.into(),
+            baud,
+        };
         assert_eq!(
-            parse("udp://localhost:1").unwrap().addr.to_string(),
-            "127.0.0.1:1"
+            parse("serial:///dev/ttyACM0").unwrap(),
+            serial("/dev/ttyACM0", DEFAULT_BAUD)
+        );
+        assert_eq!(
+            parse("serial://COM3?baud=9600").unwrap(),
+            serial("COM3", 9600)
+        );
+        assert_eq!(
+            parse("serial:///dev/ttyUSB1?baud=57600")
+                .unwrap()
+                .to_string(),
+            "serial:///dev/ttyUSB1?baud=57600"
         );
         for bad in [
             "",
@@ -106,6 +147,9 @@ mod tests {
             "udp://[::1:5",
             "udp://a:99999",
             "99999",
+            "serial://",
+            "serial:///dev/ttyS0?baud=0",
+            "serial:///dev/ttyS0?speed=9600",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

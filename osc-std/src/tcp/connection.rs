@@ -2,13 +2,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use osc_core::{Arg, DecodeConfig, Message, Packet};
+use osc_core::{Arg, DecodeConfig, Packet};
 
 use crate::error::Error;
-use crate::framing::{frame_packet, FrameReader, Framing};
-use crate::sock::{is_timeout, ReadTimeout, TimeoutSocket};
+use crate::framing::Framing;
+use crate::sock::{ReadTimeout, TimeoutSocket};
+use crate::stream::{StreamConnection, TimedRead};
 
 /// Default largest frame a connection or a TCP server accepts: 64 KiB.
 pub const DEFAULT_MAX_FRAME: usize = 65_536;
@@ -16,8 +17,6 @@ pub const DEFAULT_MAX_FRAME: usize = 65_536;
 /// The largest `max_frame_size` accepted (512 MiB): below every length a SLIP sender's first byte
 /// would announce if read as a length prefix (see [`FramingMode`](crate::FramingMode)).
 pub const MAX_FRAME_LIMIT: usize = 512 << 20;
-
-const READ_CHUNK: usize = 16 * 1024;
 
 /// A TCP connection carrying OSC packets in SLIP or length-prefix frames.
 ///
@@ -46,12 +45,41 @@ const READ_CHUNK: usize = 16 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct TcpConnection {
+    inner: StreamConnection<TimedTcp>,
+}
+
+/// A TCP stream and its read timeout as last set. Reads with a zero timeout put the socket in
+/// non-blocking mode, and a write leaves that mode first, so that it is never cut short.
+#[derive(Debug)]
+struct TimedTcp {
     stream: TcpStream,
-    reader: FrameReader,
-    packet_buf: Vec<u8>,
-    out_buf: Vec<u8>,
     timeout: ReadTimeout,
-    decode: DecodeConfig,
+}
+
+impl Read for TimedTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+impl Write for TimedTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.timeout == ReadTimeout::Poll {
+            TimeoutSocket::set_nonblocking(&self.stream, false)?;
+            self.timeout = ReadTimeout::Unknown;
+        }
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl TimedRead for TimedTcp {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.timeout.apply(&self.stream, timeout)
+    }
 }
 
 impl TcpConnection {
@@ -94,20 +122,19 @@ impl TcpConnection {
 
     /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
-        Self {
+        let stream = TimedTcp {
             stream,
-            reader: FrameReader::new(framing, READ_CHUNK),
-            packet_buf: Vec::new(),
-            out_buf: Vec::new(),
             timeout: ReadTimeout::Unknown,
-            decode: DecodeConfig::new(),
+        };
+        Self {
+            inner: StreamConnection::new(stream, framing),
         }
     }
 
     /// Sets the largest frame [`recv`](Self::recv) accepts (clamped to 16..=[`MAX_FRAME_LIMIT`]).
     /// A partly received frame is dropped.
     pub fn set_max_frame_size(&mut self, max: usize) {
-        self.reader.set_max_frame(max);
+        self.inner.set_max_frame_size(max);
     }
 
     /// [`set_max_frame_size`](Self::set_max_frame_size), builder style.
@@ -124,86 +151,58 @@ impl TcpConnection {
 
     /// The largest frame accepted.
     pub fn max_frame_size(&self) -> usize {
-        self.reader.max_frame()
+        self.inner.max_frame_size()
     }
 
     /// Uses `config` to decode received packets (default: the tolerant profile).
     pub fn set_decode_config(&mut self, config: DecodeConfig) {
-        self.decode = config;
+        self.inner.set_decode_config(config);
     }
 
     /// The framing used both ways.
     pub fn framing(&self) -> Framing {
-        self.reader.framing()
+        self.inner.framing()
     }
 
     /// The underlying stream.
     pub fn stream(&self) -> &TcpStream {
-        &self.stream
+        &self.inner.get_ref().stream
     }
 
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.peer_addr()
+        self.stream().peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
+        self.stream().local_addr()
     }
 
     /// Closes both directions; the peer sees the end of the stream.
     pub fn shutdown(&self) -> io::Result<()> {
-        self.stream.shutdown(NetShutdown::Both)
-    }
-
-    /// Writes all of `bytes`, leaving non-blocking mode (set by a `recv` with a zero timeout) first.
-    fn write_frame(
-        stream: &mut TcpStream,
-        timeout: &mut ReadTimeout,
-        bytes: &[u8],
-    ) -> io::Result<()> {
-        if *timeout == ReadTimeout::Poll {
-            TimeoutSocket::set_nonblocking(stream, false)?;
-            *timeout = ReadTimeout::Unknown;
-        }
-        stream.write_all(bytes)
+        self.stream().shutdown(NetShutdown::Both)
     }
 
     /// Sends one packet, framed; returns the number of bytes written.
     pub fn send(&mut self, packet: &Packet<'_>) -> Result<usize, Error> {
-        let framed = frame_packet(
-            self.reader.framing(),
-            packet,
-            &mut self.packet_buf,
-            &mut self.out_buf,
-        )?;
-        let len = framed.len();
-        Self::write_frame(&mut self.stream, &mut self.timeout, framed)?;
-        Ok(len)
+        self.inner.send(packet)
     }
 
     /// Sends the message `address args…`.
     pub fn send_message(&mut self, address: &str, args: &[Arg<'_>]) -> Result<usize, Error> {
-        self.send(&Packet::Message(Message::new(address, args)))
+        self.inner.send_message(address, args)
     }
 
     /// Frames the bytes of one packet as they are (they need not be valid OSC) and sends them;
     /// returns the number of bytes written.
     pub fn send_raw(&mut self, packet_bytes: &[u8]) -> Result<usize, Error> {
-        let framed = self
-            .reader
-            .framing()
-            .encode(packet_bytes, &mut self.out_buf)?;
-        let len = framed.len();
-        Self::write_frame(&mut self.stream, &mut self.timeout, framed)?;
-        Ok(len)
+        self.inner.send_raw(packet_bytes)
     }
 
     /// Writes bytes to the stream as they are, without framing (e.g. to test a peer's decoder).
     pub fn write_unframed(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        Self::write_frame(&mut self.stream, &mut self.timeout, bytes)?;
-        Ok(())
+        self.inner.write_unframed(bytes)
     }
 
     /// Waits for the next frame and returns its payload, without decoding it as OSC.
@@ -214,43 +213,18 @@ impl TcpConnection {
     /// a frame that cannot be delivered; after that error the next call goes on with the next
     /// frame.
     pub fn recv_raw(&mut self, timeout: Option<Duration>) -> Result<Option<&[u8]>, Error> {
-        let deadline = timeout.map(|t| Instant::now().checked_add(t));
-        loop {
-            match self.reader.next_frame() {
-                Some(Ok(())) => return Ok(Some(self.reader.frame())),
-                Some(Err(e)) => return Err(Error::Frame(e)),
-                None => {}
-            }
-            let wait = match deadline {
-                None => None,
-                // A deadline past `Instant`'s range: wait for ever.
-                Some(None) => None,
-                Some(Some(at)) => Some(at.saturating_duration_since(Instant::now())),
-            };
-            self.timeout.apply(&self.stream, wait)?;
-            match self.stream.read(self.reader.space()) {
-                Ok(0) => return Err(Error::Closed),
-                Ok(n) => self.reader.filled(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if is_timeout(&e) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        self.inner.recv_raw_timeout(timeout)
     }
 
     /// Waits for the next packet; like [`recv_raw`](Self::recv_raw), and a frame that is not a
     /// valid OSC packet is `Err(Error::Decode(_))` (the next call goes on). The packet borrows the
     /// connection's buffer until the next call.
     pub fn recv(&mut self, timeout: Option<Duration>) -> Result<Option<Packet<'_>>, Error> {
-        let config = self.decode;
-        match self.recv_raw(timeout)? {
-            Some(frame) => Ok(Some(config.decode(frame)?)),
-            None => Ok(None),
-        }
+        self.inner.recv_timeout(timeout)
     }
 
     /// Whether a frame has been partly received (at the end of a stream: the peer stopped mid-frame).
     pub fn has_partial_frame(&self) -> bool {
-        self.reader.has_partial_frame()
+        self.inner.has_partial_frame()
     }
 }
