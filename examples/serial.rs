@@ -53,8 +53,6 @@ fn simulated_board() -> Result<String, Box<dyn std::error::Error>> {
 
     let (mut end, host_end) = TTYPort::pair()?;
     let path = host_end.name().ok_or("the pseudo-terminal has no name")?;
-    // The pair holds the host's end open exclusively; the host opens it again by name.
-    drop(host_end);
     end.set_timeout(Duration::from_secs(5))?;
     println!("board  simulated on the far end of {path}");
 
@@ -66,20 +64,12 @@ fn simulated_board() -> Result<String, Box<dyn std::error::Error>> {
             })
             .expect("a free route");
         let mut line = StreamConnection::new(end, Framing::Slip);
-        // Until the host opens its end, a pseudo-terminal reports a hang-up (the end of the
-        // stream): wait (up to 5 s) for the request.
-        let mut answered = false;
-        for _ in 0..250 {
-            match line.handle_one(&mut routes, &mut (), &()) {
-                Ok(handled) => {
-                    answered = handled;
-                    break;
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        if !answered {
-            return;
+        // The host's end stays open here until the board is done: a pseudo-terminal whose other
+        // end is closed reports a hang-up (the end of the stream).
+        let _host_end = host_end;
+        match line.handle_one(&mut routes, &mut (), &()) {
+            Ok(true) => {}
+            _ => return,
         }
         for reading in [0.0f32, 0.25, 0.5] {
             if line

@@ -186,23 +186,24 @@ fn no_reply_is_an_error() {
     assert!(out.stderr.contains("cannot connect"), "{}", out.stderr);
 }
 
-/// A "device" on the far end of a pseudo-terminal, and the path the tool opens as a serial port.
+/// A "device" on the far end of a pseudo-terminal, the path the tool opens as a serial port, and
+/// that port's side held open (without it the device's side sees a hang-up until the tool opens it).
 #[cfg(unix)]
 fn serial_device() -> (
     osc_std::StreamConnection<osc_std::serial::serialport::TTYPort>,
     String,
+    osc_std::serial::serialport::TTYPort,
 ) {
     use osc_std::serial::serialport::{SerialPort, TTYPort};
     let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
     let path = slave.name().expect("the slave's path");
-    // The pair holds the slave open exclusively; the tool opens it again by name.
-    drop(slave);
     master
         .set_timeout(cli_support::WAIT)
         .expect("a read timeout");
     (
         osc_std::StreamConnection::new(master, osc_std::Framing::Slip),
         path,
+        slave,
     )
 }
 
@@ -211,7 +212,7 @@ fn serial_device() -> (
 fn serial_send_gets_replies_and_dump_prints_what_the_device_sends() {
     use osc_core::{Arg, Dispatcher, HandlerFn};
 
-    let (mut device, path) = serial_device();
+    let (mut device, path, _held) = serial_device();
     let url = format!("serial://{path}?baud=9600");
     let mut routes: Dispatcher<'_, HandlerFn<(), ()>, 2> = Dispatcher::new();
     routes
@@ -234,23 +235,11 @@ fn serial_send_gets_replies_and_dump_prints_what_the_device_sends() {
             "41",
         ],
     );
-    // Until the tool opens its end, the device's end reports a hang-up (the end of the stream).
-    let start = std::time::Instant::now();
-    loop {
-        match device.handle_one(&mut routes, &mut (), &()) {
-            Err(e) if e.is_closed() && start.elapsed() < cli_support::WAIT => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            other => {
-                assert!(other.unwrap(), "a request");
-                break;
-            }
-        }
-    }
+    assert!(device.handle_one(&mut routes, &mut (), &()).unwrap());
     assert_eq!(send.line(), "/pong i 42");
     assert_eq!(send.wait(), 0, "{}", send.stderr_text());
 
-    let (mut device, path) = serial_device();
+    let (mut device, path, _held) = serial_device();
     let dump = Proc::spawn(
         osc_bin(),
         [

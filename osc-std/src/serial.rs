@@ -20,6 +20,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Two things serial lines do that sockets do not:
+//!
+//! - Opening a port raises DTR, and boards with a USB-serial chip (Arduino Uno, Nano, many ESP32
+//!   boards) reset on it: what is sent in the first second or two goes to the bootloader. Wait for
+//!   the board's first message, or a fixed delay, before sending. Boards with native USB (Teensy,
+//!   Arduino Leonardo and Zero, RP2040) do not reset.
+//! - On Unix, when the far end hangs up (a USB device unplugged, the other side of a
+//!   pseudo-terminal closed) a receive ends with [`Error::Closed`](crate::Error::Closed), and bytes
+//!   that arrived just before the hang-up may not be delivered.
+//!
 //! Any other port setting (parity, flow control, a port opened elsewhere) goes through
 //! `serialport`'s builder, then [`StreamConnection::new`]:
 //!
@@ -69,9 +79,15 @@ pub fn open_framed(path: &str, baud: u32, framing: Framing) -> io::Result<Serial
     Ok(StreamConnection::new(port, framing))
 }
 
+// `serialport`'s writes wait with the read timeout, so a timed receive puts back `FOREVER` when it
+// ends: a send after `recv_timeout(Some(ZERO))` must not be cut short mid-frame.
 impl TimedRead for dyn SerialPort {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         set_port_timeout(self, timeout)
+    }
+
+    fn end_timed_read(&mut self) -> io::Result<()> {
+        set_port_timeout(self, None)
     }
 }
 
@@ -79,6 +95,21 @@ impl TimedRead for dyn SerialPort {
 impl TimedRead for serialport::TTYPort {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         set_port_timeout(self, timeout)
+    }
+
+    fn end_timed_read(&mut self) -> io::Result<()> {
+        set_port_timeout(self, None)
+    }
+}
+
+#[cfg(windows)]
+impl TimedRead for serialport::COMPort {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        set_port_timeout(self, timeout)
+    }
+
+    fn end_timed_read(&mut self) -> io::Result<()> {
+        set_port_timeout(self, None)
     }
 }
 

@@ -11,15 +11,12 @@ use std::time::{Duration, Instant};
 use osc_core::{Arg, DecodeConfig, Dispatcher, Handler, Message, Packet, Replies};
 
 use crate::error::Error;
-use crate::framing::{frame_packet, FrameReader, Framing};
+use crate::framing::{append_frame, frame_packet, FrameReader, Framing};
 use crate::sock::is_timeout;
+use crate::udp::REPLY_BUFFER_SIZE;
 
 /// Bytes asked of the stream per read.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// Room for the replies a handler writes to one received packet in
-/// [`StreamConnection::handle_one`].
-const REPLY_BUFFER: usize = 8192;
 
 /// A byte stream whose reads can be given a time limit, for
 /// [`StreamConnection::recv_timeout`].
@@ -44,6 +41,10 @@ const REPLY_BUFFER: usize = 8192;
 ///         Ok(())
 ///     }
 /// }
+///
+/// let mut conn = osc_std::StreamConnection::new(Silent, osc_std::Framing::Slip);
+/// assert!(conn.recv_timeout(Some(Duration::from_millis(10)))?.is_none());
+/// # Ok::<(), osc_std::Error>(())
 /// ```
 pub trait TimedRead: Read {
     /// Bounds the reads that follow: `None` waits until data arrives, `Some(Duration::ZERO)` takes
@@ -53,11 +54,22 @@ pub trait TimedRead: Read {
     /// A stream that cannot wait for ever may treat `None` as a long timeout: the connection
     /// reads again when such a read times out.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+
+    /// Called when a receive with a time limit ends, however it ends. The default does nothing;
+    /// a stream whose writes wait with the read timeout (a serial port) puts back one that cannot
+    /// cut the next write short.
+    fn end_timed_read(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<T: TimedRead + ?Sized> TimedRead for Box<T> {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         (**self).set_read_timeout(timeout)
+    }
+
+    fn end_timed_read(&mut self) -> io::Result<()> {
+        (**self).end_timed_read()
     }
 }
 
@@ -213,7 +225,7 @@ impl<S: Read> StreamConnection<S> {
     /// call), `Err(Error::Closed)` at the end of the stream, and `Err(Error::Frame(_))` for a frame
     /// that cannot be delivered; after that error the next call goes on with the next frame.
     pub fn recv_raw(&mut self) -> Result<Option<&[u8]>, Error> {
-        self.recv_frame(|_| Ok(false))
+        read_frame(&mut self.stream, &mut self.reader, |_| Ok(()), |_| false)
     }
 
     /// Waits for the next packet; like [`recv_raw`](Self::recv_raw), and a frame that is not a
@@ -226,14 +238,6 @@ impl<S: Read> StreamConnection<S> {
             None => Ok(None),
         }
     }
-
-    /// Reads until a frame is whole; see [`read_frame`].
-    pub(crate) fn recv_frame(
-        &mut self,
-        prepare: impl FnMut(&mut S) -> io::Result<bool>,
-    ) -> Result<Option<&[u8]>, Error> {
-        read_frame(&mut self.stream, &mut self.reader, prepare)
-    }
 }
 
 impl<S: TimedRead> StreamConnection<S> {
@@ -241,16 +245,10 @@ impl<S: TimedRead> StreamConnection<S> {
     /// `Some(Duration::ZERO)` takes only a frame whose bytes have already arrived. Returns
     /// `Ok(None)` when the time is up, keeping a partly received frame for the next call.
     pub fn recv_raw_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<&[u8]>, Error> {
-        // `Some(None)`: a deadline past `Instant`'s range, i.e. no limit.
-        let deadline = timeout.map(|t| Instant::now().checked_add(t));
-        self.recv_frame(|stream| {
-            let (wait, retry) = match deadline {
-                None | Some(None) => (None, true),
-                Some(Some(at)) => (Some(at.saturating_duration_since(Instant::now())), false),
-            };
-            stream.set_read_timeout(wait)?;
-            Ok(retry)
-        })
+        let (before, again) = wait_until(timeout);
+        let frame = read_frame(&mut self.stream, &mut self.reader, before, again);
+        self.stream.end_timed_read()?;
+        frame
     }
 
     /// [`recv`](Self::recv) with a limit on the whole wait, as in
@@ -304,8 +302,23 @@ impl<S: Read + Write> StreamConnection<S> {
     where
         H: Handler<C, A>,
     {
-        if self.reply_buf.len() < REPLY_BUFFER {
-            self.reply_buf.resize(REPLY_BUFFER, 0);
+        self.handle_next(dispatcher, ctx, from, |_| Ok(()), |_| false)
+    }
+
+    /// [`handle_one`](Self::handle_one) with the reading policy of [`read_frame`].
+    fn handle_next<H, C, A, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'_, H, N>,
+        ctx: &mut C,
+        from: &A,
+        before: impl FnMut(&mut S) -> io::Result<()>,
+        again: impl FnMut(&io::Error) -> bool,
+    ) -> Result<bool, Error>
+    where
+        H: Handler<C, A>,
+    {
+        if self.reply_buf.len() < REPLY_BUFFER_SIZE {
+            self.reply_buf.resize(REPLY_BUFFER_SIZE, 0);
         }
         let config = self.decode;
         let Self {
@@ -315,29 +328,74 @@ impl<S: Read + Write> StreamConnection<S> {
             reply_buf,
             ..
         } = self;
-        let frame = match read_frame(stream, reader, |_| Ok(false))? {
-            Some(frame) => frame,
-            None => return Ok(false),
+        let Some(frame) = read_frame(stream, reader, before, again)? else {
+            return Ok(false);
         };
         let packet = config.decode(frame)?;
         let mut replies = Replies::new(reply_buf);
         dispatcher.dispatch(&packet, ctx, from, &mut replies);
+        // All the replies in one write: a serial port's flush waits until they have gone out.
+        out_buf.clear();
         for reply in replies.iter() {
-            let framed = reader.framing().encode(reply, out_buf)?;
-            write_flushed(stream, framed)?;
+            append_frame(reader.framing(), reply, out_buf)?;
+        }
+        if !out_buf.is_empty() {
+            write_flushed(stream, out_buf)?;
         }
         Ok(true)
     }
 }
 
-/// Reads from `stream` into `reader` until a frame is whole and returns it. `prepare` runs before
-/// each read and says whether a read that times out is tried again (`true`) or ends the wait with
-/// `Ok(None)` (`false`). On the parts of a connection, so that a frame can be read while the other
-/// buffers are written.
+impl<S: TimedRead + Write> StreamConnection<S> {
+    /// [`handle_one`](Self::handle_one) with a limit on the wait for the packet, as in
+    /// [`recv_raw_timeout`](Self::recv_raw_timeout); `Ok(false)` when the time is up.
+    pub fn handle_one_timeout<H, C, A, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'_, H, N>,
+        ctx: &mut C,
+        from: &A,
+        timeout: Option<Duration>,
+    ) -> Result<bool, Error>
+    where
+        H: Handler<C, A>,
+    {
+        let (before, again) = wait_until(timeout);
+        let handled = self.handle_next(dispatcher, ctx, from, before, again);
+        self.stream.end_timed_read()?;
+        handled
+    }
+}
+
+/// The reading policy of a receive that waits at most `timeout` in all (`None`: for ever), for
+/// [`read_frame`]: each read gets the time left, and a read that times out early is tried again.
+/// `WouldBlock` is a stream in non-blocking mode, with nothing more to wait for.
+fn wait_until<S: TimedRead>(
+    timeout: Option<Duration>,
+) -> (
+    impl FnMut(&mut S) -> io::Result<()>,
+    impl FnMut(&io::Error) -> bool,
+) {
+    // `None`: no limit, also for a deadline past `Instant`'s range.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    let before = move |stream: &mut S| {
+        stream.set_read_timeout(deadline.map(|at| at.saturating_duration_since(Instant::now())))
+    };
+    // A stream may time out before the deadline: one that cannot wait for ever, or that long.
+    let again = move |e: &io::Error| {
+        e.kind() == io::ErrorKind::TimedOut && deadline.is_none_or(|at| Instant::now() < at)
+    };
+    (before, again)
+}
+
+/// Reads from `stream` into `reader` until a frame is whole and returns it. `before` runs before
+/// each read; after a read that times out, `again` says whether to read again (`true`) or to end
+/// the wait with `Ok(None)` (`false`). On the parts of a connection, so that a frame can be read
+/// while the other buffers are written.
 fn read_frame<'r, S: Read>(
     stream: &mut S,
     reader: &'r mut FrameReader,
-    mut prepare: impl FnMut(&mut S) -> io::Result<bool>,
+    mut before: impl FnMut(&mut S) -> io::Result<()>,
+    mut again: impl FnMut(&io::Error) -> bool,
 ) -> Result<Option<&'r [u8]>, Error> {
     loop {
         match reader.next_frame() {
@@ -345,16 +403,16 @@ fn read_frame<'r, S: Read>(
             Some(Err(e)) => return Err(Error::Frame(e)),
             None => {}
         }
-        let retry = prepare(stream)?;
+        before(stream)?;
         match stream.read(reader.space()) {
-            // A serial port whose far end hung up (a pseudo-terminal's, a USB device's) fails
-            // reads with `BrokenPipe`: that is its end of the stream.
             Ok(0) => return Err(Error::Closed),
+            // A serial port fails reads with `BrokenPipe` once its far end has hung up (on Unix:
+            // a pseudo-terminal's other side closed, a USB device gone): its end of the stream.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(Error::Closed),
             Ok(n) => reader.filled(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if is_timeout(&e) => {
-                if !retry {
+                if !again(&e) {
                     return Ok(None);
                 }
             }
@@ -367,4 +425,96 @@ fn read_frame<'r, S: Read>(
 fn write_flushed<S: Write>(stream: &mut S, bytes: &[u8]) -> io::Result<()> {
     stream.write_all(bytes)?;
     stream.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream that fails its first `stalls` reads with `stall`, then yields `data`, then ends;
+    /// it records the timeouts it was given and whether a timed read ended.
+    struct Flaky {
+        stalls: usize,
+        stall: io::ErrorKind,
+        data: Vec<u8>,
+        timeouts: Vec<Option<Duration>>,
+        ended: usize,
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.stalls > 0 {
+                self.stalls -= 1;
+                return Err(self.stall.into());
+            }
+            let n = self.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data.drain(..n);
+            Ok(n)
+        }
+    }
+
+    impl TimedRead for Flaky {
+        fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+            self.timeouts.push(timeout);
+            Ok(())
+        }
+
+        fn end_timed_read(&mut self) -> io::Result<()> {
+            self.ended += 1;
+            Ok(())
+        }
+    }
+
+    fn flaky(stalls: usize, stall: io::ErrorKind) -> StreamConnection<Flaky> {
+        let mut data = Vec::new();
+        Framing::Slip
+            .encode(b"/ok\0,\0\0\0", &mut data)
+            .expect("a frame");
+        StreamConnection::new(
+            Flaky {
+                stalls,
+                stall,
+                data,
+                timeouts: Vec::new(),
+                ended: 0,
+            },
+            Framing::Slip,
+        )
+    }
+
+    #[test]
+    fn timeouts_before_the_deadline_are_waited_out() {
+        // A stream that cannot wait for ever times out three times; with no limit, the receive
+        // reads again each time.
+        let mut conn = flaky(3, io::ErrorKind::TimedOut);
+        let frame = conn.recv_raw_timeout(None).expect("no error");
+        assert_eq!(frame, Some(b"/ok\0,\0\0\0".as_slice()));
+        assert_eq!(conn.get_ref().timeouts, [None; 4]);
+        assert_eq!(conn.get_ref().ended, 1);
+
+        // With a deadline far ahead, an early timeout is waited out too.
+        let mut conn = flaky(2, io::ErrorKind::TimedOut);
+        let frame = conn.recv_raw_timeout(Some(Duration::from_secs(3600)));
+        assert!(frame.expect("no error").is_some());
+    }
+
+    #[test]
+    fn the_deadline_and_non_blocking_streams_end_the_wait() {
+        let mut conn = flaky(usize::MAX, io::ErrorKind::TimedOut);
+        assert!(conn
+            .recv_raw_timeout(Some(Duration::ZERO))
+            .unwrap()
+            .is_none());
+        assert_eq!(conn.get_ref().timeouts, [Some(Duration::ZERO)]);
+        assert_eq!(conn.get_ref().ended, 1);
+        // `WouldBlock`: a non-blocking stream, even with no limit, returns instead of spinning.
+        let mut conn = flaky(usize::MAX, io::ErrorKind::WouldBlock);
+        assert!(conn.recv_raw_timeout(None).unwrap().is_none());
+        assert!(conn.recv_raw().unwrap().is_none());
+        // And the frame is there once the stream has it.
+        conn.get_mut().stalls = 0;
+        assert!(conn.recv_raw().unwrap().is_some());
+        assert!(conn.recv_raw().unwrap_err().is_closed());
+    }
 }

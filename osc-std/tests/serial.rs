@@ -70,14 +70,26 @@ fn timeouts_bound_the_wait_and_zero_only_takes_what_is_there() {
     host.send_message("/later", &[]).unwrap();
     let p = device.recv_timeout(None).unwrap().expect("a packet");
     assert_eq!(p.as_message().unwrap().address(), "/later");
+
+    // A timed receive gives the port back with no limit, so that a write (which waits with the
+    // same timeout in `serialport`) is not cut short after `Some(ZERO)`.
+    assert!(host.recv_timeout(Some(Duration::ZERO)).unwrap().is_none());
+    assert_eq!(host.get_ref().timeout(), Duration::from_secs(24 * 60 * 60));
+    let mut routes: Dispatcher<'_, HandlerFn<(), ()>, 1> = Dispatcher::new();
+    assert!(!device
+        .handle_one_timeout(&mut routes, &mut (), &(), Some(Duration::ZERO))
+        .unwrap());
+    assert_eq!(
+        device.get_ref().timeout(),
+        Duration::from_secs(24 * 60 * 60)
+    );
 }
 
 #[test]
 fn a_port_opened_by_name_talks_slip_at_any_rate() {
-    let (master, slave) = TTYPort::pair().expect("a pseudo-terminal pair");
-    let path = slave.name().expect("the slave's path");
-    // The pair holds the slave open exclusively; the port is opened again by name below.
-    drop(slave);
+    // `_slave` stays open: without it, the master's side would see a hang-up until `open`.
+    let (master, _slave) = TTYPort::pair().expect("a pseudo-terminal pair");
+    let path = _slave.name().expect("the slave's path");
     let mut host = serial::open(&path, 115_200).unwrap();
     assert_eq!(host.framing(), Framing::Slip);
     let mut device = StreamConnection::new(master, Framing::Slip);
@@ -92,8 +104,9 @@ fn a_port_opened_by_name_talks_slip_at_any_rate() {
     let mut pings = 0;
     for i in 1..=3 {
         host.send_message("/ping", &[]).unwrap();
-        device.get_mut().set_timeout(PATIENCE).unwrap();
-        assert!(device.handle_one(&mut routes, &mut pings, &()).unwrap());
+        assert!(device
+            .handle_one_timeout(&mut routes, &mut pings, &(), Some(PATIENCE))
+            .unwrap());
         let p = host.recv_timeout(Some(PATIENCE)).unwrap().expect("a pong");
         assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (i,));
     }

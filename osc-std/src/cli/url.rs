@@ -45,9 +45,9 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let (scheme, rest) = text
         .split_once("://")
         .ok_or_else(|| bad("missing scheme"))?;
-    let tcp = match scheme.strip_prefix("osc.").unwrap_or(scheme) {
-        "udp" => false,
-        "tcp" => true,
+    let tcp = match scheme {
+        "udp" | "osc.udp" => false,
+        "tcp" | "osc.tcp" => true,
         "serial" => return serial(rest).map_err(&bad),
         _ => return Err(bad("unknown scheme")),
     };
@@ -150,6 +150,7 @@ mod tests {
             "serial://",
             "serial:///dev/ttyS0?baud=0",
             "serial:///dev/ttyS0?speed=9600",
+            "osc.serial:///dev/ttyS0",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

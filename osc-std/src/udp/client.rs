@@ -257,6 +257,10 @@ impl UdpClient {
     }
 }
 
+/// Room for the replies that handlers write to one received packet, in the clients that dispatch
+/// ([`DispatchClient`], [`StreamConnection::handle_one`](crate::StreamConnection::handle_one)).
+pub(crate) const REPLY_BUFFER_SIZE: usize = 8192;
+
 /// A [`UdpClient`] whose received packets go to a [`Dispatcher`]: python-osc's `DispatchClient`.
 ///
 /// Send requests with [`client`](Self::client) (or the forwarding helpers), then call
@@ -300,7 +304,7 @@ impl<'r, H, const N: usize> DispatchClient<'r, H, N> {
         Self {
             client,
             dispatcher,
-            reply_buf: vec![0u8; 8192].into_boxed_slice(),
+            reply_buf: vec![0u8; REPLY_BUFFER_SIZE].into_boxed_slice(),
         }
     }
 
