@@ -79,39 +79,31 @@ pub fn open_framed(path: &str, baud: u32, framing: Framing) -> io::Result<Serial
     Ok(StreamConnection::new(port, framing))
 }
 
-// `serialport`'s writes wait with the read timeout, so a timed receive puts back `FOREVER` when it
-// ends: a send after `recv_timeout(Some(ZERO))` must not be cut short mid-frame.
-impl TimedRead for dyn SerialPort {
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        set_port_timeout(self, timeout)
-    }
+/// `TimedRead` for the port types. `serialport`'s writes wait with the read timeout, so a timed
+/// receive puts back `FOREVER` when it ends: a send after `recv_timeout(Some(ZERO))` must not be cut
+/// short mid-frame.
+macro_rules! timed_read_for_ports {
+    ($($(#[$cfg:meta])* $port:ty),*) => {$(
+        $(#[$cfg])*
+        impl TimedRead for $port {
+            fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+                set_port_timeout(self, timeout)
+            }
 
-    fn end_timed_read(&mut self) -> io::Result<()> {
-        set_port_timeout(self, None)
-    }
+            fn end_timed_read(&mut self) -> io::Result<()> {
+                set_port_timeout(self, None)
+            }
+        }
+    )*};
 }
 
-#[cfg(unix)]
-impl TimedRead for serialport::TTYPort {
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        set_port_timeout(self, timeout)
-    }
-
-    fn end_timed_read(&mut self) -> io::Result<()> {
-        set_port_timeout(self, None)
-    }
-}
-
-#[cfg(windows)]
-impl TimedRead for serialport::COMPort {
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        set_port_timeout(self, timeout)
-    }
-
-    fn end_timed_read(&mut self) -> io::Result<()> {
-        set_port_timeout(self, None)
-    }
-}
+timed_read_for_ports!(
+    dyn SerialPort,
+    #[cfg(unix)]
+    serialport::TTYPort,
+    #[cfg(windows)]
+    serialport::COMPort
+);
 
 /// Sets a port's read timeout, [`FOREVER`] for none.
 fn set_port_timeout(port: &mut dyn SerialPort, timeout: Option<Duration>) -> io::Result<()> {

@@ -18,10 +18,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{
-    dispatcher, eventually, quiet_deliberate_panics, spawn_blocking, spawn_threaded, Ctx, GARBAGE,
-    PATIENCE,
+    dispatcher, encode, eventually, framed, quiet_deliberate_panics, spawn_blocking,
+    spawn_threaded, Ctx, GARBAGE, PATIENCE,
 };
-use osc_core::{slip, Arg, Message};
+use osc_core::{slip, Arg};
 use osc_std::tcp::TcpServerBuilder;
 use osc_std::udp::UdpServerBuilder;
 use osc_std::{Error, Framing, FramingMode, ServerHandle, TcpConnection, UdpClient};
@@ -103,13 +103,6 @@ impl Memory {
 // ---------------------------------------------------------------------------------------------
 // Packets
 // ---------------------------------------------------------------------------------------------
-
-fn encode(address: &str, args: &[Arg<'_>]) -> Vec<u8> {
-    let msg = Message::new(address, args);
-    let mut buf = vec![0u8; msg.encoded_len()];
-    msg.encode(&mut buf).unwrap();
-    buf
-}
 
 const IMMEDIATELY: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
 
@@ -239,11 +232,6 @@ fn tcp_still_answers(server: SocketAddr, framing: Framing, i: i32) {
     let mut conn = TcpConnection::connect(server, framing).unwrap();
     conn.send_message("/echo", &[Arg::Int(i)]).unwrap();
     expect_echo(&mut conn, i);
-}
-
-fn framed(framing: Framing, packet: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    framing.encode(packet, &mut out).unwrap().to_vec()
 }
 
 /// Whether the peer has closed `stream` (EOF or reset) within `limit`.

@@ -3,11 +3,14 @@
 //! dispatch with replies on the same stream, the end of the stream.
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::Duration;
 
+use common::{encode, framed};
 use osc_core::{Arg, BundleBuilder, Dispatcher, FrameError, HandlerFn, Message, Packet, TimeTag};
 use osc_std::{Error, Framing, StreamConnection};
 
@@ -21,18 +24,6 @@ fn pair(framing: Framing) -> (StreamConnection<UnixStream>, StreamConnection<Uni
         StreamConnection::new(a, framing),
         StreamConnection::new(b, framing),
     )
-}
-
-fn encode(address: &str, args: &[Arg<'_>]) -> Vec<u8> {
-    let msg = Message::new(address, args);
-    let mut buf = vec![0u8; msg.encoded_len()];
-    msg.encode(&mut buf).unwrap();
-    buf
-}
-
-fn framed(framing: Framing, packet: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    framing.encode(packet, &mut out).unwrap().to_vec()
 }
 
 /// Every byte value, SLIP's END (0xC0) and ESC (0xDB) among them.

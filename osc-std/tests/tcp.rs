@@ -7,8 +7,8 @@ use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, PATIENCE};
-use osc_core::{slip, Arg, FrameError, Message};
+use common::{dispatcher, encode, eventually, framed, quiet_deliberate_panics, Ctx, PATIENCE};
+use osc_core::{slip, Arg, FrameError};
 use osc_std::tcp::{TcpServer, TcpServerBuilder};
 use osc_std::{time, Error, Framing, FramingMode, MalformedError, ServerHandle, TcpConnection};
 
@@ -18,18 +18,6 @@ fn spawn(builder: TcpServerBuilder, addr: &str) -> ServerHandle {
         .unwrap()
         .spawn(|_peer| (dispatcher(), Ctx::default()))
         .unwrap()
-}
-
-fn encode(address: &str, args: &[Arg<'_>]) -> Vec<u8> {
-    let msg = Message::new(address, args);
-    let mut buf = vec![0u8; msg.encoded_len()];
-    msg.encode(&mut buf).unwrap();
-    buf
-}
-
-fn framed(framing: Framing, packet: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    framing.encode(packet, &mut out).unwrap().to_vec()
 }
 
 fn expect_echo(conn: &mut TcpConnection, i: i32) {

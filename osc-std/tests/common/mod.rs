@@ -1,5 +1,5 @@
 //! Helpers shared by the osc-std integration tests: a test dispatcher, bounded waiting, quiet
-//! deliberate panics.
+//! deliberate panics, packets encoded and framed by hand.
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use osc_core::{Dispatcher, HandlerFn, Replies, Request};
+use osc_core::{Arg, Dispatcher, HandlerFn, Message, Replies, Request};
+use osc_std::Framing;
 
 /// What every test handler can reach: a counter of handled `/count` messages.
 #[derive(Clone, Debug, Default)]
@@ -112,4 +113,18 @@ pub fn spawn_threaded(builder: osc_std::udp::UdpServerBuilder) -> (osc_std::Serv
         .spawn(move |_| (dispatcher(), shared.clone()))
         .unwrap();
     (handle, ctx)
+}
+
+/// The bytes of the message `address args…`.
+pub fn encode(address: &str, args: &[Arg<'_>]) -> Vec<u8> {
+    let msg = Message::new(address, args);
+    let mut buf = vec![0u8; msg.encoded_len()];
+    msg.encode(&mut buf).unwrap();
+    buf
+}
+
+/// `packet` in `framing`.
+pub fn framed(framing: Framing, packet: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    framing.encode(packet, &mut out).unwrap().to_vec()
 }
