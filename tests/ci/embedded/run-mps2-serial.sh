@@ -12,7 +12,7 @@ osc=$2
 log=$(mktemp)
 qemu=""
 # QEMU is stopped however this script ends (it exits by itself after /quit).
-trap '[ -n "$qemu" ] && kill "$qemu" 2>/dev/null; rm -f "$log"' EXIT
+trap 'if [ -n "$qemu" ]; then kill "$qemu" 2>/dev/null || true; fi; rm -f "$log"' EXIT
 
 timeout 60 qemu-system-arm -cpu cortex-m3 -machine mps2-an385 -display none -monitor none \
     -semihosting-config enable=on,target=native -serial pty -kernel "$elf" >"$log" 2>&1 &
