@@ -173,7 +173,11 @@ fn malformed_datagrams_are_counted_exactly_and_good_ones_all_served() {
         }
     }
     let total = good + malformed;
-    assert!(eventually(PATIENCE, || handle.stats().received == total));
+    // The server publishes its counters in batches, `received` first: wait for the last one too.
+    assert!(eventually(PATIENCE, || {
+        let stats = handle.stats();
+        stats.received == total && stats.malformed == malformed
+    }));
     assert!(eventually(PATIENCE, || ctx.counted.load(Ordering::SeqCst) == good / 2));
     let stats = handle.stats();
     assert_eq!(stats.malformed, malformed);
