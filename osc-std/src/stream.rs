@@ -233,10 +233,10 @@ impl<S: Read> StreamConnection<S> {
     /// connection's buffer until the next call.
     pub fn recv(&mut self) -> Result<Option<Packet<'_>>, Error> {
         let config = self.decode;
-        match self.recv_raw()? {
-            Some(frame) => Ok(Some(config.decode(frame)?)),
-            None => Ok(None),
-        }
+        Ok(self
+            .recv_raw()?
+            .map(|frame| config.decode(frame))
+            .transpose()?)
     }
 }
 
@@ -255,10 +255,10 @@ impl<S: TimedRead> StreamConnection<S> {
     /// [`recv_raw_timeout`](Self::recv_raw_timeout).
     pub fn recv_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Packet<'_>>, Error> {
         let config = self.decode;
-        match self.recv_raw_timeout(timeout)? {
-            Some(frame) => Ok(Some(config.decode(frame)?)),
-            None => Ok(None),
-        }
+        Ok(self
+            .recv_raw_timeout(timeout)?
+            .map(|frame| config.decode(frame))
+            .transpose()?)
     }
 }
 
