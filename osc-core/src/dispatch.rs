@@ -116,6 +116,9 @@ pub struct Outcome {
     pub late: usize,
     /// Bundles dropped because the scheduler was full.
     pub overflow: usize,
+    /// Bundles dropped because they were timed further ahead than the scheduler's
+    /// [horizon](crate::Scheduler::set_horizon).
+    pub too_far: usize,
     /// Bundles nested deeper than [`MAX_DEPTH_LIMIT`], skipped.
     pub too_deep: usize,
 }
@@ -129,6 +132,7 @@ impl Outcome {
         self.scheduled += o.scheduled;
         self.late += o.late;
         self.overflow += o.overflow;
+        self.too_far += o.too_far;
         self.too_deep += o.too_deep;
     }
 }

@@ -69,6 +69,9 @@ pub struct SchedulerStats {
     pub late: u64,
     /// Bundles dropped because the queue or arena was full.
     pub overflow: u64,
+    /// Bundles dropped because they were timed further ahead than the
+    /// [horizon](Scheduler::set_horizon).
+    pub too_far: u64,
     /// Queued bundles dropped because `poll`'s scratch buffer was too small for them.
     pub scratch_too_small: u64,
 }
@@ -110,6 +113,10 @@ struct Entry<A> {
 ///   time (counted in [`Outcome::late`]); bundles that were on time when they arrived always fire.
 /// - When the queue or the arena is full, the bundle that does not fit is dropped and counted
 ///   ([`Outcome::overflow`], [`SchedulerStats::overflow`]); nothing already queued is touched.
+/// - With a [horizon](Scheduler::set_horizon), a bundle due more than that long after `now` is dropped
+///   and counted ([`Outcome::too_far`], [`SchedulerStats::too_far`]) instead of queued. Without one
+///   (the default), a peer can fill the queue with bundles timed years ahead, and every later bundle
+///   then overflows until [`clear`](Scheduler::clear); a horizon bounds how long that can last.
 ///
 /// ```
 /// use core::time::Duration;
@@ -140,6 +147,7 @@ struct Entry<A> {
 /// ```
 pub struct Scheduler<A, const SLOTS: usize, const BYTES: usize> {
     policy: TimePolicy,
+    horizon: Option<Duration>,
     /// Sorted by due time; equal times in arrival order (insertion goes after equal ones).
     entries: Vec<Entry<A>, SLOTS>,
     arena: [u8; BYTES],
@@ -151,6 +159,7 @@ impl<A, const SLOTS: usize, const BYTES: usize> fmt::Debug for Scheduler<A, SLOT
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scheduler")
             .field("policy", &self.policy)
+            .field("horizon", &self.horizon)
             .field("queued", &self.entries.len())
             .field("bytes_used", &self.used)
             .field("stats", &self.stats)
@@ -163,6 +172,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
     pub const fn new(policy: TimePolicy) -> Self {
         Self {
             policy,
+            horizon: None,
             entries: Vec::new(),
             arena: [0; BYTES],
             used: 0,
@@ -171,6 +181,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                 fired: 0,
                 late: 0,
                 overflow: 0,
+                too_far: 0,
                 scratch_too_small: 0,
             },
         }
@@ -184,6 +195,42 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
     /// Changes the policy (queued bundles stay queued).
     pub fn set_policy(&mut self, policy: TimePolicy) {
         self.policy = policy;
+    }
+
+    /// How far ahead of `now` a bundle may be timed and still be queued (`None`: no limit).
+    pub fn horizon(&self) -> Option<Duration> {
+        self.horizon
+    }
+
+    /// Sets how far ahead of `now` a bundle may be timed and still be queued; a bundle due later than
+    /// `now + horizon` is dropped and counted in [`Outcome::too_far`]. `None` (the default) queues
+    /// bundles however far ahead they are. Queued bundles stay queued.
+    ///
+    /// A server open to peers it does not control wants one: without it, one peer can fill the
+    /// queue with bundles timed years ahead, and every bundle after them overflows.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use osc_core::{decode, BundleBuilder, Dispatcher, HandlerFn, Replies, Scheduler, TimePolicy, TimeTag};
+    ///
+    /// let mut d: Dispatcher<HandlerFn<(), ()>, 4> = Dispatcher::new();
+    /// d.map("/cue", |_, _, _| {}).unwrap();
+    /// let mut sched: Scheduler<(), 8, 1024> = Scheduler::new(TimePolicy::Schedule);
+    /// sched.set_horizon(Some(Duration::from_secs(60)));
+    ///
+    /// let now = TimeTag::new(3_900_000_000, 0);
+    /// let (mut buf, mut out) = ([0u8; 64], [0u8; 64]);
+    /// let mut replies = Replies::new(&mut out);
+    /// for ahead in [Duration::from_secs(60), Duration::from_secs(61)] {
+    ///     let n = BundleBuilder::new(&mut buf, now.wrapping_add(ahead)).unwrap()
+    ///         .message_with("/cue", |m| Ok(m)).unwrap()
+    ///         .finish().unwrap();
+    ///     sched.handle(now, &decode(&buf[..n]).unwrap(), &mut d, &mut (), &(), &mut replies);
+    /// }
+    /// assert_eq!((sched.len(), sched.stats().too_far), (1, 1));
+    /// ```
+    pub fn set_horizon(&mut self, horizon: Option<Duration>) {
+        self.horizon = horizon;
     }
 
     /// Number of queued bundles.
@@ -289,7 +336,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
         H: Handler<C, A>,
     {
         let mut out = Outcome::default();
-        let policy = self.policy;
+        let (policy, horizon) = (self.policy, self.horizon);
         out.too_deep = walk(bundle, floor, |visit| match visit {
             Visit::Message { message, timetag } => {
                 dispatcher.dispatch_message(
@@ -313,6 +360,13 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                     TimePolicy::DropLate { tolerance } => Some(tolerance),
                 };
                 if due.is_later_than(now) {
+                    let too_far = horizon
+                        .is_some_and(|h| due.duration_since(now).is_some_and(|ahead| ahead > h));
+                    if too_far {
+                        out.too_far += 1;
+                        self.stats.too_far += 1;
+                        return false;
+                    }
                     match self.schedule(due, &bundle, sender) {
                         Ok(()) => {
                             out.scheduled += 1;

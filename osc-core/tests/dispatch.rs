@@ -607,6 +607,112 @@ fn late_policy_and_immediate_policy() {
     assert!(s.is_empty());
 }
 
+#[test]
+fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
+    let base = TimeTag::new(3_900_000_000, 0);
+    let mut d: D<4> = Dispatcher::new();
+    d.map("/m", record).unwrap();
+    let mut log = Log::new();
+    let mut replies = Replies::none();
+    let far = bundle_bytes(base.wrapping_add(Duration::from_secs(86_400 * 365)), &[9]);
+    let near = bundle_bytes(at(base, 20), &[1]);
+
+    // Without a horizon, two bundles timed a year ahead take both slots, and a bundle due in 20 ms
+    // overflows.
+    let mut s: Scheduler<u8, 2, 4096> = Scheduler::new(TimePolicy::Schedule);
+    assert_eq!(s.horizon(), None);
+    for p in [&far, &far, &near] {
+        s.handle(
+            base,
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+    }
+    assert_eq!((s.len(), s.stats().overflow, s.stats().too_far), (2, 1, 0));
+
+    // With a one-minute horizon they are dropped and counted, and the near bundle is queued and fires.
+    let mut s: Scheduler<u8, 2, 4096> = Scheduler::new(TimePolicy::Schedule);
+    s.set_horizon(Some(Duration::from_secs(60)));
+    let mut too_far = 0;
+    for p in [&far, &far, &near] {
+        too_far += s
+            .handle(
+                base,
+                &decode(p).unwrap(),
+                &mut d,
+                &mut log,
+                &0,
+                &mut replies,
+            )
+            .too_far;
+    }
+    assert_eq!((too_far, s.stats().too_far, s.len()), (2, 2, 1));
+    assert_eq!(s.stats().overflow, 0);
+    poll_all(&mut s, &mut d, at(base, 20), &mut log);
+    assert_eq!(ints(&log), [1]);
+
+    // Exactly at the horizon is queued; a millisecond beyond is not.
+    let edge = bundle_bytes(at(base, 60_000), &[2]);
+    let beyond = bundle_bytes(at(base, 60_001), &[3]);
+    for p in [&edge, &beyond] {
+        s.handle(
+            base,
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+    }
+    assert_eq!((s.len(), s.stats().too_far), (1, 3));
+
+    // A nested bundle is measured from when its parent fires: 50 s after a parent due in 30 s is
+    // within the horizon then, though 80 s from now.
+    s.clear();
+    let mut buf = [0u8; 256];
+    let n = BundleBuilder::new(&mut buf, at(base, 30_000))
+        .unwrap()
+        .bundle_with(at(base, 80_000), |b| b.message_with("/m", |m| m.int(4)))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let nested = decode(&buf[..n]).unwrap();
+    s.handle(base, &nested, &mut d, &mut log, &0, &mut replies);
+    assert!(poll_all(&mut s, &mut d, at(base, 30_000), &mut log).len() == 1);
+    assert_eq!(s.next_deadline(), Some(at(base, 80_000)));
+    poll_all(&mut s, &mut d, at(base, 80_000), &mut log);
+    assert_eq!(ints(&log), [1, 4]);
+
+    // Past and immediate bundles are not affected; the horizon also holds across the 2036 era boundary.
+    let era_end = TimeTag::new(u32::MAX, 0);
+    let across = bundle_bytes(era_end.wrapping_add(Duration::from_secs(120)), &[5]);
+    let past = bundle_bytes(at(base, 0), &[6]);
+    let now_tag = bundle_bytes(TimeTag::IMMEDIATELY, &[7]);
+    let mut log = Log::new();
+    for p in [&past, &now_tag] {
+        s.handle(
+            at(base, 1),
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+    }
+    let o = s.handle(
+        era_end,
+        &decode(&across).unwrap(),
+        &mut d,
+        &mut log,
+        &0,
+        &mut replies,
+    );
+    assert_eq!((ints(&log), o.too_far), (vec![6, 7], 1));
+}
+
 /// The same rules one second before the NTP era boundary of 2036-02-07, where the seconds field wraps to 0:
 /// instants after it have smaller raw values than instants before it.
 #[test]

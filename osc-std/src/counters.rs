@@ -35,6 +35,7 @@ pub struct Counters {
     unmatched: AtomicU64,
     scheduled: AtomicU64,
     late: AtomicU64,
+    too_far: AtomicU64,
     dropped: AtomicU64,
     panics: AtomicU64,
     replies: AtomicU64,
@@ -65,6 +66,9 @@ pub struct Stats {
     pub scheduled: u64,
     /// Bundles dropped for arriving too late ([`TimePolicy::DropLate`](osc_core::TimePolicy)).
     pub late: u64,
+    /// Bundles dropped for being timed further ahead than the server's schedule horizon (the
+    /// builders' `schedule_horizon`, default [`DEFAULT_SCHEDULE_HORIZON`](crate::DEFAULT_SCHEDULE_HORIZON)).
+    pub too_far: u64,
     /// Packets or bundles dropped for lack of room: scheduler full, worker queue full, or a
     /// bundle nested deeper than the dispatcher walks.
     pub dropped: u64,
@@ -109,6 +113,7 @@ impl Counters {
             unmatched: get(&self.unmatched),
             scheduled: get(&self.scheduled),
             late: get(&self.late),
+            too_far: get(&self.too_far),
             dropped: get(&self.dropped),
             panics: get(&self.panics),
             replies: get(&self.replies),
@@ -160,6 +165,7 @@ impl Counters {
         add(&self.unmatched, o.unmatched);
         add(&self.scheduled, o.scheduled);
         add(&self.late, o.late);
+        add(&self.too_far, o.too_far);
         add(&self.dropped, o.overflow + o.too_deep);
     }
 }

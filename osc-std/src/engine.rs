@@ -13,6 +13,12 @@ use osc_core::{
 
 use crate::counters::{Counters, Malformed, MalformedError};
 
+/// How far ahead a server queues a timed bundle unless told otherwise (the builders'
+/// `schedule_horizon`): one hour. A bundle due later is dropped and counted in
+/// [`Stats::too_far`](crate::Stats::too_far), so that a peer, or a sender whose clock is off by
+/// hours, cannot fill the queue with bundles that would wait for days.
+pub const DEFAULT_SCHEDULE_HORIZON: Duration = Duration::from_secs(60 * 60);
+
 /// Receive → decode → schedule or dispatch → collect replies, for one thread.
 ///
 /// The scheduler is allocated at the first bundle: a connection or thread that only ever receives
@@ -22,6 +28,7 @@ use crate::counters::{Counters, Malformed, MalformedError};
 pub(crate) struct Engine<const SLOTS: usize, const BYTES: usize> {
     scheduler: Option<Box<Scheduler<SocketAddr, SLOTS, BYTES>>>,
     policy: TimePolicy,
+    horizon: Option<Duration>,
     reply_buf: Box<[u8]>,
     reply_len: usize,
     decode: DecodeConfig,
@@ -41,6 +48,7 @@ struct Pending {
 impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
     pub(crate) fn new(
         policy: TimePolicy,
+        horizon: Option<Duration>,
         reply_buffer: usize,
         decode: DecodeConfig,
         counters: Arc<Counters>,
@@ -48,6 +56,7 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
         Self {
             scheduler: None,
             policy,
+            horizon,
             reply_buf: vec![0u8; reply_buffer].into_boxed_slice(),
             reply_len: 0,
             decode,
@@ -112,7 +121,8 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
             }
         };
         let mut replies = Replies::new(&mut self.reply_buf);
-        let (scheduler, pending, policy) = (&mut self.scheduler, &mut self.pending, self.policy);
+        let (scheduler, pending) = (&mut self.scheduler, &mut self.pending);
+        let (policy, horizon) = (self.policy, self.horizon);
         // The counts of a packet whose handler panics are dropped (see `Stats::messages`).
         let before = pending.outcome;
         let result = catch_unwind(AssertUnwindSafe(|| match packet {
@@ -121,7 +131,11 @@ impl<const SLOTS: usize, const BYTES: usize> Engine<SLOTS, BYTES> {
                 dispatcher.dispatch_message(m, None, ctx, from, &mut replies, &mut pending.outcome);
             }
             Packet::Bundle(_) => {
-                let scheduler = scheduler.get_or_insert_with(|| Box::new(Scheduler::new(policy)));
+                let scheduler = scheduler.get_or_insert_with(|| {
+                    let mut s = Box::new(Scheduler::new(policy));
+                    s.set_horizon(horizon);
+                    s
+                });
                 let outcome = scheduler.handle(now(), packet, dispatcher, ctx, from, &mut replies);
                 pending.outcome.add(&outcome);
             }

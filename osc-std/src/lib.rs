@@ -216,6 +216,7 @@ pub mod tokio;
 pub mod udp;
 
 pub use counters::{Counters, Malformed, MalformedError, Stats};
+pub use engine::DEFAULT_SCHEDULE_HORIZON;
 pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
 pub use handle::ServerHandle;

@@ -169,6 +169,7 @@ impl UdpServer {
         let mut recv_buf = vec![0u8; MAX_DATAGRAM].into_boxed_slice();
         let mut engine: UdpEngine = Engine::new(
             self.config.time_policy,
+            self.config.schedule_horizon,
             self.config.reply_buffer_size,
             self.config.decode,
             self.counters.clone(),
@@ -368,6 +369,7 @@ async fn serve_connection<'r, H, C, const N: usize>(
     let _ = stream.set_nodelay(true);
     let mut engine: TcpEngine = Engine::new(
         config.time_policy,
+        config.schedule_horizon,
         config.reply_buffer_size,
         config.decode,
         counters.clone(),

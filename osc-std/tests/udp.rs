@@ -355,7 +355,7 @@ fn drop_late_policy_counts_late_bundles() {
 fn scheduler_overflow_is_counted_as_dropped() {
     let (handle, _) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
     let mut client = UdpClient::connect(handle.local_addr()).unwrap();
-    let due = time::after(Duration::from_secs(3600));
+    let due = time::after(Duration::from_secs(600));
     let total = SCHEDULER_SLOTS as u64 + 40;
     for i in 1..=total {
         client
@@ -370,6 +370,64 @@ fn scheduler_overflow_is_counted_as_dropped() {
     let stats = handle.stats();
     assert_eq!(stats.scheduled, SCHEDULER_SLOTS as u64);
     assert_eq!(stats.dropped, 40);
+    handle.stop().unwrap();
+}
+
+/// Sends `n` bundles due a year from now, letting the server catch up every 32.
+fn send_year_ahead_bundles(client: &mut UdpClient, handle: &ServerHandle, n: u64) {
+    let due = time::after(Duration::from_secs(365 * 86_400));
+    let before = handle.stats().received;
+    for i in 1..=n {
+        client
+            .send_bundle(due, 128, |b| b.message_with("/count", |m| Ok(m)))
+            .unwrap();
+        if i % 32 == 0 {
+            assert!(eventually(PATIENCE, || handle.stats().received == before + i));
+        }
+    }
+    assert!(eventually(PATIENCE, || handle.stats().received == before + n));
+}
+
+#[test]
+fn bundles_beyond_the_schedule_horizon_are_dropped_and_cannot_fill_the_queue() {
+    let (handle, _) = spawn_blocking(UdpServerBuilder::new(), "127.0.0.1:0");
+    let mut client = UdpClient::connect(handle.local_addr()).unwrap();
+    let flood = SCHEDULER_SLOTS as u64 + 40;
+    send_year_ahead_bundles(&mut client, &handle, flood);
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.too_far, stats.scheduled, stats.dropped),
+        (flood, 0, 0)
+    );
+    // The queue is still free for a bundle due soon, and it fires.
+    client
+        .send_bundle(time::after(Duration::from_millis(50)), 256, |b| {
+            b.message_with("/echo", |m| m.int(7)?.string("x"))
+        })
+        .unwrap();
+    let (reply, _) = client
+        .recv(Some(PATIENCE))
+        .unwrap()
+        .expect("the bundle fired");
+    assert_eq!(
+        reply.as_message().unwrap().get_prefix::<(i32,)>().unwrap(),
+        (7,)
+    );
+    assert_eq!(handle.stats().scheduled, 1);
+    handle.stop().unwrap();
+
+    // Without a horizon the same bundles are queued until the queue is full.
+    let (handle, _) = spawn_blocking(
+        UdpServerBuilder::new().schedule_horizon(None),
+        "127.0.0.1:0",
+    );
+    let mut client = UdpClient::connect(handle.local_addr()).unwrap();
+    send_year_ahead_bundles(&mut client, &handle, flood);
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.too_far, stats.scheduled, stats.dropped),
+        (0, SCHEDULER_SLOTS as u64, 40)
+    );
     handle.stop().unwrap();
 }
 

@@ -10,7 +10,7 @@ use osc_core::{DecodeConfig, Dispatcher, FrameError, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Malformed, MalformedError, Stats};
-use crate::engine::{Engine, Wait};
+use crate::engine::{Engine, Wait, DEFAULT_SCHEDULE_HORIZON};
 use crate::framing::{append_frame, Framing, FramingMode, StreamDecoder};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
@@ -39,6 +39,7 @@ const READ_CHUNK: usize = 16 * 1024;
 /// | [`idle_timeout`](Self::idle_timeout) | none |
 /// | [`write_timeout`](Self::write_timeout) | 5 s |
 /// | [`time_policy`](Self::time_policy) | [`TimePolicy::Schedule`] |
+/// | [`schedule_horizon`](Self::schedule_horizon) (how far ahead a bundle may be timed) | [`DEFAULT_SCHEDULE_HORIZON`] (1 h) |
 /// | [`reply_buffer_size`](Self::reply_buffer_size) | 16 KiB |
 /// | [`decode_config`](Self::decode_config) | [`DecodeConfig::new`] |
 /// | [`poll_interval`](Self::poll_interval) | 50 ms |
@@ -66,6 +67,7 @@ pub struct TcpServerBuilder {
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) write_timeout: Option<Duration>,
     pub(crate) time_policy: TimePolicy,
+    pub(crate) schedule_horizon: Option<Duration>,
     pub(crate) reply_buffer_size: usize,
     pub(crate) decode: DecodeConfig,
     pub(crate) poll_interval: Duration,
@@ -90,6 +92,7 @@ impl TcpServerBuilder {
             idle_timeout: None,
             write_timeout: Some(Duration::from_secs(5)),
             time_policy: TimePolicy::Schedule,
+            schedule_horizon: Some(DEFAULT_SCHEDULE_HORIZON),
             reply_buffer_size: 16 * 1024,
             decode: DecodeConfig::new(),
             poll_interval: Duration::from_millis(50),
@@ -135,6 +138,16 @@ impl TcpServerBuilder {
     /// What to do with bundle timetags (default [`TimePolicy::Schedule`]).
     pub fn time_policy(mut self, policy: TimePolicy) -> Self {
         self.time_policy = policy;
+        self
+    }
+
+    /// How far ahead of the server's clock a bundle may be timed and still be queued (default
+    /// [`DEFAULT_SCHEDULE_HORIZON`], one hour). A bundle timed later is dropped and counted in
+    /// [`Stats::too_far`](crate::Stats::too_far): without a limit, a peer could fill the queue with
+    /// bundles timed years ahead, and every timed bundle after them would be dropped as overflow.
+    /// `None` queues bundles however far ahead they are.
+    pub fn schedule_horizon(mut self, horizon: Option<Duration>) -> Self {
+        self.schedule_horizon = horizon;
         self
     }
 
@@ -461,6 +474,7 @@ impl<'c> Connection<'c> {
             counters,
             engine: Engine::new(
                 config.time_policy,
+                config.schedule_horizon,
                 config.reply_buffer_size,
                 config.decode,
                 counters.clone(),

@@ -9,7 +9,7 @@ use osc_core::{DecodeConfig, Dispatcher, Handler, TimePolicy};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Stats};
-use crate::engine::{Engine, Wait};
+use crate::engine::{Engine, Wait, DEFAULT_SCHEDULE_HORIZON};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
 use crate::sock::{is_timeout, is_transient, ReadTimeout};
@@ -61,6 +61,7 @@ pub enum MulticastGroup {
 /// | [`only_v6`](Self::only_v6) (`IPV6_V6ONLY`) | the system's |
 /// | [`recv_buffer_size`](Self::recv_buffer_size) (`SO_RCVBUF`) | the system's |
 /// | [`time_policy`](Self::time_policy) | [`TimePolicy::Schedule`] |
+/// | [`schedule_horizon`](Self::schedule_horizon) (how far ahead a bundle may be timed) | [`DEFAULT_SCHEDULE_HORIZON`] (1 h) |
 /// | [`reply_buffer_size`](Self::reply_buffer_size) (all replies to one packet) | 16 KiB |
 /// | [`decode_config`](Self::decode_config) | [`DecodeConfig::new`] (tolerant) |
 /// | [`poll_interval`](Self::poll_interval) (how often idle threads check for shutdown) | 50 ms |
@@ -90,6 +91,7 @@ pub struct UdpServerBuilder {
     pub(crate) only_v6: Option<bool>,
     pub(crate) recv_buffer_size: Option<usize>,
     pub(crate) time_policy: TimePolicy,
+    pub(crate) schedule_horizon: Option<Duration>,
     pub(crate) reply_buffer_size: usize,
     pub(crate) decode: DecodeConfig,
     pub(crate) poll_interval: Duration,
@@ -116,6 +118,7 @@ impl UdpServerBuilder {
             only_v6: None,
             recv_buffer_size: None,
             time_policy: TimePolicy::Schedule,
+            schedule_horizon: Some(DEFAULT_SCHEDULE_HORIZON),
             reply_buffer_size: 16 * 1024,
             decode: DecodeConfig::new(),
             poll_interval: Duration::from_millis(50),
@@ -182,6 +185,16 @@ impl UdpServerBuilder {
     /// the scheduler; nothing ever blocks the receive loop).
     pub fn time_policy(mut self, policy: TimePolicy) -> Self {
         self.time_policy = policy;
+        self
+    }
+
+    /// How far ahead of the server's clock a bundle may be timed and still be queued (default
+    /// [`DEFAULT_SCHEDULE_HORIZON`], one hour). A bundle timed later is dropped and counted in
+    /// [`Stats::too_far`](crate::Stats::too_far): without a limit, a peer could fill the queue with
+    /// bundles timed years ahead, and every timed bundle after them would be dropped as overflow.
+    /// `None` queues bundles however far ahead they are.
+    pub fn schedule_horizon(mut self, horizon: Option<Duration>) -> Self {
+        self.schedule_horizon = horizon;
         self
     }
 
@@ -364,6 +377,7 @@ impl BlockingLoop {
             send: SendBatch::new(config.recv_batch),
             engine: Engine::new(
                 config.time_policy,
+                config.schedule_horizon,
                 config.reply_buffer_size,
                 config.decode,
                 counters,

@@ -202,6 +202,7 @@ impl ThreadedUdpServer {
                         let (mut dispatcher, mut ctx) = make(i);
                         let mut engine: UdpEngine = Engine::new(
                             config.time_policy,
+                            config.schedule_horizon,
                             config.reply_buffer_size,
                             config.decode,
                             counters.clone(),
