@@ -78,7 +78,9 @@ Examples:
   osc send tcp://127.0.0.1:9000 --framing length /mix 'i[ff]' 3 0.25 0.75
   osc send udp://127.0.0.1:9000 --at +0.5 /later T
   osc send udp://127.0.0.1:9000 --packet '{\"timetag\":1,\"elements\":[{\"address\":\"/a\"}]}'
-  osc send udp://127.0.0.1:57110 --reply 1 --json /status";
+  osc send udp://127.0.0.1:57110 --reply 1 --json /status
+  osc send udp://239.0.0.1:9000 /cue i 4          (a multicast group; ?interface=ADDR picks the NIC)
+  osc send udp://192.168.1.255:10023 --broadcast --reply 1 /xinfo";
 
 #[derive(Args, Debug)]
 #[command(after_help = SEND_AFTER)]
@@ -86,8 +88,9 @@ struct SendArgs {
     // As an attribute, not a doc comment: rustdoc would read `[::1]` as a link.
     #[arg(
         value_name = "URL",
-        help = "Destination: udp://HOST:PORT, tcp://HOST:PORT (IPv6 as udp://[::1]:9000) or \
-                serial://PATH[?baud=N] (serial:///dev/ttyACM0, serial://COM3; 115200 by default)"
+        help = "Destination: udp://HOST:PORT, tcp://HOST:PORT (IPv6 as udp://[::1]:9000), a \
+                multicast group udp://GROUP:PORT[?interface=IF], or serial://PATH[?baud=N] \
+                (serial:///dev/ttyACM0, serial://COM3; 115200 by default)"
     )]
     url: String,
 
@@ -122,6 +125,11 @@ struct SendArgs {
     /// Print replies as JSON, one object per packet.
     #[arg(long)]
     json: bool,
+
+    /// UDP: the destination is a broadcast address such as 192.168.1.255 (sets SO_BROADCAST), and
+    /// replies are taken from any sender. 255.255.255.255 and multicast groups need no flag.
+    #[arg(long)]
+    broadcast: bool,
 
     /// Wrap the message in a bundle (timed "immediately" unless --at is given).
     #[arg(long)]
@@ -159,13 +167,16 @@ Examples:
   osc dump udp://127.0.0.1:9000
   osc dump 9000                                  (all interfaces, like oscdump 9000)
   osc dump tcp://127.0.0.1:9000 --framing length --json --count 1
-  osc dump serial:///dev/ttyACM0                 (SLIP at 115200 baud; ?baud=N for another rate)";
+  osc dump serial:///dev/ttyACM0                 (SLIP at 115200 baud; ?baud=N for another rate)
+  osc dump udp://239.0.0.1:9000                  (joins the multicast group, sharing the port)
+  osc dump 'udp://[ff02::114]:9000?interface=2'  (IPv6: the interface by its index)";
 
 #[derive(Args, Debug)]
 #[command(after_help = DUMP_AFTER)]
 struct DumpArgs {
-    /// Where to listen: udp://HOST:PORT, tcp://HOST:PORT, a bare PORT (UDP, all interfaces), or
-    /// serial://PATH[?baud=N] to read a serial port.
+    /// Where to listen: udp://HOST:PORT, tcp://HOST:PORT, a bare PORT (UDP, all interfaces),
+    /// udp://GROUP:PORT[?interface=IF] to join a multicast group, or serial://PATH[?baud=N] to read a
+    /// serial port.
     #[arg(value_name = "URL")]
     url: String,
 
@@ -352,6 +363,7 @@ fn cmd_send(a: SendArgs) -> Result<(), Fail> {
         reply,
         max_replies: a.count,
         json: a.json,
+        broadcast: a.broadcast,
     };
     net::send(endpoint, &bytes, &options)
 }

@@ -2,7 +2,7 @@
 //! connections.
 
 use std::io::{self, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::process;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use osc_core::{DecodeConfig, Packet};
 use osc_std::serial::{self, SerialConnection};
+use osc_std::udp::UdpServerBuilder;
 use osc_std::{Error, Framing, FramingMode, TcpConnection, UdpClient};
 
-use super::url::Endpoint;
+use super::url::{Endpoint, Interface};
 use super::{json, text};
 use crate::Fail;
 
@@ -68,6 +69,50 @@ pub(crate) struct SendOptions {
     pub(crate) reply: Option<Duration>,
     pub(crate) max_replies: Option<u64>,
     pub(crate) json: bool,
+    /// The UDP destination may be a broadcast address (`SO_BROADCAST`); replies come from anyone.
+    pub(crate) broadcast: bool,
+}
+
+/// The unspecified address of `addr`'s family, port 0.
+fn any_local(addr: &SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    }
+}
+
+/// A UDP socket for `osc send` and where to send (`None`: it is connected). A unicast destination
+/// gets a connected socket, so that replies come from it alone and a closed port is reported. A
+/// multicast group, the limited broadcast address `255.255.255.255`, or any address with
+/// `broadcast` gets an unconnected one: replies come from whichever peers answer.
+fn udp_sender(endpoint: &Endpoint, broadcast: bool) -> io::Result<(UdpClient, Option<SocketAddr>)> {
+    match *endpoint {
+        Endpoint::Multicast { group, interface } => {
+            let client = UdpClient::bind(any_local(&group))?;
+            match interface {
+                Interface::V4(a) if !a.is_unspecified() => client.set_multicast_if_v4(a)?,
+                Interface::V6(i) if i != 0 => client.set_multicast_if_v6(i)?,
+                _ => {}
+            }
+            Ok((client, Some(group)))
+        }
+        Endpoint::Udp(addr) if broadcast || addr.ip() == Ipv4Addr::BROADCAST => {
+            if addr.is_ipv6() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "IPv6 has no broadcast; send to a multicast group such as udp://[ff02::1]:PORT",
+                ));
+            }
+            let client = UdpClient::bind(any_local(&addr))?;
+            client.set_broadcast(true)?;
+            Ok((client, Some(addr)))
+        }
+        Endpoint::Udp(addr) => UdpClient::connect(addr).map(|c| (c, None)),
+        Endpoint::Tcp(_) | Endpoint::Serial { .. } => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a UDP endpoint",
+        )),
+    }
 }
 
 /// Sends one encoded packet and, with `reply`, prints what comes back until the time is up or
@@ -94,10 +139,20 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
     };
     let fail_send = |e: Error| Fail(format!("cannot send to {endpoint}: {e}"));
     match &endpoint {
-        Endpoint::Udp(addr) => {
-            let mut client = UdpClient::connect(addr)
-                .map_err(|e| Fail(format!("cannot open a UDP socket to {endpoint}: {e}")))?;
-            client.send_raw(bytes).map_err(fail_send)?;
+        Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
+            let (mut client, to) = udp_sender(&endpoint, options.broadcast).map_err(|e| {
+                let hint = if e.kind() == io::ErrorKind::PermissionDenied {
+                    " (a broadcast address? add --broadcast)"
+                } else {
+                    ""
+                };
+                Fail(format!("cannot open a UDP socket to {endpoint}: {e}{hint}"))
+            })?;
+            match to {
+                Some(to) => client.send_raw_to(bytes, to),
+                None => client.send_raw(bytes),
+            }
+            .map_err(fail_send)?;
             while let Some(wait) = remaining() {
                 match client.recv(wait) {
                     Ok(Some((p, _from))) => {
@@ -205,11 +260,17 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
         return Ok(());
     }
     match &endpoint {
-        Endpoint::Udp(addr) => {
-            let mut sock = UdpClient::bind(addr)
+        Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
+            let mut sock = udp_listener(&endpoint, options.config)
                 .map_err(|e| Fail(format!("cannot listen on {endpoint}: {e}")))?;
-            sock.set_decode_config(options.config);
-            announce(&Endpoint::Udp(sock.local_addr()?));
+            let local = sock.local_addr()?;
+            announce(&match endpoint {
+                Endpoint::Multicast { group, interface } => Endpoint::Multicast {
+                    group: SocketAddr::new(group.ip(), local.port()),
+                    interface,
+                },
+                _ => Endpoint::Udp(local),
+            });
             loop {
                 match sock.recv(None) {
                     Ok(Some((p, _from))) => printer.packet(&p)?,
@@ -251,6 +312,38 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
                 Err(e) => Err(Fail(format!("serial port {path}: {e}"))),
             }
         }
+    }
+}
+
+/// The socket `osc dump` receives UDP on. A multicast group is joined on its interface, on a socket
+/// that shares its port (`SO_REUSEADDR`, as liblo's `oscdump` does) and is bound to the group's
+/// address where the system filters by it (Unix), to the unspecified address elsewhere.
+fn udp_listener(endpoint: &Endpoint, config: DecodeConfig) -> io::Result<UdpClient> {
+    let builder = UdpServerBuilder::new().decode_config(config);
+    match *endpoint {
+        Endpoint::Multicast { group, interface } => {
+            let builder = match (group.ip(), interface) {
+                (std::net::IpAddr::V4(g), Interface::V4(i)) => builder.join_multicast_v4(g, i),
+                (std::net::IpAddr::V6(g), Interface::V6(i)) => builder.join_multicast_v6(g, i),
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "the interface is not of the group's family",
+                    ))
+                }
+            };
+            let bind = if cfg!(unix) {
+                group
+            } else {
+                SocketAddr::new(any_local(&group).ip(), group.port())
+            };
+            builder.reuse_address(true).bind_client(bind)
+        }
+        Endpoint::Udp(addr) => builder.bind_client(addr),
+        Endpoint::Tcp(_) | Endpoint::Serial { .. } => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a UDP endpoint",
+        )),
     }
 }
 

@@ -1,12 +1,19 @@
-//! Endpoint URLs: `udp://HOST:PORT`, `tcp://HOST:PORT` and `serial://PATH`.
+//! Endpoint URLs: `udp://HOST:PORT`, `udp://GROUP:PORT?interface=IF`, `tcp://HOST:PORT` and
+//! `serial://PATH`.
 
 use std::fmt;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 /// A parsed endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     Udp(SocketAddr),
+    /// A UDP multicast group (IPv4 `224.0.0.0/4`, IPv6 `ff00::/8`): `osc dump` joins it, `osc send`
+    /// sends to it and takes replies from any member.
+    Multicast {
+        group: SocketAddr,
+        interface: Interface,
+    },
     Tcp(SocketAddr),
     /// A serial port by the system's name for it, and its rate in bits per second.
     Serial {
@@ -15,10 +22,39 @@ pub(crate) enum Endpoint {
     },
 }
 
+/// The interface a multicast group is joined on and sent from: an IPv4 interface by its address,
+/// an IPv6 one by its index. `0.0.0.0` and 0 (the default) let the system choose by its routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interface {
+    V4(Ipv4Addr),
+    V6(u32),
+}
+
+impl Interface {
+    fn is_default(self) -> bool {
+        self == Self::V4(Ipv4Addr::UNSPECIFIED) || self == Self::V6(0)
+    }
+}
+
+impl fmt::Display for Interface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::V4(a) => a.fmt(f),
+            Self::V6(i) => i.fmt(f),
+        }
+    }
+}
+
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Udp(addr) => write!(f, "udp://{addr}"),
+            Self::Multicast { group, interface } if interface.is_default() => {
+                write!(f, "udp://{group}")
+            }
+            Self::Multicast { group, interface } => {
+                write!(f, "udp://{group}?interface={interface}")
+            }
             Self::Tcp(addr) => write!(f, "tcp://{addr}"),
             Self::Serial { path, baud } => write!(f, "serial://{path}?baud={baud}"),
         }
@@ -27,8 +63,9 @@ impl fmt::Display for Endpoint {
 
 pub(crate) const URL_HELP: &str =
     "udp://HOST:PORT, tcp://HOST:PORT or serial://PATH[?baud=N], e.g. \
-udp://127.0.0.1:9000, tcp://[::1]:9000, serial:///dev/ttyACM0?baud=115200, serial://COM3 (liblo's \
-osc.udp:// and osc.tcp:// are accepted too)";
+udp://127.0.0.1:9000, tcp://[::1]:9000, udp://239.0.0.1:9000?interface=192.168.1.2 (a multicast \
+group), serial:///dev/ttyACM0?baud=115200, serial://COM3 (liblo's osc.udp:// and osc.tcp:// are \
+accepted too)";
 
 /// The rate of a serial endpoint without `?baud=`.
 pub(crate) const DEFAULT_BAUD: u32 = 115_200;
@@ -36,6 +73,8 @@ pub(crate) const DEFAULT_BAUD: u32 = 115_200;
 /// Parses an endpoint URL. An empty host means all interfaces (`0.0.0.0`), as in liblo; a bare port
 /// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
 /// addresses (like `localhost`) uses the first IPv4 one, since most OSC peers listen on IPv4 only.
+/// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` (an IPv4 address or
+/// an IPv6 interface index) chooses its interface and is refused for anything else.
 pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -51,6 +90,7 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
         "serial" => return serial(rest).map_err(&bad),
         _ => return Err(bad("unknown scheme")),
     };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
     let hostport = rest.strip_suffix('/').unwrap_or(rest);
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (h, p) = v6
@@ -74,10 +114,38 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
         .or_else(|| addrs.first())
         .copied()
         .ok_or_else(|| bad(&format!("host {host:?} has no address")))?;
-    Ok(if tcp {
-        Endpoint::Tcp(addr)
-    } else {
-        Endpoint::Udp(addr)
+    let interface = match query {
+        "" => None,
+        q => Some(
+            q.strip_prefix("interface=")
+                .ok_or_else(|| bad("the only query is ?interface= (for a multicast group)"))?,
+        ),
+    };
+    if tcp || !addr.ip().is_multicast() {
+        if interface.is_some() {
+            return Err(bad("?interface= applies to UDP multicast groups only"));
+        }
+        return Ok(if tcp {
+            Endpoint::Tcp(addr)
+        } else {
+            Endpoint::Udp(addr)
+        });
+    }
+    let interface = match (addr, interface) {
+        (SocketAddr::V4(_), None) => Interface::V4(Ipv4Addr::UNSPECIFIED),
+        (SocketAddr::V6(_), None) => Interface::V6(0),
+        (SocketAddr::V4(_), Some(i)) => Interface::V4(
+            i.parse()
+                .map_err(|_| bad("an IPv4 group's interface is the interface's IPv4 address"))?,
+        ),
+        (SocketAddr::V6(_), Some(i)) => Interface::V6(
+            i.parse()
+                .map_err(|_| bad("an IPv6 group's interface is the interface's index"))?,
+        ),
+    };
+    Ok(Endpoint::Multicast {
+        group: addr,
+        interface,
     })
 }
 
@@ -109,6 +177,7 @@ mod tests {
     fn addr(e: Endpoint) -> String {
         match e {
             Endpoint::Udp(a) | Endpoint::Tcp(a) => a.to_string(),
+            Endpoint::Multicast { group, .. } => group.to_string(),
             Endpoint::Serial { .. } => panic!("not a socket: {e}"),
         }
     }
@@ -140,8 +209,35 @@ mod tests {
                 .to_string(),
             "serial:///dev/ttyUSB1?baud=57600"
         );
+        assert_eq!(
+            parse("udp://239.1.2.3:9000").unwrap(),
+            Endpoint::Multicast {
+                group: "239.1.2.3:9000".parse().unwrap(),
+                interface: Interface::V4(Ipv4Addr::UNSPECIFIED)
+            }
+        );
+        let e = parse("osc.udp://224.0.1.9:7770?interface=192.168.1.2").unwrap();
+        assert_eq!(
+            e,
+            Endpoint::Multicast {
+                group: "224.0.1.9:7770".parse().unwrap(),
+                interface: Interface::V4(Ipv4Addr::new(192, 168, 1, 2))
+            }
+        );
+        assert_eq!(e.to_string(), "udp://224.0.1.9:7770?interface=192.168.1.2");
+        let e = parse("udp://[ff02::114]:9000?interface=3").unwrap();
+        assert_eq!(e.to_string(), "udp://[ff02::114]:9000?interface=3");
+        assert_eq!(
+            parse("udp://[ff02::114]:9000").unwrap().to_string(),
+            "udp://[ff02::114]:9000"
+        );
         for bad in [
             "",
+            "udp://127.0.0.1:9000?interface=127.0.0.1",
+            "tcp://239.1.2.3:9000?interface=127.0.0.1",
+            "udp://239.1.2.3:9000?interface=eth0",
+            "udp://239.1.2.3:9000?ttl=4",
+            "udp://[ff02::1]:9000?interface=::1",
             "udp://1.2.3.4",
             "http://a:1",
             "udp://[::1:5",

@@ -300,6 +300,28 @@ impl UdpServerBuilder {
         let socket = self.socket(addr)?;
         UdpServer::from_parts(socket, self)
     }
+
+    /// Binds a [`UdpClient`] with these socket options and decode configuration, for a program
+    /// that wants whole packets rather than dispatch (a monitor, a recorder, a bridge) from a
+    /// multicast group, a shared port or broadcasts. The server-only options (time policy,
+    /// workers, batches) do not apply.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use osc_std::{udp::UdpServerBuilder, UdpClient};
+    ///
+    /// // With `.join_multicast_v4(group, interface)` and the group's port, this would monitor a group.
+    /// let mut monitor = UdpServerBuilder::new().reuse_address(true).bind_client("127.0.0.1:0")?;
+    /// UdpClient::connect(monitor.local_addr()?)?.send_message("/a", &[])?;
+    /// let (packet, _from) = monitor.recv(Some(Duration::from_secs(5)))?.expect("a datagram");
+    /// assert_eq!(packet.as_message().unwrap().address(), "/a");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bind_client(self, addr: impl ToSocketAddrs) -> io::Result<UdpClient> {
+        let mut client = UdpClient::from_socket(self.socket(addr)?);
+        client.set_decode_config(self.decode);
+        Ok(client)
+    }
 }
 
 #[cfg(all(

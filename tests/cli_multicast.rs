@@ -1,0 +1,204 @@
+//! The `osc` tool on multicast groups and broadcast addresses, against itself, liblo's
+//! `oscsend`/`oscdump` and an osc-std server, each test inside a network namespace of its own.
+//!
+//! Each test re-runs itself (this test binary, that one test) under `unshare --net` with loopback
+//! up, multicast on, and the route `224.0.0.0/4 dev lo`: the only interface is loopback, so no
+//! datagram can leave the namespace. Without root or `unshare` (and `ip`), the tests print
+//! "skipped" and pass, as the namespace tests of osc-std do.
+
+mod cli_support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use cli_support::{on_path, osc, osc_bin, skip, Proc};
+use osc_core::{Dispatcher, HandlerFn, Replies, Request};
+use osc_std::udp::UdpServerBuilder;
+use osc_std::ServerHandle;
+
+/// Set in the re-run child, inside the namespace.
+const CHILD: &str = "OSC_CLI_TEST_IN_NETNS";
+
+const SETUP: &str = "ip link set lo up && ip link set lo multicast on && \
+    ip route add 224.0.0.0/4 dev lo && exec \"$0\" \"$@\"";
+
+const GROUP: Ipv4Addr = Ipv4Addr::new(239, 7, 7, 7);
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// In the child: true (run the test body). In the parent: runs `test` in a new namespace and
+/// returns false, or prints "skipped" when no namespace can be made here.
+fn inside_netns(test: &str) -> bool {
+    if std::env::var_os(CHILD).is_some() {
+        return true;
+    }
+    if !succeeds(Command::new("unshare").args(["--net", "true"]))
+        || !succeeds(Command::new("ip").arg("-V"))
+    {
+        println!("skipped: {test} needs root, unshare and ip to make a network namespace");
+        return false;
+    }
+    // Built here, outside the namespace (the child finds it through OSC_BIN).
+    let bin = osc_bin();
+    let out = Command::new("unshare")
+        .args(["--net", "sh", "-c", SETUP])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("OSC_BIN", bin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{test} failed inside its network namespace:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+/// `osc dump URL --count N` in the background; returns it once it has joined (announced).
+fn dump(url: &str, count: &str) -> Proc {
+    let p = Proc::spawn(osc_bin(), ["dump", url, "--count", count]);
+    p.listening_port();
+    p
+}
+
+/// An osc-std server on `0.0.0.0:port` that answers `/echo ARGS` with the same message, built by
+/// `configure` (a multicast join, broadcast).
+fn echo_server(configure: UdpServerBuilder, port: u16) -> ServerHandle {
+    fn echo(_: &mut (), req: &Request<'_, '_, SocketAddr>, replies: &mut Replies<'_>) {
+        let _ = replies.send(&req.message);
+    }
+    let mut d: Dispatcher<'_, HandlerFn<(), SocketAddr>, 2> = Dispatcher::new();
+    d.map("/echo", echo).unwrap();
+    configure
+        .bind((Ipv4Addr::UNSPECIFIED, port))
+        .unwrap()
+        .spawn(d, ())
+        .unwrap()
+}
+
+#[test]
+fn two_dumps_share_a_group_with_liblo() {
+    if !inside_netns("two_dumps_share_a_group_with_liblo") {
+        return;
+    }
+    if !on_path("oscsend") || !on_path("oscdump") {
+        skip(
+            "two_dumps_share_a_group_with_liblo",
+            "liblo's oscsend/oscdump are not installed (apt-get install liblo-tools)",
+        );
+        return;
+    }
+    // Two `osc dump`s and liblo's `oscdump` on one group and port (each shares the port).
+    let first = Proc::spawn(
+        osc_bin(),
+        ["dump", &format!("udp://{GROUP}:0"), "--count", "3"],
+    );
+    let port = first.listening_port();
+    let url = format!("udp://{GROUP}:{port}");
+    let second = dump(&url, "3");
+    let liblo = Proc::spawn("oscdump", ["-L", &format!("osc.udp://{GROUP}:{port}")]);
+    // oscdump says nothing when it is ready: send probes until it prints one.
+    let mut probes = 0;
+    while liblo.try_line(Duration::from_millis(100)).is_none() {
+        probes += 1;
+        assert!(
+            probes < 100,
+            "oscdump never joined: {}",
+            liblo.stderr_text()
+        );
+        osc(&["send", &url, "/probe"]);
+    }
+    // Let the probes still in flight arrive, then forget them.
+    std::thread::sleep(Duration::from_millis(200));
+    while liblo.try_line(Duration::from_millis(10)).is_some() {}
+    let skip_probes = |p: &Proc| loop {
+        let line = p.line();
+        if line != "/probe" {
+            return line;
+        }
+    };
+
+    let out = Command::new("oscsend")
+        .args([
+            &format!("osc.udp://{GROUP}:{port}"),
+            "/from/liblo",
+            "if",
+            "3",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "oscsend: {out:?}");
+    assert_eq!(osc(&["send", &url, "/from/osc", "s", "hi"]).code, 0);
+    for p in [&first, &second] {
+        assert_eq!(skip_probes(p), "/from/liblo if 3 0.500000");
+        assert_eq!(skip_probes(p), "/from/osc s \"hi\"");
+    }
+    // oscdump prints a timetag first.
+    let line = liblo.line();
+    assert!(line.ends_with(" /from/liblo if 3 0.500000"), "{line}");
+    let line = liblo.line();
+    assert!(line.ends_with(" /from/osc s \"hi\""), "{line}");
+}
+
+#[test]
+fn osc_send_to_a_group_prints_the_members_replies() {
+    if !inside_netns("osc_send_to_a_group_prints_the_members_replies") {
+        return;
+    }
+    let port = cli_support::free_udp_port();
+    let members: Vec<ServerHandle> = (0..2)
+        .map(|_| {
+            let builder = UdpServerBuilder::new()
+                .reuse_address(true)
+                .join_multicast_v4(GROUP, Ipv4Addr::UNSPECIFIED);
+            echo_server(builder, port)
+        })
+        .collect();
+    let url = format!("udp://{GROUP}:{port}?interface=127.0.0.1");
+    let out = osc(&[
+        "send", &url, "--reply", "10", "--count", "2", "/echo", "i", "5",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "/echo i 5\n/echo i 5\n");
+    for m in members {
+        assert_eq!(m.stats().replies, 1);
+        m.stop().unwrap();
+    }
+}
+
+#[test]
+fn osc_send_to_a_broadcast_address_needs_the_flag() {
+    if !inside_netns("osc_send_to_a_broadcast_address_needs_the_flag") {
+        return;
+    }
+    let server = echo_server(UdpServerBuilder::new(), 0);
+    let url = format!("udp://127.255.255.255:{}", server.local_addr().port());
+    let out = osc(&["send", &url, "/echo", "s", "x"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("add --broadcast"), "{}", out.stderr);
+    let out = osc(&[
+        "send",
+        &url,
+        "--broadcast",
+        "--reply",
+        "10",
+        "--count",
+        "1",
+        "/echo",
+        "s",
+        "x",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "/echo s \"x\"\n");
+    server.stop().unwrap();
+}
