@@ -2,9 +2,10 @@
 //! `oscsend`/`oscdump` and an osc-std server, each test inside a network namespace of its own.
 //!
 //! Each test re-runs itself (this test binary, that one test) under `unshare --net` with loopback
-//! up, multicast on, and the route `224.0.0.0/4 dev lo`: the only interface is loopback, so no
-//! datagram can leave the namespace. Without root or `unshare` (and `ip`), the tests print
-//! "skipped" and pass, as the namespace tests of osc-std do.
+//! up, multicast on, and the route `224.0.0.0/4 dev lo`, plus a veth pair `oscv0`/`oscv1` with a
+//! link-local IPv6 address (IPv6 multicast does not loop back on `lo`): no datagram can leave the
+//! namespace. Without root or `unshare` (and `ip`), the tests print SKIPPED and pass, or fail when
+//! `CI` is set, like the other peers of these tests.
 
 mod cli_support;
 
@@ -21,7 +22,13 @@ use osc_std::ServerHandle;
 const CHILD: &str = "OSC_CLI_TEST_IN_NETNS";
 
 const SETUP: &str = "ip link set lo up && ip link set lo multicast on && \
-    ip route add 224.0.0.0/4 dev lo && exec \"$0\" \"$@\"";
+    ip route add 224.0.0.0/4 dev lo && \
+    ip link add oscv0 type veth peer name oscv1 && \
+    ip link set oscv0 addrgenmode none && ip link set oscv1 addrgenmode none && \
+    ip -6 addr add fe80::1/64 dev oscv0 nodad && ip link set oscv0 up && ip link set oscv1 up && \
+    for _ in $(seq 100); do \
+      ip -6 route show table local | grep -q 'ff00::/8 dev oscv0' && break; sleep 0.02; \
+    done && exec \"$0\" \"$@\"";
 
 const GROUP: Ipv4Addr = Ipv4Addr::new(239, 7, 7, 7);
 
@@ -41,7 +48,10 @@ fn inside_netns(test: &str) -> bool {
     if !succeeds(Command::new("unshare").args(["--net", "true"]))
         || !succeeds(Command::new("ip").arg("-V"))
     {
-        println!("skipped: {test} needs root, unshare and ip to make a network namespace");
+        skip(
+            test,
+            "needs root, unshare and ip to make a network namespace",
+        );
         return false;
     }
     // Built here, outside the namespace (the child finds it through OSC_BIN).
@@ -63,11 +73,23 @@ fn inside_netns(test: &str) -> bool {
     false
 }
 
-/// `osc dump URL --count N` in the background; returns it once it has joined (announced).
-fn dump(url: &str, count: &str) -> Proc {
-    let p = Proc::spawn(osc_bin(), ["dump", url, "--count", count]);
-    p.listening_port();
-    p
+/// `osc dump URL` in the background (killed when dropped) and the port it announced once it joined.
+fn dump(url: &str) -> (Proc, u16) {
+    let p = Proc::spawn(osc_bin(), ["dump", url]);
+    let port = p.listening_port();
+    (p, port)
+}
+
+/// Waits (boundedly) until `done` holds.
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < cli_support::WAIT {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    done()
 }
 
 /// An osc-std server on `0.0.0.0:port` that answers `/echo ARGS` with the same message, built by
@@ -98,13 +120,9 @@ fn two_dumps_share_a_group_with_liblo() {
         return;
     }
     // Two `osc dump`s and liblo's `oscdump` on one group and port (each shares the port).
-    let first = Proc::spawn(
-        osc_bin(),
-        ["dump", &format!("udp://{GROUP}:0"), "--count", "3"],
-    );
-    let port = first.listening_port();
+    let (first, port) = dump(&format!("udp://{GROUP}:0"));
     let url = format!("udp://{GROUP}:{port}");
-    let second = dump(&url, "3");
+    let (second, _) = dump(&url);
     let liblo = Proc::spawn("oscdump", ["-L", &format!("osc.udp://{GROUP}:{port}")]);
     // oscdump says nothing when it is ready: send probes until it prints one.
     let mut probes = 0;
@@ -138,7 +156,8 @@ fn two_dumps_share_a_group_with_liblo() {
         .output()
         .unwrap();
     assert!(out.status.success(), "oscsend: {out:?}");
-    assert_eq!(osc(&["send", &url, "/from/osc", "s", "hi"]).code, 0);
+    let ttl = format!("{url}?ttl=2");
+    assert_eq!(osc(&["send", &ttl, "/from/osc", "s", "hi"]).code, 0);
     for p in [&first, &second] {
         assert_eq!(skip_probes(p), "/from/liblo if 3 0.500000");
         assert_eq!(skip_probes(p), "/from/osc s \"hi\"");
@@ -171,7 +190,8 @@ fn osc_send_to_a_group_prints_the_members_replies() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "/echo i 5\n/echo i 5\n");
     for m in members {
-        assert_eq!(m.stats().replies, 1);
+        // A reply is counted just after it is sent.
+        assert!(eventually(|| m.stats().replies == 1));
         m.stop().unwrap();
     }
 }
@@ -194,11 +214,33 @@ fn osc_send_to_a_broadcast_address_needs_the_flag() {
         "10",
         "--count",
         "1",
+        "--sender",
         "/echo",
         "s",
         "x",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, "/echo s \"x\"\n");
+    let port = server.local_addr().port();
+    assert_eq!(out.stdout, format!("127.0.0.1:{port} /echo s \"x\"\n"));
     server.stop().unwrap();
+}
+
+#[test]
+fn an_ipv6_group_on_a_link_by_interface_index() {
+    if !inside_netns("an_ipv6_group_on_a_link_by_interface_index") {
+        return;
+    }
+    // `/proc/net/if_inet6` follows the namespace: "address index(hex) prefix scope flags name".
+    let index = std::fs::read_to_string("/proc/net/if_inet6")
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.last() == Some(&"oscv0"))
+        .and_then(|f| u32::from_str_radix(f.get(1)?, 16).ok())
+        .expect("the namespace's veth interface");
+    let (dump, port) = dump(&format!("udp://[ff02::114]:0?interface={index}"));
+    let url = format!("udp://[ff02::114]:{port}?interface={index}");
+    let out = osc(&["send", &url, "/v6", "i", "6"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(dump.line(), "/v6 i 6");
 }

@@ -1,5 +1,5 @@
 //! `osc send` → `osc dump` over loopback: every type, UDP (IPv4 and IPv6) and TCP in each framing,
-//! bundles, `--count`, `--timestamps`; and both against a device on a serial line (a pseudo-terminal). Both ends are our own, so this checks the tool's plumbing; the
+//! bundles, `--count`, `--timestamps`, `--sender`; and both against a device on a serial line (a pseudo-terminal). Both ends are our own, so this checks the tool's plumbing; the
 //! interop proofs are `cli_liblo.rs` and `cli_python.rs`.
 
 mod cli_support;
@@ -169,6 +169,23 @@ fn malformed_packets_are_reported_and_skipped() {
     );
     send(&format!("udp://127.0.0.1:{port}"), &[], &["/after"]);
     assert_eq!(dump.line(), "/after");
+}
+
+#[test]
+fn sender_addresses_lead_text_lines_and_json_objects() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let me = sock.local_addr().unwrap();
+    let (text, port) = spawn_dump("udp://127.0.0.1", &["--sender"]);
+    sock.send_to(b"/a\0\0,i\0\0\0\0\0\x07", ("127.0.0.1", port))
+        .unwrap();
+    assert_eq!(text.line(), format!("{me} /a i 7"));
+    let (json, port) = spawn_dump("udp://127.0.0.1", &["--sender", "--json"]);
+    sock.send_to(b"/a\0\0,i\0\0\0\0\0\x07", ("127.0.0.1", port))
+        .unwrap();
+    assert_eq!(
+        json.line(),
+        format!(r#"{{"from":"{me}","address":"/a","args":[{{"i":7}}]}}"#)
+    );
 }
 
 #[test]

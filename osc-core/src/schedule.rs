@@ -113,10 +113,11 @@ struct Entry<A> {
 ///   time (counted in [`Outcome::late`]); bundles that were on time when they arrived always fire.
 /// - When the queue or the arena is full, the bundle that does not fit is dropped and counted
 ///   ([`Outcome::overflow`], [`SchedulerStats::overflow`]); nothing already queued is touched.
-/// - With a [horizon](Scheduler::set_horizon), a bundle due more than that long after `now` is dropped
-///   and counted ([`Outcome::too_far`], [`SchedulerStats::too_far`]) instead of queued. Without one
-///   (the default), a peer can fill the queue with bundles timed years ahead, and every later bundle
-///   then overflows until [`clear`](Scheduler::clear); a horizon bounds how long that can last.
+/// - With a [horizon](Scheduler::set_horizon), a bundle due (or holding a bundle due) more than that
+///   long after `now` is dropped and counted ([`Outcome::too_far`], [`SchedulerStats::too_far`])
+///   instead of queued. Without one (the default), a peer can fill the queue with bundles timed years
+///   ahead, and every later bundle then overflows until [`clear`](Scheduler::clear); with one, nothing
+///   stays queued longer than the horizon.
 ///
 /// ```
 /// use core::time::Duration;
@@ -202,12 +203,16 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
         self.horizon
     }
 
-    /// Sets how far ahead of `now` a bundle may be timed and still be queued; a bundle due later than
-    /// `now + horizon` is dropped and counted in [`Outcome::too_far`]. `None` (the default) queues
-    /// bundles however far ahead they are. Queued bundles stay queued.
+    /// Sets how far ahead of `now` a bundle may be timed and still be queued. A future bundle that
+    /// is due, or holds a bundle due, later than `now + horizon` is dropped whole and counted in
+    /// [`Outcome::too_far`], so nothing a packet brings waits in the queue longer than the horizon.
+    /// `None` (the default) queues bundles however far ahead they are. Queued bundles stay queued;
+    /// [`TimePolicy::Immediate`] queues nothing, so the horizon does not apply to it.
     ///
     /// A server open to peers it does not control wants one: without it, one peer can fill the
-    /// queue with bundles timed years ahead, and every bundle after them overflows.
+    /// queue with bundles timed years ahead, and every bundle after them overflows. The check needs
+    /// a meaningful `now`: with `now` at 0 or [`TimeTag::IMMEDIATELY`] (a clock that was never set)
+    /// every future bundle counts as too far.
     ///
     /// ```
     /// use core::time::Duration;
@@ -360,9 +365,7 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
                     TimePolicy::DropLate { tolerance } => Some(tolerance),
                 };
                 if due.is_later_than(now) {
-                    let too_far = horizon
-                        .is_some_and(|h| due.duration_since(now).is_some_and(|ahead| ahead > h));
-                    if too_far {
+                    if horizon.is_some_and(|h| beyond(now, h, bundle, due)) {
                         out.too_far += 1;
                         self.stats.too_far += 1;
                         return false;
@@ -460,4 +463,19 @@ impl<A: Clone, const SLOTS: usize, const BYTES: usize> Scheduler<A, SLOTS, BYTES
             }
         }
     }
+}
+
+/// Whether `bundle`, due at `due`, or a bundle nested in it is due more than `horizon` after `now`
+/// (also when the distance cannot be told: `now` unset, or half an era apart).
+fn beyond(now: TimeTag, horizon: Duration, bundle: Bundle<'_>, due: TimeTag) -> bool {
+    let mut latest = due;
+    walk(bundle, due, |visit| {
+        if let Visit::Bundle { due, .. } = visit {
+            latest = latest.later(due);
+        }
+        true
+    });
+    latest
+        .duration_since(now)
+        .is_none_or(|ahead| ahead > horizon)
 }

@@ -669,22 +669,41 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     }
     assert_eq!((s.len(), s.stats().too_far), (1, 3));
 
-    // A nested bundle is measured from when its parent fires: 50 s after a parent due in 30 s is
-    // within the horizon then, though 80 s from now.
+    // A nested bundle counts too: a parent due in 30 s holding a child due in 80 s is dropped whole;
+    // one holding a child due in 50 s is queued, and the child fires at its own time.
     s.clear();
-    let mut buf = [0u8; 256];
-    let n = BundleBuilder::new(&mut buf, at(base, 30_000))
-        .unwrap()
-        .bundle_with(at(base, 80_000), |b| b.message_with("/m", |m| m.int(4)))
-        .unwrap()
-        .finish()
-        .unwrap();
-    let nested = decode(&buf[..n]).unwrap();
-    s.handle(base, &nested, &mut d, &mut log, &0, &mut replies);
-    assert!(poll_all(&mut s, &mut d, at(base, 30_000), &mut log).len() == 1);
-    assert_eq!(s.next_deadline(), Some(at(base, 80_000)));
-    poll_all(&mut s, &mut d, at(base, 80_000), &mut log);
-    assert_eq!(ints(&log), [1, 4]);
+    let nested = |child_ms| {
+        let mut buf = vec![0u8; 256];
+        let n = BundleBuilder::new(&mut buf, at(base, 30_000))
+            .unwrap()
+            .message_with("/m", |m| m.int(8))
+            .unwrap()
+            .bundle_with(at(base, child_ms), |b| b.message_with("/m", |m| m.int(4)))
+            .unwrap()
+            .finish()
+            .unwrap();
+        buf.truncate(n);
+        buf
+    };
+    let (far_child, near_child) = (nested(80_000), nested(50_000));
+    for p in [&far_child, &near_child] {
+        s.handle(
+            base,
+            &decode(p).unwrap(),
+            &mut d,
+            &mut log,
+            &0,
+            &mut replies,
+        );
+    }
+    assert_eq!((s.len(), s.stats().too_far), (1, 4));
+    assert_eq!(
+        poll_all(&mut s, &mut d, at(base, 30_000), &mut log).len(),
+        1
+    );
+    assert_eq!(s.next_deadline(), Some(at(base, 50_000)));
+    poll_all(&mut s, &mut d, at(base, 50_000), &mut log);
+    assert_eq!(ints(&log), [1, 8, 4]);
 
     // Past and immediate bundles are not affected; the horizon also holds across the 2036 era boundary.
     let era_end = TimeTag::new(u32::MAX, 0);
@@ -711,6 +730,34 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
         &mut replies,
     );
     assert_eq!((ints(&log), o.too_far), (vec![6, 7], 1));
+    let within = bundle_bytes(era_end.wrapping_add(Duration::from_secs(30)), &[8]);
+    let o = s.handle(
+        era_end,
+        &decode(&within).unwrap(),
+        &mut d,
+        &mut log,
+        &0,
+        &mut replies,
+    );
+    assert_eq!((o.scheduled, o.too_far), (1, 0));
+    poll_all(
+        &mut s,
+        &mut d,
+        era_end.wrapping_add(Duration::from_secs(30)),
+        &mut log,
+    );
+    assert_eq!(ints(&log), [6, 7, 8]);
+
+    // With no clock (`now` of 0), every future bundle is too far.
+    let o = s.handle(
+        TimeTag::from_bits(0),
+        &decode(&near).unwrap(),
+        &mut d,
+        &mut log,
+        &0,
+        &mut replies,
+    );
+    assert_eq!(o.too_far, 1);
 }
 
 /// The same rules one second before the NTP era boundary of 2036-02-07, where the seconds field wraps to 0:

@@ -123,7 +123,9 @@ fn dispatch_bundle<A, H: Handler<C, A>, C, const N: usize>(
 ///
 /// Create it for each poll with the current time. `scratch` receives a due bundle's bytes while it is
 /// dispatched, so it must be as large as the largest bundle you accept (e.g. your receive buffer);
-/// bundles that do not fit are dropped and counted in the scheduler's stats.
+/// bundles that do not fit are dropped and counted in the scheduler's stats. A device open to peers
+/// it does not control should give the scheduler a [horizon](Scheduler::set_horizon): its few slots
+/// are otherwise easy to fill with bundles timed years ahead.
 ///
 /// ```
 /// use core::time::Duration;
@@ -135,6 +137,7 @@ fn dispatch_bundle<A, H: Handler<C, A>, C, const N: usize>(
 /// let mut routes: Dispatcher<HandlerFn<u32, ()>, 4> = Dispatcher::new();
 /// routes.map("/tick", |n, _, _| *n += 1).map_err(|e| e.kind).unwrap();
 /// let mut scheduler: Scheduler<(), 4, 256> = Scheduler::new(TimePolicy::Schedule);
+/// scheduler.set_horizon(Some(Duration::from_secs(60)));
 /// let (mut ticks, mut scratch) = (0u32, [0u8; 64]);
 ///
 /// let t0 = TimeTag::new(3_900_000_000, 0);

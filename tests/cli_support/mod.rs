@@ -227,12 +227,13 @@ impl Proc {
             .unwrap_or_else(|_| panic!("no stderr line within {WAIT:?} from {}", self.context()))
     }
 
-    /// Waits for the `osc dump: listening on SCHEME://ADDR:PORT` announcement and returns the port.
+    /// Waits for the `osc dump: listening on SCHEME://ADDR:PORT[?QUERY]` announcement and returns the port.
     pub(crate) fn listening_port(&self) -> u16 {
         let line = self.err_line();
         let rest = line
             .strip_prefix("osc dump: listening on ")
             .unwrap_or_else(|| panic!("unexpected first stderr line {line:?}"));
+        let rest = rest.split_once('?').map_or(rest, |(url, _query)| url);
         rest.rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())

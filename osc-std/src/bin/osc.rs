@@ -80,7 +80,7 @@ Examples:
   osc send udp://127.0.0.1:9000 --packet '{\"timetag\":1,\"elements\":[{\"address\":\"/a\"}]}'
   osc send udp://127.0.0.1:57110 --reply 1 --json /status
   osc send udp://239.0.0.1:9000 /cue i 4          (a multicast group; ?interface=ADDR picks the NIC)
-  osc send udp://192.168.1.255:10023 --broadcast --reply 1 /xinfo";
+  osc send udp://192.168.1.255:10023 --broadcast --reply 1 --sender /xinfo";
 
 #[derive(Args, Debug)]
 #[command(after_help = SEND_AFTER)]
@@ -89,7 +89,7 @@ struct SendArgs {
     #[arg(
         value_name = "URL",
         help = "Destination: udp://HOST:PORT, tcp://HOST:PORT (IPv6 as udp://[::1]:9000), a \
-                multicast group udp://GROUP:PORT[?interface=IF], or serial://PATH[?baud=N] \
+                multicast group udp://GROUP:PORT[?interface=IF&ttl=N], or serial://PATH[?baud=N] \
                 (serial:///dev/ttyACM0, serial://COM3; 115200 by default)"
     )]
     url: String,
@@ -126,6 +126,11 @@ struct SendArgs {
     #[arg(long)]
     json: bool,
 
+    /// Start each reply line with the sender's address (JSON: a "from" field), e.g. to see which
+    /// devices answered a broadcast.
+    #[arg(long)]
+    sender: bool,
+
     /// UDP: the destination is a broadcast address such as 192.168.1.255 (sets SO_BROADCAST), and
     /// replies are taken from any sender. 255.255.255.255 and multicast groups need no flag.
     #[arg(long)]
@@ -149,6 +154,7 @@ const DUMP_AFTER: &str = "\
 Output (one line per message, flushed at once):
   /synth/1/freq ifs 440 0.500000 \"sine\"
   e8754700.80000000 /a i 7          (a message inside a bundle: the bundle's timetag first)
+  127.0.0.1:50124 /a i 7            (with --sender: the sender's address before everything)
 Argument forms: i h decimal; f d six decimals (nan, inf); s \"text\"; S 'sym; c 'A';
 b [3b 0x01 0x02 0xff]; m MIDI [0x00 0x90 0x3c 0x7f]; r RGBA [0xff 0x00 0x00 0xff];
 t SSSSSSSS.FFFFFFFF; T #T; F #F; N Nil; I Infinitum; arrays [1 2].
@@ -197,6 +203,11 @@ struct DumpArgs {
     /// bundles and for bundles timed "immediately".
     #[arg(long)]
     timestamps: bool,
+
+    /// Start each line with the sender's address (JSON: a "from" field): the UDP sender, the TCP
+    /// peer, or the serial port.
+    #[arg(long)]
+    sender: bool,
 
     /// Reject packets that are not strictly OSC 1.0 (missing type tags, trailing bytes, non-zero
     /// padding); by default the tolerant profile accepts them.
@@ -362,7 +373,11 @@ fn cmd_send(a: SendArgs) -> Result<(), Fail> {
         framing: a.framing,
         reply,
         max_replies: a.count,
-        json: a.json,
+        style: net::Style {
+            json: a.json,
+            timestamps: false,
+            sender: a.sender,
+        },
         broadcast: a.broadcast,
     };
     net::send(endpoint, &bytes, &options)
@@ -371,10 +386,13 @@ fn cmd_send(a: SendArgs) -> Result<(), Fail> {
 fn cmd_dump(a: DumpArgs) -> Result<(), Fail> {
     let endpoint = url::parse(&a.url).map_err(Fail)?;
     let options = net::DumpOptions {
-        json: a.json,
+        style: net::Style {
+            json: a.json,
+            timestamps: a.timestamps,
+            sender: a.sender,
+        },
         count: a.count,
         framing: a.framing,
-        timestamps: a.timestamps,
         config: if a.strict {
             DecodeConfig::strict()
         } else {

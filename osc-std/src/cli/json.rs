@@ -126,6 +126,17 @@ pub(crate) fn packet_to_json(p: &Packet<'_>) -> String {
     out
 }
 
+/// A packet as one line of JSON with its sender first: `{"from":"127.0.0.1:9000","address":…}`.
+pub(crate) fn packet_to_json_from(p: &Packet<'_>, from: &str) -> String {
+    let mut out = String::from("{\"from\":");
+    push_json_str(&mut out, from);
+    out.push(',');
+    let mut packet = String::new();
+    push_packet(&mut packet, p);
+    out.push_str(packet.strip_prefix('{').unwrap_or_default());
+    out
+}
+
 /// Parses the JSON form of a packet. `now` supplies the time for timetags given as `"now"`.
 pub(crate) fn packet_from_json(
     text: &str,
@@ -357,6 +368,22 @@ mod tests {
         assert_eq!(round_trip(EVERY_TYPE), EVERY_TYPE);
         let b = r#"{"timetag":1,"elements":[{"address":"/a","args":[]},{"timetag":16045690984833335296,"elements":[{"address":"/b","args":[{"s":"é\n\""}]}]}]}"#;
         assert_eq!(round_trip(b), b);
+    }
+
+    #[test]
+    fn the_sender_comes_first() {
+        let args = [Arg::Int(1)];
+        let m = Packet::Message(osc_core::Message::new("/a", &args));
+        assert_eq!(
+            packet_to_json_from(&m, "127.0.0.1:9000"),
+            r#"{"from":"127.0.0.1:9000","address":"/a","args":[{"i":1}]}"#
+        );
+        let elements = [m];
+        let b = Packet::Bundle(osc_core::Bundle::new(TimeTag::IMMEDIATELY, &elements));
+        assert_eq!(
+            packet_to_json_from(&b, "/dev/tty\"0"),
+            r#"{"from":"/dev/tty\"0","timetag":1,"elements":[{"address":"/a","args":[{"i":1}]}]}"#
+        );
     }
 
     #[test]

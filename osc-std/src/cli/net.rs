@@ -31,12 +31,28 @@ pub(crate) fn print_lines(lines: &[String]) -> Result<(), Fail> {
     }
 }
 
-fn render(packet: &Packet<'_>, json_out: bool, timestamps: bool) -> Vec<String> {
-    if json_out {
-        vec![json::packet_to_json(packet)]
-    } else {
-        let received = timestamps.then(osc_std::time::now);
-        text::packet_lines(packet, received)
+/// How packets are printed: text or JSON, with the receive time and the sender or not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    pub(crate) json: bool,
+    pub(crate) timestamps: bool,
+    pub(crate) sender: bool,
+}
+
+/// The lines of a packet from `from` (a socket address, or a serial port's path).
+fn render(packet: &Packet<'_>, style: Style, from: &dyn std::fmt::Display) -> Vec<String> {
+    let from = style.sender.then(|| from.to_string());
+    if style.json {
+        return vec![match &from {
+            Some(from) => json::packet_to_json_from(packet, from),
+            None => json::packet_to_json(packet),
+        }];
+    }
+    let received = style.timestamps.then(osc_std::time::now);
+    let lines = text::packet_lines(packet, received);
+    match from {
+        Some(from) => lines.into_iter().map(|l| format!("{from} {l}")).collect(),
+        None => lines,
     }
 }
 
@@ -68,7 +84,7 @@ pub(crate) struct SendOptions {
     pub(crate) framing: Framing,
     pub(crate) reply: Option<Duration>,
     pub(crate) max_replies: Option<u64>,
-    pub(crate) json: bool,
+    pub(crate) style: Style,
     /// The UDP destination may be a broadcast address (`SO_BROADCAST`); replies come from anyone.
     pub(crate) broadcast: bool,
 }
@@ -87,12 +103,23 @@ fn any_local(addr: &SocketAddr) -> SocketAddr {
 /// `broadcast` gets an unconnected one: replies come from whichever peers answer.
 fn udp_sender(endpoint: &Endpoint, broadcast: bool) -> io::Result<(UdpClient, Option<SocketAddr>)> {
     match *endpoint {
-        Endpoint::Multicast { group, interface } => {
+        Endpoint::Multicast {
+            group,
+            interface,
+            ttl,
+        } => {
             let client = UdpClient::bind(any_local(&group))?;
             match interface {
                 Interface::V4(a) if !a.is_unspecified() => client.set_multicast_if_v4(a)?,
                 Interface::V6(i) if i != 0 => client.set_multicast_if_v6(i)?,
                 _ => {}
+            }
+            if let Some(ttl) = ttl {
+                let socket = socket2::SockRef::from(client.socket());
+                match group {
+                    SocketAddr::V4(_) => socket.set_multicast_ttl_v4(ttl)?,
+                    SocketAddr::V6(_) => socket.set_multicast_hops_v6(ttl)?,
+                }
             }
             Ok((client, Some(group)))
         }
@@ -132,12 +159,26 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
         }
     };
     let enough = |n: u64| options.max_replies.is_some_and(|m| n >= m);
-    let mut show = |p: &Packet<'_>| -> Result<bool, Fail> {
+    let mut show = |p: &Packet<'_>, from: &dyn std::fmt::Display| -> Result<bool, Fail> {
         replies += 1;
-        print_lines(&render(p, options.json, false))?;
+        print_lines(&render(p, options.style, from))?;
         Ok(enough(replies))
     };
-    let fail_send = |e: Error| Fail(format!("cannot send to {endpoint}: {e}"));
+    let fail_send = |e: Error| {
+        // Some systems refuse a broadcast address at the send rather than at the connect.
+        let hint = match &e {
+            Error::Io(io) if io.kind() == io::ErrorKind::PermissionDenied => {
+                " (a broadcast address? add --broadcast)"
+            }
+            _ => "",
+        };
+        Fail(format!("cannot send to {endpoint}: {e}{hint}"))
+    };
+    if options.broadcast && !matches!(endpoint, Endpoint::Udp(_)) {
+        return Err(Fail(format!(
+            "--broadcast applies to udp://ADDRESS:PORT destinations, not {endpoint}"
+        )));
+    }
     match &endpoint {
         Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
             let (mut client, to) = udp_sender(&endpoint, options.broadcast).map_err(|e| {
@@ -155,8 +196,8 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
             .map_err(fail_send)?;
             while let Some(wait) = remaining() {
                 match client.recv(wait) {
-                    Ok(Some((p, _from))) => {
-                        if show(&p)? {
+                    Ok(Some((p, from))) => {
+                        if show(&p, &from)? {
                             break;
                         }
                     }
@@ -170,12 +211,12 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
             let mut conn = TcpConnection::connect(addr, options.framing)
                 .map_err(|e| Fail(format!("cannot connect to {endpoint}: {e}")))?;
             conn.send_raw(bytes).map_err(fail_send)?;
-            stream_replies(&mut conn, &endpoint, remaining, &mut show)?;
+            stream_replies(&mut conn, &endpoint, addr, remaining, &mut show)?;
         }
         Endpoint::Serial { path, baud } => {
             let mut conn = open_serial(path, *baud, options.framing)?;
             conn.send_raw(bytes).map_err(fail_send)?;
-            stream_replies(&mut conn, &endpoint, remaining, &mut show)?;
+            stream_replies(&mut conn, &endpoint, path, remaining, &mut show)?;
         }
     }
     if let Some(d) = options.reply {
@@ -189,17 +230,18 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
     Ok(())
 }
 
-/// Shows the replies that come back on a framed stream while there is time left.
+/// Shows the replies that come back on a framed stream (from `peer`) while there is time left.
 fn stream_replies<C: Framed>(
     conn: &mut C,
     endpoint: &Endpoint,
+    peer: &dyn std::fmt::Display,
     mut remaining: impl FnMut() -> Option<Option<Duration>>,
-    show: &mut impl FnMut(&Packet<'_>) -> Result<bool, Fail>,
+    show: &mut impl FnMut(&Packet<'_>, &dyn std::fmt::Display) -> Result<bool, Fail>,
 ) -> Result<(), Fail> {
     while let Some(wait) = remaining() {
         match conn.recv_packet(wait) {
             Ok(Some(p)) => {
-                if show(&p)? {
+                if show(&p, peer)? {
                     break;
                 }
             }
@@ -215,25 +257,23 @@ fn stream_replies<C: Framed>(
 
 /// Options of `osc dump`.
 pub(crate) struct DumpOptions {
-    pub(crate) json: bool,
+    pub(crate) style: Style,
     pub(crate) count: Option<u64>,
     pub(crate) framing: FramingMode,
-    pub(crate) timestamps: bool,
     pub(crate) config: DecodeConfig,
 }
 
 /// Prints packets and counts them; ends the process once `count` packets are printed. TCP
 /// connections print from their own threads: the lock keeps packets whole and the count exact.
 struct Printer {
-    json: bool,
-    timestamps: bool,
+    style: Style,
     count: Option<u64>,
     seen: Mutex<u64>,
 }
 
 impl Printer {
-    fn packet(&self, packet: &Packet<'_>) -> Result<(), Fail> {
-        let lines = render(packet, self.json, self.timestamps);
+    fn packet(&self, packet: &Packet<'_>, from: &dyn std::fmt::Display) -> Result<(), Fail> {
+        let lines = render(packet, self.style, from);
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         print_lines(&lines)?;
         *seen += 1;
@@ -251,8 +291,7 @@ fn announce(endpoint: &Endpoint) {
 /// Receives and prints packets until the count is reached or an I/O error ends it.
 pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail> {
     let printer = Arc::new(Printer {
-        json: options.json,
-        timestamps: options.timestamps,
+        style: options.style,
         count: options.count,
         seen: Mutex::new(0),
     });
@@ -265,15 +304,20 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
                 .map_err(|e| Fail(format!("cannot listen on {endpoint}: {e}")))?;
             let local = sock.local_addr()?;
             announce(&match endpoint {
-                Endpoint::Multicast { group, interface } => Endpoint::Multicast {
+                Endpoint::Multicast {
+                    group,
+                    interface,
+                    ttl,
+                } => Endpoint::Multicast {
                     group: SocketAddr::new(group.ip(), local.port()),
                     interface,
+                    ttl,
                 },
                 _ => Endpoint::Udp(local),
             });
             loop {
                 match sock.recv(None) {
-                    Ok(Some((p, _from))) => printer.packet(&p)?,
+                    Ok(Some((p, from))) => printer.packet(&p, &from)?,
                     Ok(None) => {}
                     Err(Error::Decode(e)) => eprintln!("osc dump: ignored a malformed packet: {e}"),
                     Err(e) => return Err(Fail(format!("receiving on {endpoint}: {e}"))),
@@ -316,12 +360,14 @@ pub(crate) fn dump(endpoint: Endpoint, options: DumpOptions) -> Result<(), Fail>
 }
 
 /// The socket `osc dump` receives UDP on. A multicast group is joined on its interface, on a socket
-/// that shares its port (`SO_REUSEADDR`, as liblo's `oscdump` does) and is bound to the group's
-/// address where the system filters by it (Unix), to the unspecified address elsewhere.
+/// that shares its port (`SO_REUSEADDR`, as liblo's `oscdump` does) and is bound to an IPv4 group's
+/// address where the system filters by it (Unix), to the unspecified address otherwise.
 fn udp_listener(endpoint: &Endpoint, config: DecodeConfig) -> io::Result<UdpClient> {
     let builder = UdpServerBuilder::new().decode_config(config);
     match *endpoint {
-        Endpoint::Multicast { group, interface } => {
+        Endpoint::Multicast {
+            group, interface, ..
+        } => {
             let builder = match (group.ip(), interface) {
                 (std::net::IpAddr::V4(g), Interface::V4(i)) => builder.join_multicast_v4(g, i),
                 (std::net::IpAddr::V6(g), Interface::V6(i)) => builder.join_multicast_v6(g, i),
@@ -332,7 +378,8 @@ fn udp_listener(endpoint: &Endpoint, config: DecodeConfig) -> io::Result<UdpClie
                     ))
                 }
             };
-            let bind = if cfg!(unix) {
+            // Linux will not bind an IPv6 link-local group without its scope: IPv6 binds `[::]`.
+            let bind = if cfg!(unix) && group.is_ipv4() {
                 group
             } else {
                 SocketAddr::new(any_local(&group).ip(), group.port())
@@ -353,7 +400,7 @@ fn print_stream<C: Framed>(conn: &mut C, from: &str, printer: &Printer) -> Resul
     loop {
         match conn.recv_packet(None) {
             Ok(Some(p)) => {
-                if let Err(Fail(msg)) = printer.packet(&p) {
+                if let Err(Fail(msg)) = printer.packet(&p, &from) {
                     eprintln!("osc dump: {msg}");
                     process::exit(1);
                 }

@@ -13,6 +13,9 @@ pub(crate) enum Endpoint {
     Multicast {
         group: SocketAddr,
         interface: Interface,
+        /// How many routers a datagram sent to the group may cross (IPv4 TTL, IPv6 hop limit);
+        /// `None`: the system's default, 1.
+        ttl: Option<u32>,
     },
     Tcp(SocketAddr),
     /// A serial port by the system's name for it, and its rate in bits per second.
@@ -49,11 +52,21 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Udp(addr) => write!(f, "udp://{addr}"),
-            Self::Multicast { group, interface } if interface.is_default() => {
-                write!(f, "udp://{group}")
-            }
-            Self::Multicast { group, interface } => {
-                write!(f, "udp://{group}?interface={interface}")
+            Self::Multicast {
+                group,
+                interface,
+                ttl,
+            } => {
+                write!(f, "udp://{group}")?;
+                let mut sep = '?';
+                if !interface.is_default() {
+                    write!(f, "{sep}interface={interface}")?;
+                    sep = '&';
+                }
+                if let Some(ttl) = ttl {
+                    write!(f, "{sep}ttl={ttl}")?;
+                }
+                Ok(())
             }
             Self::Tcp(addr) => write!(f, "tcp://{addr}"),
             Self::Serial { path, baud } => write!(f, "serial://{path}?baud={baud}"),
@@ -63,8 +76,8 @@ impl fmt::Display for Endpoint {
 
 pub(crate) const URL_HELP: &str =
     "udp://HOST:PORT, tcp://HOST:PORT or serial://PATH[?baud=N], e.g. \
-udp://127.0.0.1:9000, tcp://[::1]:9000, udp://239.0.0.1:9000?interface=192.168.1.2 (a multicast \
-group), serial:///dev/ttyACM0?baud=115200, serial://COM3 (liblo's osc.udp:// and osc.tcp:// are \
+udp://127.0.0.1:9000, tcp://[::1]:9000, udp://239.0.0.1:9000?interface=192.168.1.2&ttl=4 (a \
+multicast group), serial:///dev/ttyACM0?baud=115200, serial://COM3 (liblo's osc.udp:// and osc.tcp:// are \
 accepted too)";
 
 /// The rate of a serial endpoint without `?baud=`.
@@ -74,7 +87,8 @@ pub(crate) const DEFAULT_BAUD: u32 = 115_200;
 /// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
 /// addresses (like `localhost`) uses the first IPv4 one, since most OSC peers listen on IPv4 only.
 /// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` (an IPv4 address or
-/// an IPv6 interface index) chooses its interface and is refused for anything else.
+/// an IPv6 interface index) chooses its interface and `ttl=` how far datagrams sent to it may go
+/// (`?interface=192.168.1.2&ttl=4`); both are refused for anything else.
 pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -114,16 +128,28 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
         .or_else(|| addrs.first())
         .copied()
         .ok_or_else(|| bad(&format!("host {host:?} has no address")))?;
-    let interface = match query {
-        "" => None,
-        q => Some(
-            q.strip_prefix("interface=")
-                .ok_or_else(|| bad("the only query is ?interface= (for a multicast group)"))?,
-        ),
-    };
+    let (mut interface, mut ttl) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("interface", v)) => interface = Some(v),
+            Some(("ttl", v)) => {
+                let v: u8 = v
+                    .parse()
+                    .map_err(|_| bad("ttl= takes a number from 0 to 255"))?;
+                ttl = Some(u32::from(v));
+            }
+            _ => {
+                return Err(bad(
+                    "the only queries are ?interface= and ttl= (for a multicast group)",
+                ))
+            }
+        }
+    }
     if tcp || !addr.ip().is_multicast() {
-        if interface.is_some() {
-            return Err(bad("?interface= applies to UDP multicast groups only"));
+        if interface.is_some() || ttl.is_some() {
+            return Err(bad(
+                "?interface= and ttl= apply to UDP multicast groups only",
+            ));
         }
         return Ok(if tcp {
             Endpoint::Tcp(addr)
@@ -146,6 +172,7 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     Ok(Endpoint::Multicast {
         group: addr,
         interface,
+        ttl,
     })
 }
 
@@ -213,7 +240,8 @@ mod tests {
             parse("udp://239.1.2.3:9000").unwrap(),
             Endpoint::Multicast {
                 group: "239.1.2.3:9000".parse().unwrap(),
-                interface: Interface::V4(Ipv4Addr::UNSPECIFIED)
+                interface: Interface::V4(Ipv4Addr::UNSPECIFIED),
+                ttl: None,
             }
         );
         let e = parse("osc.udp://224.0.1.9:7770?interface=192.168.1.2").unwrap();
@@ -221,10 +249,21 @@ mod tests {
             e,
             Endpoint::Multicast {
                 group: "224.0.1.9:7770".parse().unwrap(),
-                interface: Interface::V4(Ipv4Addr::new(192, 168, 1, 2))
+                interface: Interface::V4(Ipv4Addr::new(192, 168, 1, 2)),
+                ttl: None,
             }
         );
         assert_eq!(e.to_string(), "udp://224.0.1.9:7770?interface=192.168.1.2");
+        assert_eq!(
+            parse("udp://239.1.2.3:9000?ttl=4&interface=10.0.0.1")
+                .unwrap()
+                .to_string(),
+            "udp://239.1.2.3:9000?interface=10.0.0.1&ttl=4"
+        );
+        assert_eq!(
+            parse("udp://239.1.2.3:9000?ttl=0").unwrap().to_string(),
+            "udp://239.1.2.3:9000?ttl=0"
+        );
         let e = parse("udp://[ff02::114]:9000?interface=3").unwrap();
         assert_eq!(e.to_string(), "udp://[ff02::114]:9000?interface=3");
         assert_eq!(
@@ -236,7 +275,9 @@ mod tests {
             "udp://127.0.0.1:9000?interface=127.0.0.1",
             "tcp://239.1.2.3:9000?interface=127.0.0.1",
             "udp://239.1.2.3:9000?interface=eth0",
-            "udp://239.1.2.3:9000?ttl=4",
+            "udp://239.1.2.3:9000?ttl=256",
+            "udp://239.1.2.3:9000?hops=4",
+            "udp://127.0.0.1:9000?ttl=4",
             "udp://[ff02::1]:9000?interface=::1",
             "udp://1.2.3.4",
             "http://a:1",
