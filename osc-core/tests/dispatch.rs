@@ -9,8 +9,8 @@ use core::time::Duration;
 
 use common::{hex, raw_bundle, raw_message};
 use osc_core::{
-    decode, Arg, Bundle, BundleBuilder, Dispatcher, HandlerFn, MapErrorKind, Message, Packet,
-    Replies, Request, Scheduler, TimePolicy, TimeTag,
+    decode, Arg, Bundle, BundleBuilder, Dispatcher, HandlerFn, MapErrorKind, Message, Outcome,
+    Packet, Replies, Request, Scheduler, TimePolicy, TimeTag,
 };
 
 /// What the handlers saw: (route, address, first int, timetag).
@@ -607,13 +607,28 @@ fn late_policy_and_immediate_policy() {
     assert!(s.is_empty());
 }
 
+/// Hands each packet to `s` at `now` (from sender 0); returns their outcomes added up.
+fn feed<const S: usize, const B: usize>(
+    s: &mut Scheduler<u8, S, B>,
+    d: &mut D<4>,
+    log: &mut Log,
+    now: TimeTag,
+    packets: &[&[u8]],
+) -> Outcome {
+    let mut replies = Replies::none();
+    let mut total = Outcome::default();
+    for p in packets {
+        total.add(&s.handle(now, &decode(p).unwrap(), d, log, &0, &mut replies));
+    }
+    total
+}
+
 #[test]
 fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     let base = TimeTag::new(3_900_000_000, 0);
     let mut d: D<4> = Dispatcher::new();
     d.map("/m", record).unwrap();
     let mut log = Log::new();
-    let mut replies = Replies::none();
     let far = bundle_bytes(base.wrapping_add(Duration::from_secs(86_400 * 365)), &[9]);
     let near = bundle_bytes(at(base, 20), &[1]);
 
@@ -621,35 +636,14 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     // overflows.
     let mut s: Scheduler<u8, 2, 4096> = Scheduler::new(TimePolicy::Schedule);
     assert_eq!(s.horizon(), None);
-    for p in [&far, &far, &near] {
-        s.handle(
-            base,
-            &decode(p).unwrap(),
-            &mut d,
-            &mut log,
-            &0,
-            &mut replies,
-        );
-    }
+    feed(&mut s, &mut d, &mut log, base, &[&far, &far, &near]);
     assert_eq!((s.len(), s.stats().overflow, s.stats().too_far), (2, 1, 0));
 
     // With a one-minute horizon they are dropped and counted, and the near bundle is queued and fires.
     let mut s: Scheduler<u8, 2, 4096> = Scheduler::new(TimePolicy::Schedule);
     s.set_horizon(Some(Duration::from_secs(60)));
-    let mut too_far = 0;
-    for p in [&far, &far, &near] {
-        too_far += s
-            .handle(
-                base,
-                &decode(p).unwrap(),
-                &mut d,
-                &mut log,
-                &0,
-                &mut replies,
-            )
-            .too_far;
-    }
-    assert_eq!((too_far, s.stats().too_far, s.len()), (2, 2, 1));
+    let o = feed(&mut s, &mut d, &mut log, base, &[&far, &far, &near]);
+    assert_eq!((o.too_far, s.stats().too_far, s.len()), (2, 2, 1));
     assert_eq!(s.stats().overflow, 0);
     poll_all(&mut s, &mut d, at(base, 20), &mut log);
     assert_eq!(ints(&log), [1]);
@@ -657,16 +651,7 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     // Exactly at the horizon is queued; a millisecond beyond is not.
     let edge = bundle_bytes(at(base, 60_000), &[2]);
     let beyond = bundle_bytes(at(base, 60_001), &[3]);
-    for p in [&edge, &beyond] {
-        s.handle(
-            base,
-            &decode(p).unwrap(),
-            &mut d,
-            &mut log,
-            &0,
-            &mut replies,
-        );
-    }
+    feed(&mut s, &mut d, &mut log, base, &[&edge, &beyond]);
     assert_eq!((s.len(), s.stats().too_far), (1, 3));
 
     // A nested bundle counts too: a parent due in 30 s holding a child due in 80 s is dropped whole;
@@ -686,16 +671,7 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
         buf
     };
     let (far_child, near_child) = (nested(80_000), nested(50_000));
-    for p in [&far_child, &near_child] {
-        s.handle(
-            base,
-            &decode(p).unwrap(),
-            &mut d,
-            &mut log,
-            &0,
-            &mut replies,
-        );
-    }
+    feed(&mut s, &mut d, &mut log, base, &[&far_child, &near_child]);
     assert_eq!((s.len(), s.stats().too_far), (1, 4));
     assert_eq!(
         poll_all(&mut s, &mut d, at(base, 30_000), &mut log).len(),
@@ -711,34 +687,11 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     let past = bundle_bytes(at(base, 0), &[6]);
     let now_tag = bundle_bytes(TimeTag::IMMEDIATELY, &[7]);
     let mut log = Log::new();
-    for p in [&past, &now_tag] {
-        s.handle(
-            at(base, 1),
-            &decode(p).unwrap(),
-            &mut d,
-            &mut log,
-            &0,
-            &mut replies,
-        );
-    }
-    let o = s.handle(
-        era_end,
-        &decode(&across).unwrap(),
-        &mut d,
-        &mut log,
-        &0,
-        &mut replies,
-    );
+    feed(&mut s, &mut d, &mut log, at(base, 1), &[&past, &now_tag]);
+    let o = feed(&mut s, &mut d, &mut log, era_end, &[&across]);
     assert_eq!((ints(&log), o.too_far), (vec![6, 7], 1));
     let within = bundle_bytes(era_end.wrapping_add(Duration::from_secs(30)), &[8]);
-    let o = s.handle(
-        era_end,
-        &decode(&within).unwrap(),
-        &mut d,
-        &mut log,
-        &0,
-        &mut replies,
-    );
+    let o = feed(&mut s, &mut d, &mut log, era_end, &[&within]);
     assert_eq!((o.scheduled, o.too_far), (1, 0));
     poll_all(
         &mut s,
@@ -749,14 +702,7 @@ fn a_horizon_keeps_far_future_bundles_from_filling_the_queue() {
     assert_eq!(ints(&log), [6, 7, 8]);
 
     // With no clock (`now` of 0), every future bundle is too far.
-    let o = s.handle(
-        TimeTag::from_bits(0),
-        &decode(&near).unwrap(),
-        &mut d,
-        &mut log,
-        &0,
-        &mut replies,
-    );
+    let o = feed(&mut s, &mut d, &mut log, TimeTag::from_bits(0), &[&near]);
     assert_eq!(o.too_far, 1);
 }
 
