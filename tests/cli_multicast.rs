@@ -4,13 +4,16 @@
 //! Each test re-runs itself (this test binary, that one test) under `unshare --net` with loopback
 //! up, multicast on, and the route `224.0.0.0/4 dev lo`, plus a veth pair `oscv0`/`oscv1` with a
 //! link-local IPv6 address (IPv6 multicast does not loop back on `lo`): no datagram can leave the
-//! namespace. Without root or `unshare` (and `ip`), the tests print SKIPPED and pass, or fail when
-//! `CI` is set, like the other peers of these tests.
+//! namespace (osc-std's `tests/support/netns.rs`, shared with its namespace tests). Without root
+//! or `unshare` (and `ip`), the tests print SKIPPED and pass, or fail when `CI` is set, like the
+//! other peers of these tests.
 
 mod cli_support;
+#[path = "../osc-std/tests/support/netns.rs"]
+mod netns_support;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use cli_support::{on_path, osc, osc_bin, skip, Proc};
@@ -18,59 +21,17 @@ use osc_core::{Dispatcher, HandlerFn, Replies, Request};
 use osc_std::udp::UdpServerBuilder;
 use osc_std::ServerHandle;
 
-/// Set in the re-run child, inside the namespace.
-const CHILD: &str = "OSC_CLI_TEST_IN_NETNS";
-
-const SETUP: &str = "ip link set lo up && ip link set lo multicast on && \
-    ip route add 224.0.0.0/4 dev lo && \
-    ip link add oscv0 type veth peer name oscv1 && \
-    ip link set oscv0 addrgenmode none && ip link set oscv1 addrgenmode none && \
-    ip -6 addr add fe80::1/64 dev oscv0 nodad && ip link set oscv0 up && ip link set oscv1 up && \
-    for _ in $(seq 100); do \
-      ip -6 route show table local | grep -q 'ff00::/8 dev oscv0' && break; sleep 0.02; \
-    done && exec \"$0\" \"$@\"";
-
 const GROUP: Ipv4Addr = Ipv4Addr::new(239, 7, 7, 7);
 
-fn succeeds(cmd: &mut Command) -> bool {
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// In the child: true (run the test body). In the parent: runs `test` in a new namespace and
-/// returns false, or prints "skipped" when no namespace can be made here.
+/// In the child: true (run the test body). In the parent: runs `test` in its namespace (with the
+/// `osc` binary built here, outside it) and returns false, or reports a skip when no namespace can be
+/// made here.
 fn inside_netns(test: &str) -> bool {
-    if std::env::var_os(CHILD).is_some() {
-        return true;
-    }
-    if !succeeds(Command::new("unshare").args(["--net", "true"]))
-        || !succeeds(Command::new("ip").arg("-V"))
-    {
-        skip(
-            test,
-            "needs root, unshare and ip to make a network namespace",
-        );
-        return false;
-    }
-    // Built here, outside the namespace (the child finds it through OSC_BIN).
-    let bin = osc_bin();
-    let out = Command::new("unshare")
-        .args(["--net", "sh", "-c", SETUP])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env("OSC_BIN", bin)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{test} failed inside its network namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    false
+    let bin = osc_bin().as_os_str();
+    netns_support::inside_netns(test, &[("OSC_BIN", bin)]).unwrap_or_else(|why| {
+        skip(test, why);
+        false
+    })
 }
 
 /// `osc dump URL` in the background (killed when dropped) and the port it announced once it joined.
@@ -230,14 +191,7 @@ fn an_ipv6_group_on_a_link_by_interface_index() {
     if !inside_netns("an_ipv6_group_on_a_link_by_interface_index") {
         return;
     }
-    // `/proc/net/if_inet6` follows the namespace: "address index(hex) prefix scope flags name".
-    let index = std::fs::read_to_string("/proc/net/if_inet6")
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.last() == Some(&"oscv0"))
-        .and_then(|f| u32::from_str_radix(f.get(1)?, 16).ok())
-        .expect("the namespace's veth interface");
+    let index = netns_support::veth_index().expect("the namespace's veth interface");
     let (dump, port) = dump(&format!("udp://[ff02::114]:0?interface={index}"));
     let url = format!("udp://[ff02::114]:{port}?interface={index}");
     let out = osc(&["send", &url, "/v6", "i", "6"]);

@@ -2,13 +2,14 @@
 //!
 //! Each test re-runs itself (this test binary, that one test) under `unshare --net`, in a fresh
 //! namespace where only loopback and a veth pair that never leaves the namespace exist, so no
-//! datagram can reach a real network. Without root or `unshare` (and `ip`), the tests print
+//! datagram can reach a real network (`support/netns.rs`). Without root or `unshare` (and `ip`), the tests print
 //! "skipped" and pass.
 
 mod common;
+#[path = "support/netns.rs"]
+mod netns_support;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{dispatcher, Ctx, PATIENCE};
@@ -16,70 +17,13 @@ use osc_core::Arg;
 use osc_std::udp::UdpServerBuilder;
 use osc_std::{ServerHandle, UdpClient};
 
-/// Set in the re-run child, inside the namespace.
-const CHILD: &str = "OSC_STD_TEST_IN_NETNS";
-
-/// Brings loopback up and adds a veth pair `oscv0`/`oscv1` with a link-local IPv6 address on
-/// `oscv0` (IPv6 multicast does not loop back on `lo`), waits (at most 2 s) for the link's
-/// multicast route, then runs the test binary.
-const SETUP: &str = "ip link set lo up && \
-    { ip link add oscv0 type veth peer name oscv1 && \
-      ip link set oscv0 addrgenmode none && ip link set oscv1 addrgenmode none && \
-      ip -6 addr add fe80::1/64 dev oscv0 nodad && \
-      ip link set oscv0 up && ip link set oscv1 up && \
-      for _ in $(seq 100); do \
-        ip -6 route show table local | grep -q 'ff00::/8 dev oscv0' && break; sleep 0.02; \
-      done || true; } && \
-    exec \"$0\" \"$@\"";
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn works(cmd: &mut Command) -> bool {
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// In the child: true (run the test body). In the parent: runs `test` in a new namespace and
-/// returns false, or prints "skipped" when that is not possible here.
+/// In the child: true (run the test body). In the parent: runs `test` in its namespace and returns
+/// false, or prints "skipped" when no namespace can be made here.
 fn inside_netns(test: &str) -> bool {
-    if std::env::var_os(CHILD).is_some() {
-        return true;
-    }
-    if !is_root()
-        || !works(Command::new("unshare").args(["--net", "true"]))
-        || !works(Command::new("ip").arg("-V"))
-    {
-        println!("skipped: {test} needs root, unshare and ip to make a network namespace");
-        return false;
-    }
-    let exe = std::env::current_exe().unwrap();
-    // The child's output is shown only if it fails, so that its own "test result" line does not
-    // mix with this run's.
-    let out = Command::new("unshare")
-        .args(["--net", "sh", "-c", SETUP])
-        .arg(&exe)
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{test} failed inside its network namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    false
+    netns_support::inside_netns(test, &[]).unwrap_or_else(|why| {
+        println!("skipped: {test} {why}");
+        false
+    })
 }
 
 fn spawn(builder: UdpServerBuilder, addr: SocketAddr) -> ServerHandle {
@@ -153,14 +97,7 @@ fn multicast_v6_on_a_namespace_link() {
     if !inside_netns("multicast_v6_on_a_namespace_link") {
         return;
     }
-    // `/proc/net` follows the namespace (`/sys/class/net` would need a remount): each line of
-    // `if_inet6` is "address index(hex) prefix scope flags name".
-    let index = std::fs::read_to_string("/proc/net/if_inet6")
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.last() == Some(&"oscv0"))
-        .and_then(|f| u32::from_str_radix(f.get(1)?, 16).ok());
+    let index = netns_support::veth_index();
     let Some(index) = index else {
         println!("skipped: no veth interface in this namespace");
         return;
