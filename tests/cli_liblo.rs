@@ -1,5 +1,7 @@
 //! Interop with liblo's command-line tools (Debian `liblo-tools`, 0.31): `oscsend` → `osc dump` and
-//! `osc send` → `oscdump`, over UDP and TCP on loopback, with every type each side supports.
+//! `osc send` → `oscdump`, over UDP and TCP on loopback, with every type each side supports; and
+//! recordings both ways: `oscdump`'s output played by `osc replay`, `osc dump --timestamps`'s by
+//! `oscsendfile`.
 //!
 //! liblo 0.31's `oscsend` writes `i h f d s S c m T F N I` (no `b`, `t`, `r` or arrays); its `oscdump`
 //! prints every type liblo decodes: those plus `b` and `t` (it rejects `r` and arrays as invalid
@@ -9,7 +11,7 @@ mod cli_support;
 
 use std::time::Duration;
 
-use cli_support::{osc_ok, skip, spawn_dump, Proc};
+use cli_support::{osc_ok, osc_with_input, skip, spawn_dump, Proc, TempFile};
 
 fn have_liblo(test: &str) -> bool {
     let ok = cli_support::on_path("oscsend") && cli_support::on_path("oscdump");
@@ -247,4 +249,95 @@ fn osc_dump_timestamps_match_oscdump_layout() {
         strip_timetag(&ours.line()),
         strip_timetag(&liblo_line(&liblo))
     );
+}
+
+#[test]
+fn oscdump_recordings_play_with_osc_replay() {
+    if !have_liblo("oscdump_recordings_play_with_osc_replay") {
+        return;
+    }
+    let port = cli_support::free_udp_port();
+    let url = format!("udp://127.0.0.1:{port}");
+    let liblo = start_oscdump(&port.to_string(), &url, &[]);
+    let mut args = vec!["send", url.as_str()];
+    args.extend_from_slice(&OSC_TO_LIBLO);
+    osc_ok(&args);
+    osc_ok(&[
+        "send",
+        &url,
+        "--at",
+        "e8754700.80000000",
+        "/osc/timed",
+        "s",
+        "x",
+    ]);
+    let recording = format!("{}\n{}\n", liblo_line(&liblo), liblo_line(&liblo));
+    drop(liblo);
+
+    // What our own dump prints for the same packets sent directly, against what the replay brings.
+    let (direct, direct_port) = spawn_dump("udp://127.0.0.1", &["--json"]);
+    let direct_url = format!("udp://127.0.0.1:{direct_port}");
+    let mut args = vec!["send", direct_url.as_str()];
+    args.extend_from_slice(&OSC_TO_LIBLO);
+    osc_ok(&args);
+    let (played, played_port) = spawn_dump("udp://127.0.0.1", &["--json"]);
+    let out = osc_with_input(
+        &["replay", &format!("udp://127.0.0.1:{played_port}")],
+        recording.as_bytes(),
+    );
+    assert_eq!(out.code, 0, "{}\n{recording}", out.stderr);
+    assert_eq!(played.line(), direct.line(), "{recording}");
+    assert_eq!(
+        played.line(),
+        r#"{"address":"/osc/timed","args":[{"s":"x"}]}"#
+    );
+}
+
+#[test]
+fn osc_dump_recordings_play_with_oscsendfile() {
+    if !have_liblo("osc_dump_recordings_play_with_oscsendfile") {
+        return;
+    }
+    if !cli_support::on_path("oscsendfile") {
+        skip(
+            "osc_dump_recordings_play_with_oscsendfile",
+            "liblo's oscsendfile is not installed",
+        );
+        return;
+    }
+    // The types oscsendfile reads back from a dump line (it splits at spaces and takes oscsend's
+    // values, so no S, c, b or m, and strings without spaces).
+    let message = [
+        "/rec",
+        "ihfdsTFNI",
+        "-7",
+        "1234567890123",
+        "0.5",
+        "-0.25",
+        "word",
+    ];
+    let (rec, port) = spawn_dump("udp://127.0.0.1", &["--timestamps"]);
+    let mut args = vec!["send".to_owned(), format!("udp://127.0.0.1:{port}")];
+    args.extend(message.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    osc_ok(&args);
+    osc_ok(&args);
+    let file = TempFile::new("oscsendfile.txt", &(rec.lines(2).join("\n") + "\n"));
+
+    let (played, played_port) = spawn_dump("udp://127.0.0.1", &["--json"]);
+    let mut cmd = std::process::Command::new("oscsendfile");
+    cmd.arg(format!("osc.udp://127.0.0.1:{played_port}"))
+        .arg(file.path());
+    let out = cli_support::run_with_input(cmd, b"");
+    assert_eq!(out.code, 0, "oscsendfile: {}", out.stderr);
+    // oscsendfile sends each line in a bundle timed when it goes out.
+    let want = r#"{"address":"/rec","args":[{"i":-7},{"h":1234567890123},{"f":0.5},{"d":-0.25},{"s":"word"},{"T":true},{"F":false},{"N":null},{"I":null}]}"#;
+    for _ in 0..2 {
+        let line = played.line();
+        let elements = line
+            .split_once(r#","elements":["#)
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| panic!("not a bundle: {line}"));
+        assert_eq!(elements, format!("{want}]}}"));
+    }
 }

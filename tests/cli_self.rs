@@ -1,10 +1,11 @@
 //! `osc send` → `osc dump` over loopback: every type, UDP (IPv4 and IPv6) and TCP in each framing,
-//! bundles, `--count`, `--timestamps`, `--sender`; and both against a device on a serial line (a pseudo-terminal). Both ends are our own, so this checks the tool's plumbing; the
-//! interop proofs are `cli_liblo.rs` and `cli_python.rs`.
+//! bundles, `--count`, `--timestamps`, `--sender`; `osc dump` recordings played back by `osc replay`;
+//! and both against a device on a serial line (a pseudo-terminal). Both ends are our own, so this checks
+//! the tool's plumbing; the interop proofs are `cli_liblo.rs` and `cli_python.rs`.
 
 mod cli_support;
 
-use cli_support::{osc, osc_bin, osc_ok, spawn_dump, Proc};
+use cli_support::{osc, osc_bin, osc_ok, osc_with_input, spawn_dump, Proc, TempFile};
 
 /// Every type tag, in one message, as `osc send` arguments.
 const EVERY_TYPE: [&str; 15] = [
@@ -186,6 +187,144 @@ fn sender_addresses_lead_text_lines_and_json_objects() {
         json.line(),
         format!(r#"{{"from":"{me}","address":"/a","args":[{{"i":7}}]}}"#)
     );
+}
+
+/// `osc replay URL [OPTIONS…]` with `recording` on stdin; returns its stderr, failing unless it exits 0.
+fn replay(url: &str, options: &[&str], recording: &str) -> String {
+    let mut args = vec!["replay", url];
+    args.extend_from_slice(options);
+    let out = osc_with_input(&args, recording.as_bytes());
+    assert_eq!(out.code, 0, "osc {args:?}: {}", out.stderr);
+    out.stderr
+}
+
+/// The seconds `osc replay` reports in `osc replay: sent N packets to URL in S s`.
+fn replay_seconds(stderr: &str) -> f64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("osc replay: sent "))
+        .and_then(|l| l.rsplit(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no summary in {stderr:?}"))
+}
+
+#[test]
+fn json_recordings_replay_exactly() {
+    let (rec, port) = spawn_dump("udp://127.0.0.1", &["--json", "--timestamps"]);
+    let url = format!("udp://127.0.0.1:{port}");
+    send(&url, &[], &EVERY_TYPE);
+    send(&url, &["--at", "e8754700.80000000"], &["/timed", "i", "1"]);
+    let recorded = rec.lines(2);
+    let mut recording = String::from("# a recording\n\n");
+    for line in &recorded {
+        assert!(line.starts_with(r#"{"time":"#), "{line}");
+        recording.push_str(line);
+        recording.push('\n');
+    }
+    // Played back from a file and from stdin: the same packets, bundles as they were.
+    let (play, port) = spawn_dump("udp://127.0.0.1", &["--json"]);
+    let file = TempFile::new("replay.jsonl", &recording);
+    osc_ok(&["replay", &format!("udp://127.0.0.1:{port}"), file.path()]);
+    let (tcp, tcp_port) = spawn_dump("tcp://127.0.0.1", &["--json"]);
+    replay(
+        &format!("tcp://127.0.0.1:{tcp_port}"),
+        &["--framing", "length"],
+        &recording,
+    );
+    for got in [play.lines(2), tcp.lines(2)] {
+        assert_eq!(got[0], EVERY_TYPE_JSON);
+        assert_eq!(
+            got[1],
+            r#"{"timetag":16750372456547483648,"elements":[{"address":"/timed","args":[{"i":1}]}]}"#
+        );
+    }
+}
+
+#[test]
+fn text_recordings_replay_and_bundles_come_back_together() {
+    let (rec, port) = spawn_dump("udp://127.0.0.1", &["--timestamps"]);
+    let url = format!("udp://127.0.0.1:{port}");
+    send(&url, &[], &EVERY_TYPE);
+    let pair = r#"{"timetag":1,"elements":[{"address":"/x","args":[{"i":1}]},{"address":"/y"}]}"#;
+    send(&url, &["--packet", pair], &[]);
+    let recording = rec.lines(3).join("\n");
+    let (play, port) = spawn_dump("udp://127.0.0.1", &[]);
+    replay(&format!("udp://127.0.0.1:{port}"), &[], &recording);
+    assert_eq!(play.line(), EVERY_TYPE_TEXT);
+    // The two lines of one bundle share its receive time, and go out in one bundle again.
+    assert_eq!(
+        play.lines(2),
+        ["00000000.00000001 /x i 1", "00000000.00000001 /y"]
+    );
+}
+
+#[test]
+fn replay_keeps_the_recorded_pace() {
+    // Three packets 0.6 s apart in the recording.
+    let recording = [0u64, 3, 6]
+        .map(|tenths| {
+            let time = (0xe875_4700u64 << 32) + tenths * (1u64 << 32) / 5;
+            format!(r#"{{"time":{time},"address":"/beat","args":[{{"i":{tenths}}}]}}"#)
+        })
+        .join("\n");
+    let (dump, port) = spawn_dump("udp://127.0.0.1", &[]);
+    let url = format!("udp://127.0.0.1:{port}");
+    // At speed 2 the 1.2 s of the recording take 0.6 s; at speed 1 they would take 1.2 s.
+    let paced = replay_seconds(&replay(&url, &["--speed", "2"], &recording));
+    assert!((0.6..1.2).contains(&paced), "{paced} s");
+    let burst = replay_seconds(&replay(&url, &["--no-wait"], &recording));
+    assert!(burst < 0.6, "{burst} s");
+    assert_eq!(
+        dump.lines(6),
+        [
+            "/beat i 0",
+            "/beat i 3",
+            "/beat i 6",
+            "/beat i 0",
+            "/beat i 3",
+            "/beat i 6"
+        ]
+    );
+}
+
+#[test]
+fn replay_reports_bad_lines_and_sends_the_rest() {
+    let (dump, port) = spawn_dump("udp://127.0.0.1", &[]);
+    let recording = "/a i 1\n/b i one\n{\"address\":7}\n/c s \"unclosed\n/d\n";
+    let out = osc_with_input(
+        &["replay", &format!("udp://127.0.0.1:{port}")],
+        recording.as_bytes(),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("stdin:2: skipped: invalid int32 value \"one\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("stdin:3: skipped: packet.address: expected a string"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("stdin:4: skipped:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("3 lines of stdin skipped"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(dump.lines(2), ["/a i 1", "/d"]);
+    // Nobody listening on a UDP port: reported, not fatal.
+    let closed = cli_support::free_udp_port();
+    let out = osc_with_input(
+        &["replay", "--no-wait", &format!("udp://127.0.0.1:{closed}")],
+        "/a\n/b\n/c\n/d\n".as_bytes(),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let bad = osc(&["replay", "--speed", "0", "udp://127.0.0.1:1"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("invalid --speed 0"), "{}", bad.stderr);
 }
 
 #[test]

@@ -185,8 +185,8 @@
 //! - `tokio`: the async servers and clients in `osc_std::tokio` (tokio 1.x).
 //! - `serial`: serial ports (the `osc_std::serial` module) on the `serialport` crate, without
 //!   libudev.
-//! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `decode`, `encode`, over UDP, TCP and
-//!   serial ports; clap 4).
+//! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `replay`, `decode`, `encode`, over
+//!   UDP, TCP and serial ports; clap 4).
 //!
 //! ## MSRV
 //!

@@ -369,3 +369,26 @@ pub(crate) fn spawn_dump(scheme_host: &str, extra: &[&str]) -> (Proc, u16) {
     let port = p.listening_port();
     (p, port)
 }
+
+/// A file in the system's temporary directory, removed when dropped.
+pub(crate) struct TempFile(pub(crate) PathBuf);
+
+impl TempFile {
+    /// Writes `contents` to a file whose name holds `name` and this process's id.
+    pub(crate) fn new(name: &str, contents: &str) -> TempFile {
+        let path = env::temp_dir().join(format!("osc-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        TempFile(path)
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

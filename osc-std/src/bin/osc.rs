@@ -23,6 +23,8 @@ Examples:
   osc send udp://127.0.0.1:57110 --reply 1 /status
   osc send serial:///dev/ttyACM0 --reply 1 /ping
   osc dump serial:///dev/ttyUSB0?baud=57600
+  osc dump udp://127.0.0.1:9000 --json --timestamps > show.jsonl
+  osc replay udp://127.0.0.1:9001 show.jsonl --speed 2
   osc decode --hex 2f706e67000000002c000000
   osc encode '{\"address\":\"/a\",\"args\":[{\"i\":1}]}'
 
@@ -50,6 +52,9 @@ enum Command {
     Decode(DecodeArgs),
     /// Encode a packet given as JSON and print it as hex.
     Encode(EncodeArgs),
+    /// Send the packets of a recording (`osc dump --timestamps`, or liblo's oscdump) at their
+    /// recorded pace.
+    Replay(ReplayArgs),
 }
 
 const SEND_AFTER: &str = "\
@@ -200,7 +205,8 @@ struct DumpArgs {
     framing: osc_std::FramingMode,
 
     /// Prefix every line with a timetag exactly like oscdump: the receive time for messages outside
-    /// bundles and for bundles timed "immediately".
+    /// bundles and for bundles timed "immediately". With --json, a "time" field: the receive time.
+    /// Either way the output is a recording that `osc replay` plays back.
     #[arg(long)]
     timestamps: bool,
 
@@ -260,6 +266,63 @@ struct EncodeArgs {
     /// Write the raw bytes instead of hex.
     #[arg(long)]
     raw: bool,
+}
+
+const REPLAY_AFTER: &str = "\
+A recording has one packet per line, as `osc dump --timestamps` prints them:
+  JSON (--json): {\"time\":16895498371049897984,\"address\":\"/a\",\"args\":[{\"i\":1}]}
+                 exact: every value, bundles as they came. A \"from\" field is ignored.
+  text:          e8754700.80000000 /synth/1/freq ifs 440 0.500000 \"sine\"
+                 liblo's oscdump lines read too, and the lines liblo's oscsendfile takes (oscsend values:
+                 bare strings, MIDI as 00903c7f). Floats have six decimals; text lines with the same time
+                 came from one bundle and go out in one bundle timed \"immediately\".
+Blank lines and lines starting with # are skipped, so a hand-written cue list works too; a line
+without a time goes out right after the one before it.
+
+Each packet goes out at its recorded time relative to the first timed line, divided by --speed. Bundle
+timetags are sent as recorded. A line that cannot be read is reported on stderr and skipped (exit
+status 1 at the end); a UDP destination that is not listening is reported once and the replay goes on.
+At the end replay prints `osc replay: sent N packets to URL in S s` on stderr.
+
+Examples:
+  osc dump udp://127.0.0.1:9000 --json --timestamps > show.jsonl
+  osc replay udp://127.0.0.1:9000 show.jsonl
+  osc replay udp://127.0.0.1:9000 show.jsonl --speed 0.5      (half speed)
+  oscdump 9000 > show.txt; osc replay tcp://127.0.0.1:9000 show.txt --no-wait
+  osc dump udp://0.0.0.0:9000 --json --timestamps | osc replay udp://239.0.0.1:9001   (a live relay)";
+
+#[derive(Args, Debug)]
+#[command(after_help = REPLAY_AFTER)]
+struct ReplayArgs {
+    /// Destination, as for `osc send`: udp://HOST:PORT, tcp://HOST:PORT, a multicast group, or
+    /// serial://PATH[?baud=N].
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// The recording; `-` or nothing reads stdin (line by line, so a live `osc dump` can feed it).
+    #[arg(value_name = "FILE")]
+    file: Option<String>,
+
+    /// Play faster (2 = twice as fast) or slower (0.5); the gaps between packets are divided by it.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value = "1",
+        conflicts_with = "no_wait"
+    )]
+    speed: f64,
+
+    /// Send every packet at once, ignoring the recorded times.
+    #[arg(long)]
+    no_wait: bool,
+
+    /// TCP and serial framing: slip (OSC 1.1) or length (OSC 1.0).
+    #[arg(long, value_name = "slip|length", default_value = "slip")]
+    framing: osc_std::Framing,
+
+    /// UDP: the destination is a broadcast address (sets SO_BROADCAST).
+    #[arg(long)]
+    broadcast: bool,
 }
 
 /// A failure to report: the message goes to stderr, the exit status is 1.
@@ -402,6 +465,29 @@ fn cmd_dump(a: DumpArgs) -> Result<(), Fail> {
     net::dump(endpoint, options)
 }
 
+fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
+    if !(a.speed.is_finite() && a.speed > 0.0) {
+        return Err(Fail(format!(
+            "invalid --speed {}: expected a number above 0",
+            a.speed
+        )));
+    }
+    let endpoint = url::parse(&a.url).map_err(Fail)?;
+    let options = net::ReplayOptions {
+        framing: a.framing,
+        broadcast: a.broadcast,
+        speed: (!a.no_wait).then_some(a.speed),
+    };
+    match a.file.as_deref() {
+        None | Some("-") => net::replay(endpoint, &mut io::stdin().lock(), "stdin", &options),
+        Some(path) => {
+            let file =
+                std::fs::File::open(path).map_err(|e| Fail(format!("cannot open {path}: {e}")))?;
+            net::replay(endpoint, &mut io::BufReader::new(file), path, &options)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (name, result) = match cli.command {
@@ -409,6 +495,7 @@ fn main() -> ExitCode {
         Command::Dump(a) => ("dump", cmd_dump(a)),
         Command::Decode(a) => ("decode", cmd_decode(a)),
         Command::Encode(a) => ("encode", cmd_encode(a)),
+        Command::Replay(a) => ("replay", cmd_replay(a)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -126,15 +126,48 @@ pub(crate) fn packet_to_json(p: &Packet<'_>) -> String {
     out
 }
 
-/// A packet as one line of JSON with its sender first: `{"from":"127.0.0.1:9000","address":…}`.
-pub(crate) fn packet_to_json_from(p: &Packet<'_>, from: &str) -> String {
-    let mut out = String::from("{\"from\":");
-    push_json_str(&mut out, from);
-    out.push(',');
+/// A packet as one line of JSON with what `osc dump` knows about it first: the receive time
+/// (`--timestamps`) and the sender (`--sender`), as in
+/// `{"time":16895498371049897984,"from":"127.0.0.1:9000","address":…}`.
+pub(crate) fn packet_to_json_with(
+    p: &Packet<'_>,
+    time: Option<TimeTag>,
+    from: Option<&str>,
+) -> String {
+    let mut out = String::from("{");
+    if let Some(t) = time {
+        out.push_str("\"time\":");
+        out.push_str(&t.to_bits().to_string());
+        out.push(',');
+    }
+    if let Some(from) = from {
+        out.push_str("\"from\":");
+        push_json_str(&mut out, from);
+        out.push(',');
+    }
     let mut packet = String::new();
     push_packet(&mut packet, p);
     out.push_str(packet.strip_prefix('{').unwrap_or_default());
     out
+}
+
+/// One line of a recording (`osc dump --json`): the packet and its `"time"`, if it has one. A
+/// `"from"` is allowed and ignored.
+pub(crate) fn record_from_json(
+    text: &str,
+    now: &dyn Fn() -> TimeTag,
+) -> Result<(Option<TimeTag>, PacketValue), String> {
+    let mut json: Json = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let parser = Parser { now };
+    let (time, from) = match json.as_object_mut() {
+        Some(obj) => (obj.remove("time"), obj.remove("from")),
+        None => (None, None),
+    };
+    if let Some(from) = from.filter(|f| !f.is_string()) {
+        return Err(format!("from: expected a string, got {}", describe(&from)));
+    }
+    let time = time.map(|t| parser.timetag(&t, "time")).transpose()?;
+    Ok((time, parser.packet(&json, "packet", 0)?))
 }
 
 /// Parses the JSON form of a packet. `now` supplies the time for timetags given as `"now"`.
@@ -375,15 +408,42 @@ mod tests {
         let args = [Arg::Int(1)];
         let m = Packet::Message(osc_core::Message::new("/a", &args));
         assert_eq!(
-            packet_to_json_from(&m, "127.0.0.1:9000"),
+            packet_to_json_with(&m, None, Some("127.0.0.1:9000")),
             r#"{"from":"127.0.0.1:9000","address":"/a","args":[{"i":1}]}"#
         );
         let elements = [m];
         let b = Packet::Bundle(osc_core::Bundle::new(TimeTag::IMMEDIATELY, &elements));
         assert_eq!(
-            packet_to_json_from(&b, "/dev/tty\"0"),
+            packet_to_json_with(&b, None, Some("/dev/tty\"0")),
             r#"{"from":"/dev/tty\"0","timetag":1,"elements":[{"address":"/a","args":[{"i":1}]}]}"#
         );
+    }
+
+    #[test]
+    fn recorded_lines_read_back_with_their_time() {
+        let args = [Arg::Int(1)];
+        let m = Packet::Message(osc_core::Message::new("/a", &args));
+        let t = TimeTag::new(0xe875_4700, 7);
+        let line = packet_to_json_with(&m, Some(t), Some("[::1]:9000"));
+        assert_eq!(
+            line,
+            r#"{"time":16750372454400000007,"from":"[::1]:9000","address":"/a","args":[{"i":1}]}"#
+        );
+        let (time, value) = record_from_json(&line, &now).unwrap();
+        assert_eq!(time, Some(t));
+        assert_eq!(
+            value.encode().unwrap(),
+            packet_from_json(&packet_to_json(&m), &now)
+                .unwrap()
+                .encode()
+                .unwrap()
+        );
+        let (time, _) = record_from_json(r#"{"address":"/a"}"#, &now).unwrap();
+        assert_eq!(time, None);
+        let err = record_from_json(r#"{"time":"soon","address":"/a"}"#, &now).unwrap_err();
+        assert!(err.starts_with("time: invalid timetag"), "{err}");
+        let err = record_from_json(r#"{"from":1,"address":"/a"}"#, &now).unwrap_err();
+        assert!(err.contains("from: expected a string"), "{err}");
     }
 
     #[test]

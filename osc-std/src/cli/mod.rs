@@ -3,6 +3,7 @@
 pub(crate) mod hex;
 pub(crate) mod json;
 pub(crate) mod net;
+pub(crate) mod replay;
 pub(crate) mod text;
 pub(crate) mod typed;
 pub(crate) mod url;

@@ -14,7 +14,7 @@ use osc_std::udp::UdpServerBuilder;
 use osc_std::{Error, Framing, FramingMode, TcpConnection, UdpClient};
 
 use super::url::{Endpoint, Interface};
-use super::{json, text};
+use super::{json, replay, text};
 use crate::Fail;
 
 /// Writes lines to stdout and flushes. A closed stdout (the reader went away) ends the process quietly.
@@ -42,13 +42,10 @@ pub(crate) struct Style {
 /// The lines of a packet from `from` (a socket address, or a serial port's path).
 fn render(packet: &Packet<'_>, style: Style, from: &dyn std::fmt::Display) -> Vec<String> {
     let from = style.sender.then(|| from.to_string());
-    if style.json {
-        return vec![match &from {
-            Some(from) => json::packet_to_json_from(packet, from),
-            None => json::packet_to_json(packet),
-        }];
-    }
     let received = style.timestamps.then(osc_std::time::now);
+    if style.json {
+        return vec![json::packet_to_json_with(packet, received, from.as_deref())];
+    }
     let lines = text::packet_lines(packet, received);
     match from {
         Some(from) => lines.into_iter().map(|l| format!("{from} {l}")).collect(),
@@ -142,6 +139,65 @@ fn udp_sender(endpoint: &Endpoint, broadcast: bool) -> io::Result<(UdpClient, Op
     }
 }
 
+/// Where `osc send` and `osc replay` send: a UDP socket (with the destination when it is not
+/// connected), a TCP connection or a serial port.
+enum Outlet {
+    Udp(UdpClient, Option<SocketAddr>),
+    Tcp(TcpConnection, SocketAddr),
+    Serial(SerialConnection, String),
+}
+
+impl Outlet {
+    fn open(endpoint: &Endpoint, framing: Framing, broadcast: bool) -> Result<Self, Fail> {
+        if broadcast && !matches!(endpoint, Endpoint::Udp(_)) {
+            return Err(Fail(format!(
+                "--broadcast applies to udp://ADDRESS:PORT destinations, not {endpoint}"
+            )));
+        }
+        match endpoint {
+            Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
+                let (client, to) = udp_sender(endpoint, broadcast).map_err(|e| {
+                    let hint = if e.kind() == io::ErrorKind::PermissionDenied {
+                        BROADCAST_HINT
+                    } else {
+                        ""
+                    };
+                    Fail(format!("cannot open a UDP socket to {endpoint}: {e}{hint}"))
+                })?;
+                Ok(Outlet::Udp(client, to))
+            }
+            Endpoint::Tcp(addr) => TcpConnection::connect(addr, framing)
+                .map(|c| Outlet::Tcp(c, *addr))
+                .map_err(|e| Fail(format!("cannot connect to {endpoint}: {e}"))),
+            Endpoint::Serial { path, baud } => {
+                open_serial(path, *baud, framing).map(|c| Outlet::Serial(c, path.clone()))
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        match self {
+            Outlet::Udp(client, Some(to)) => client.send_raw_to(bytes, *to),
+            Outlet::Udp(client, None) => client.send_raw(bytes),
+            Outlet::Tcp(conn, _) => conn.send_raw(bytes),
+            Outlet::Serial(conn, _) => conn.send_raw(bytes),
+        }
+        .map(drop)
+    }
+}
+
+const BROADCAST_HINT: &str = " (a broadcast address? add --broadcast)";
+
+/// The failure to report when a send to `endpoint` fails.
+fn send_failure(endpoint: &Endpoint, e: &Error) -> Fail {
+    // Some systems refuse a broadcast address at the send rather than at the connect.
+    let hint = match e {
+        Error::Io(io) if io.kind() == io::ErrorKind::PermissionDenied => BROADCAST_HINT,
+        _ => "",
+    };
+    Fail(format!("cannot send to {endpoint}: {e}{hint}"))
+}
+
 /// Sends one encoded packet and, with `reply`, prints what comes back until the time is up or
 /// `max_replies` have arrived.
 pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> Result<(), Fail> {
@@ -164,36 +220,12 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
         print_lines(&render(p, options.style, from))?;
         Ok(enough(replies))
     };
-    let fail_send = |e: Error| {
-        // Some systems refuse a broadcast address at the send rather than at the connect.
-        let hint = match &e {
-            Error::Io(io) if io.kind() == io::ErrorKind::PermissionDenied => {
-                " (a broadcast address? add --broadcast)"
-            }
-            _ => "",
-        };
-        Fail(format!("cannot send to {endpoint}: {e}{hint}"))
-    };
-    if options.broadcast && !matches!(endpoint, Endpoint::Udp(_)) {
-        return Err(Fail(format!(
-            "--broadcast applies to udp://ADDRESS:PORT destinations, not {endpoint}"
-        )));
-    }
-    match &endpoint {
-        Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
-            let (mut client, to) = udp_sender(&endpoint, options.broadcast).map_err(|e| {
-                let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-                    " (a broadcast address? add --broadcast)"
-                } else {
-                    ""
-                };
-                Fail(format!("cannot open a UDP socket to {endpoint}: {e}{hint}"))
-            })?;
-            match to {
-                Some(to) => client.send_raw_to(bytes, to),
-                None => client.send_raw(bytes),
-            }
-            .map_err(fail_send)?;
+    let mut outlet = Outlet::open(&endpoint, options.framing, options.broadcast)?;
+    outlet
+        .send(bytes)
+        .map_err(|e| send_failure(&endpoint, &e))?;
+    match &mut outlet {
+        Outlet::Udp(client, _) => {
             while let Some(wait) = remaining() {
                 match client.recv(wait) {
                     Ok(Some((p, from))) => {
@@ -207,16 +239,13 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
                 }
             }
         }
-        Endpoint::Tcp(addr) => {
-            let mut conn = TcpConnection::connect(addr, options.framing)
-                .map_err(|e| Fail(format!("cannot connect to {endpoint}: {e}")))?;
-            conn.send_raw(bytes).map_err(fail_send)?;
-            stream_replies(&mut conn, &endpoint, addr, remaining, &mut show)?;
+        Outlet::Tcp(conn, addr) => {
+            let addr = *addr;
+            stream_replies(conn, &endpoint, &addr, remaining, &mut show)?;
         }
-        Endpoint::Serial { path, baud } => {
-            let mut conn = open_serial(path, *baud, options.framing)?;
-            conn.send_raw(bytes).map_err(fail_send)?;
-            stream_replies(&mut conn, &endpoint, path, remaining, &mut show)?;
+        Outlet::Serial(conn, path) => {
+            let path = path.clone();
+            stream_replies(conn, &endpoint, &path, remaining, &mut show)?;
         }
     }
     if let Some(d) = options.reply {
@@ -228,6 +257,124 @@ pub(crate) fn send(endpoint: Endpoint, bytes: &[u8], options: &SendOptions) -> R
         }
     }
     Ok(())
+}
+
+/// Options of `osc replay`.
+pub(crate) struct ReplayOptions {
+    pub(crate) framing: Framing,
+    pub(crate) broadcast: bool,
+    /// The speed factor (finite, above 0); `None`: every packet at once.
+    pub(crate) speed: Option<f64>,
+}
+
+/// Sends the packets of a recording (`input`, called `name` in messages) at their recorded pace.
+///
+/// A line that cannot be read or encoded is reported and skipped, and the replay goes on; the result
+/// is then a failure that counts them. A UDP destination that refuses a packet (nobody listening) is
+/// reported once and the replay goes on: a device may come back during a show.
+pub(crate) fn replay(
+    endpoint: Endpoint,
+    input: &mut dyn io::BufRead,
+    name: &str,
+    options: &ReplayOptions,
+) -> Result<(), Fail> {
+    let mut r = Replayer {
+        outlet: Outlet::open(&endpoint, options.framing, options.broadcast)?,
+        pacer: replay::Pacer::new(options.speed),
+        endpoint: &endpoint,
+        name,
+        sent: 0,
+        skipped: 0,
+        refused: 0,
+    };
+    let mut grouper = replay::Grouper::default();
+    let start = Instant::now();
+    let mut line = String::new();
+    let mut line_no = 0usize;
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(Fail(format!("cannot read {name}: {e}"))),
+        }
+        line_no += 1;
+        match replay::parse_record(&line, &osc_std::time::now) {
+            Ok(Some(record)) => {
+                for item in grouper.push(record) {
+                    r.send(item, line_no)?;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => r.skip(line_no, &e),
+        }
+    }
+    if let Some(item) = grouper.finish() {
+        r.send(item, line_no)?;
+    }
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    eprintln!(
+        "osc replay: sent {} packet{} to {endpoint} in {:.3} s",
+        r.sent,
+        plural(r.sent),
+        start.elapsed().as_secs_f64()
+    );
+    if r.skipped > 0 {
+        return Err(Fail(format!(
+            "{} line{} of {name} skipped",
+            r.skipped,
+            plural(r.skipped)
+        )));
+    }
+    Ok(())
+}
+
+/// The sending side of [`replay`], with its counts.
+struct Replayer<'a> {
+    outlet: Outlet,
+    pacer: replay::Pacer,
+    endpoint: &'a Endpoint,
+    name: &'a str,
+    sent: u64,
+    skipped: u64,
+    refused: u64,
+}
+
+impl Replayer<'_> {
+    fn skip(&mut self, line_no: usize, why: &str) {
+        eprintln!("osc replay: {}:{line_no}: skipped: {why}", self.name);
+        self.skipped += 1;
+    }
+
+    /// Waits for the item's time and sends it (`line_no`: the line that completed it).
+    fn send(&mut self, item: replay::Item, line_no: usize) -> Result<(), Fail> {
+        let due = self
+            .pacer
+            .due(item.time, Instant::now())
+            .map_err(|e| Fail(format!("{}:{line_no}: {e}", self.name)))?;
+        thread::sleep(due.saturating_duration_since(Instant::now()));
+        let bytes = match item.packet.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                self.skip(line_no, &format!("cannot encode: {e}"));
+                return Ok(());
+            }
+        };
+        match self.outlet.send(&bytes) {
+            Ok(()) => self.sent += 1,
+            Err(Error::Io(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                if self.refused == 0 {
+                    eprintln!(
+                        "osc replay: {} refused a packet (nothing listening?); going on",
+                        self.endpoint
+                    );
+                }
+                self.refused += 1;
+            }
+            Err(e) => return Err(send_failure(self.endpoint, &e)),
+        }
+        Ok(())
+    }
 }
 
 /// Shows the replies that come back on a framed stream (from `peer`) while there is time left.
