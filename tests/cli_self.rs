@@ -251,77 +251,74 @@ fn text_recordings_replay_and_bundles_come_back_together() {
     let (play, port) = spawn_dump("udp://127.0.0.1", &[]);
     replay(&format!("udp://127.0.0.1:{port}"), &[], &recording);
     assert_eq!(play.line(), EVERY_TYPE_TEXT);
-    // The two lines of one bundle share its receive time, and go out in one bundle again.
     assert_eq!(
         play.lines(2),
         ["00000000.00000001 /x i 1", "00000000.00000001 /y"]
+    );
+    // The two lines of one bundle share its receive time, and go out in one bundle again.
+    let (json, port) = spawn_dump("udp://127.0.0.1", &["--json"]);
+    replay(&format!("udp://127.0.0.1:{port}"), &[], &recording);
+    json.line();
+    assert_eq!(
+        json.line(),
+        r#"{"timetag":1,"elements":[{"address":"/x","args":[{"i":1}]},{"address":"/y","args":[]}]}"#
     );
 }
 
 #[test]
 fn replay_keeps_the_recorded_pace() {
-    // Three packets 0.6 s apart in the recording.
-    let recording = [0u64, 3, 6]
-        .map(|tenths| {
-            let time = (0xe875_4700u64 << 32) + tenths * (1u64 << 32) / 5;
-            format!(r#"{{"time":{time},"address":"/beat","args":[{{"i":{tenths}}}]}}"#)
-        })
-        .join("\n");
+    // A line from a bundle timed by another clock (2023), then three packets 0.6 s apart (2026).
+    let mut recording = String::from("e8754700.80000000 /early\n");
+    for tenths in [0u64, 3, 6] {
+        let time = (0xeeb0_0000u64 << 32) + tenths * (1u64 << 32) / 5;
+        recording.push_str(&format!(
+            "{{\"time\":{time},\"address\":\"/beat\",\"args\":[{{\"i\":{tenths}}}]}}\n"
+        ));
+    }
+    // From a file, so that the time counted is the replay's, not the time to feed it.
+    let file = TempFile::new("pace.jsonl", &recording);
     let (dump, port) = spawn_dump("udp://127.0.0.1", &[]);
     let url = format!("udp://127.0.0.1:{port}");
-    // At speed 2 the 1.2 s of the recording take 0.6 s; at speed 1 they would take 1.2 s.
-    let paced = replay_seconds(&replay(&url, &["--speed", "2"], &recording));
-    assert!((0.6..1.2).contains(&paced), "{paced} s");
-    let burst = replay_seconds(&replay(&url, &["--no-wait"], &recording));
-    assert!(burst < 0.6, "{burst} s");
-    assert_eq!(
-        dump.lines(6),
-        [
-            "/beat i 0",
-            "/beat i 3",
-            "/beat i 6",
-            "/beat i 0",
-            "/beat i 3",
-            "/beat i 6"
-        ]
+    // At speed 2 the 1.2 s of the recording take 0.6 s; at speed 1 they would take 1.2 s. The jump
+    // between the clocks is reported, not waited for.
+    let out = osc(&["replay", &url, file.path(), "--speed", "2"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(":2: skipped a gap of"),
+        "{}",
+        out.stderr
     );
+    let paced = replay_seconds(&out.stderr);
+    assert!((0.6..1.2).contains(&paced), "{paced} s");
+    let out = osc(&["replay", &url, file.path(), "--no-wait"]);
+    assert!(replay_seconds(&out.stderr) < 0.6, "{}", out.stderr);
+    let played = ["/early", "/beat i 0", "/beat i 3", "/beat i 6"];
+    assert_eq!(dump.lines(8), [played, played].concat());
 }
 
 #[test]
 fn replay_reports_bad_lines_and_sends_the_rest() {
     let (dump, port) = spawn_dump("udp://127.0.0.1", &[]);
-    let recording = "/a i 1\n/b i one\n{\"address\":7}\n/c s \"unclosed\n/d\n";
-    let out = osc_with_input(
-        &["replay", &format!("udp://127.0.0.1:{port}")],
-        recording.as_bytes(),
-    );
+    let recording = b"/a i 1\n/b i one\n{\"address\":7}\n/c s \"unclosed\n/e s \"\xff\"\n/d\n";
+    let out = osc_with_input(&["replay", &format!("udp://127.0.0.1:{port}")], recording);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("stdin:2: skipped: invalid int32 value \"one\""),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("stdin:3: skipped: packet.address: expected a string"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("stdin:4: skipped:"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("3 lines of stdin skipped"),
-        "{}",
-        out.stderr
-    );
+    for want in [
+        "stdin:2: skipped: invalid int32 (i) value \"one\"",
+        "stdin:3: skipped: packet.address: expected a string",
+        "stdin:4: skipped: a value opened with \" is not closed",
+        "stdin:5: skipped: not UTF-8 text",
+        "4 lines of stdin skipped",
+    ] {
+        assert!(out.stderr.contains(want), "{want:?} in {}", out.stderr);
+    }
     assert_eq!(dump.lines(2), ["/a i 1", "/d"]);
-    // Nobody listening on a UDP port: reported, not fatal.
-    let closed = cli_support::free_udp_port();
+    // Nobody listening on a UDP port (of an address no test listens on): reported, not fatal.
     let out = osc_with_input(
-        &["replay", "--no-wait", &format!("udp://127.0.0.1:{closed}")],
-        "/a\n/b\n/c\n/d\n".as_bytes(),
+        &["replay", "--no-wait", "udp://127.0.0.2:9"],
+        b"/a\n/b\n/c\n/d\n",
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("refused a packet"), "{}", out.stderr);
     let bad = osc(&["replay", "--speed", "0", "udp://127.0.0.1:1"]);
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("invalid --speed 0"), "{}", bad.stderr);

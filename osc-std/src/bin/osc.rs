@@ -271,25 +271,34 @@ struct EncodeArgs {
 const REPLAY_AFTER: &str = "\
 A recording has one packet per line, as `osc dump --timestamps` prints them:
   JSON (--json): {\"time\":16895498371049897984,\"address\":\"/a\",\"args\":[{\"i\":1}]}
-                 exact: every value, bundles as they came. A \"from\" field is ignored.
+                 exact: every value, and bundles go out as they came, timetags as recorded. A
+                 \"from\" field (--sender) is ignored.
   text:          e8754700.80000000 /synth/1/freq ifs 440 0.500000 \"sine\"
-                 liblo's oscdump lines read too, and the lines liblo's oscsendfile takes (oscsend values:
-                 bare strings, MIDI as 00903c7f). Floats have six decimals; text lines with the same time
-                 came from one bundle and go out in one bundle timed \"immediately\".
+                 liblo's oscdump lines read too, and the lines liblo's oscsendfile takes (oscsend
+                 values: bare strings, MIDI as 00903c7f). Floats keep six decimals. Lines of one
+                 bundle share its time and go out together in a bundle timed \"immediately\"; a
+                 bundle of one message goes out as the message. A sender in front (--sender) is
+                 skipped. A symbol or address holding a space or ']' does not read back.
 Blank lines and lines starting with # are skipped, so a hand-written cue list works too; a line
 without a time goes out right after the one before it.
 
-Each packet goes out at its recorded time relative to the first timed line, divided by --speed. Bundle
-timetags are sent as recorded. A line that cannot be read is reported on stderr and skipped (exit
-status 1 at the end); a UDP destination that is not listening is reported once and the replay goes on.
-At the end replay prints `osc replay: sent N packets to URL in S s` on stderr.
+Pacing: each packet goes out after the recorded gap since the timed line before it, divided by
+--speed. A gap that runs backwards sends at once. A gap longer than --max-gap (either way) is taken
+for another clock, such as a text line carrying a sender's bundle timetag: that packet goes out at
+once, the gap is reported, and the pace goes on from it.
+
+Errors: a line that cannot be read, or a datagram the system refuses to send, is reported on stderr
+and skipped (exit status 1 at the end); a UDP destination that is not listening is reported once and
+the replay goes on; a TCP or serial error ends it. At the end replay prints `osc replay: sent N
+packets to URL in S s` on stderr.
 
 Examples:
   osc dump udp://127.0.0.1:9000 --json --timestamps > show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl --speed 0.5      (half speed)
   oscdump 9000 > show.txt; osc replay tcp://127.0.0.1:9000 show.txt --no-wait
-  osc dump udp://0.0.0.0:9000 --json --timestamps | osc replay udp://239.0.0.1:9001   (a live relay)";
+  osc dump udp://0.0.0.0:9000 --json | osc replay udp://239.0.0.1:9001 --no-wait   (a live relay;
+                                      text lines wait for the next line, to see if it joins them)";
 
 #[derive(Args, Debug)]
 #[command(after_help = REPLAY_AFTER)]
@@ -315,6 +324,10 @@ struct ReplayArgs {
     /// Send every packet at once, ignoring the recorded times.
     #[arg(long)]
     no_wait: bool,
+
+    /// Recorded gaps longer than this many seconds are taken for another clock and skipped.
+    #[arg(long, value_name = "SECONDS", default_value = "60")]
+    max_gap: f64,
 
     /// TCP and serial framing: slip (OSC 1.1) or length (OSC 1.0).
     #[arg(long, value_name = "slip|length", default_value = "slip")]
@@ -472,11 +485,18 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
             a.speed
         )));
     }
+    let max_gap = std::time::Duration::try_from_secs_f64(a.max_gap).map_err(|_| {
+        Fail(format!(
+            "invalid --max-gap {}: expected seconds >= 0",
+            a.max_gap
+        ))
+    })?;
     let endpoint = url::parse(&a.url).map_err(Fail)?;
     let options = net::ReplayOptions {
         framing: a.framing,
         broadcast: a.broadcast,
         speed: (!a.no_wait).then_some(a.speed),
+        max_gap,
     };
     match a.file.as_deref() {
         None | Some("-") => net::replay(endpoint, &mut io::stdin().lock(), "stdin", &options),

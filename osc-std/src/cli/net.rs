@@ -157,11 +157,7 @@ impl Outlet {
         match endpoint {
             Endpoint::Udp(_) | Endpoint::Multicast { .. } => {
                 let (client, to) = udp_sender(endpoint, broadcast).map_err(|e| {
-                    let hint = if e.kind() == io::ErrorKind::PermissionDenied {
-                        BROADCAST_HINT
-                    } else {
-                        ""
-                    };
+                    let hint = broadcast_hint(e.kind());
                     Fail(format!("cannot open a UDP socket to {endpoint}: {e}{hint}"))
                 })?;
                 Ok(Outlet::Udp(client, to))
@@ -186,13 +182,20 @@ impl Outlet {
     }
 }
 
-const BROADCAST_HINT: &str = " (a broadcast address? add --broadcast)";
+/// What to add to a refusal to open or send: a broadcast address without `--broadcast` is refused with
+/// "permission denied", at the connect on some systems and at the send on others.
+fn broadcast_hint(kind: io::ErrorKind) -> &'static str {
+    if kind == io::ErrorKind::PermissionDenied {
+        " (a broadcast address? add --broadcast)"
+    } else {
+        ""
+    }
+}
 
 /// The failure to report when a send to `endpoint` fails.
 fn send_failure(endpoint: &Endpoint, e: &Error) -> Fail {
-    // Some systems refuse a broadcast address at the send rather than at the connect.
     let hint = match e {
-        Error::Io(io) if io.kind() == io::ErrorKind::PermissionDenied => BROADCAST_HINT,
+        Error::Io(io) => broadcast_hint(io.kind()),
         _ => "",
     };
     Fail(format!("cannot send to {endpoint}: {e}{hint}"))
@@ -265,13 +268,16 @@ pub(crate) struct ReplayOptions {
     pub(crate) broadcast: bool,
     /// The speed factor (finite, above 0); `None`: every packet at once.
     pub(crate) speed: Option<f64>,
+    /// Longer recorded gaps are skipped (see [`replay::Pacer`]).
+    pub(crate) max_gap: Duration,
 }
 
 /// Sends the packets of a recording (`input`, called `name` in messages) at their recorded pace.
 ///
-/// A line that cannot be read or encoded is reported and skipped, and the replay goes on; the result
-/// is then a failure that counts them. A UDP destination that refuses a packet (nobody listening) is
-/// reported once and the replay goes on: a device may come back during a show.
+/// A line that cannot be read (not UTF-8, not a packet) or encoded, or a datagram the system will not
+/// send (too large, say), is reported and skipped, and the replay goes on; the result is then a failure
+/// that counts them. A UDP destination that refuses a packet (nobody listening) is reported once and the
+/// replay goes on: a device may come back during a show. A TCP or serial error ends the replay.
 pub(crate) fn replay(
     endpoint: Endpoint,
     input: &mut dyn io::BufRead,
@@ -280,7 +286,7 @@ pub(crate) fn replay(
 ) -> Result<(), Fail> {
     let mut r = Replayer {
         outlet: Outlet::open(&endpoint, options.framing, options.broadcast)?,
-        pacer: replay::Pacer::new(options.speed),
+        pacer: replay::Pacer::new(options.speed, options.max_gap),
         endpoint: &endpoint,
         name,
         sent: 0,
@@ -289,20 +295,24 @@ pub(crate) fn replay(
     };
     let mut grouper = replay::Grouper::default();
     let start = Instant::now();
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     let mut line_no = 0usize;
     loop {
-        line.clear();
-        match input.read_line(&mut line) {
+        bytes.clear();
+        match input.read_until(b'\n', &mut bytes) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => return Err(Fail(format!("cannot read {name}: {e}"))),
         }
         line_no += 1;
-        match replay::parse_record(&line, &osc_std::time::now) {
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            r.skip(line_no, "not UTF-8 text");
+            continue;
+        };
+        match replay::parse_record(line, &osc_std::time::now) {
             Ok(Some(record)) => {
-                for item in grouper.push(record) {
-                    r.send(item, line_no)?;
+                for item in grouper.push(record, line_no) {
+                    r.send(item)?;
                 }
             }
             Ok(None) => {}
@@ -310,7 +320,7 @@ pub(crate) fn replay(
         }
     }
     if let Some(item) = grouper.finish() {
-        r.send(item, line_no)?;
+        r.send(item)?;
     }
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     eprintln!(
@@ -329,7 +339,7 @@ pub(crate) fn replay(
     Ok(())
 }
 
-/// The sending side of [`replay`], with its counts.
+/// The sending side of [`replay()`], with its counts.
 struct Replayer<'a> {
     outlet: Outlet,
     pacer: replay::Pacer,
@@ -346,23 +356,31 @@ impl Replayer<'_> {
         self.skipped += 1;
     }
 
-    /// Waits for the item's time and sends it (`line_no`: the line that completed it).
-    fn send(&mut self, item: replay::Item, line_no: usize) -> Result<(), Fail> {
-        let due = self
-            .pacer
-            .due(item.time, Instant::now())
-            .map_err(|e| Fail(format!("{}:{line_no}: {e}", self.name)))?;
-        thread::sleep(due.saturating_duration_since(Instant::now()));
+    /// Waits for the item's time and sends it.
+    fn send(&mut self, item: replay::Item) -> Result<(), Fail> {
+        let line = item.line;
+        let due = self.pacer.due(item.time, Instant::now());
+        if let Some(gap) = due.skipped {
+            eprintln!(
+                "osc replay: {}:{line}: skipped a gap of {:.0} s (another clock? --max-gap to keep it)",
+                self.name,
+                gap.as_secs_f64()
+            );
+        }
+        thread::sleep(due.at.saturating_duration_since(Instant::now()));
         let bytes = match item.packet.encode() {
             Ok(b) => b,
             Err(e) => {
-                self.skip(line_no, &format!("cannot encode: {e}"));
+                self.skip(line, &format!("cannot encode: {e}"));
                 return Ok(());
             }
         };
         match self.outlet.send(&bytes) {
             Ok(()) => self.sent += 1,
-            Err(Error::Io(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            Err(Error::Io(e))
+                if e.kind() == io::ErrorKind::ConnectionRefused
+                    && matches!(self.outlet, Outlet::Udp(..)) =>
+            {
                 if self.refused == 0 {
                     eprintln!(
                         "osc replay: {} refused a packet (nothing listening?); going on",
@@ -370,6 +388,9 @@ impl Replayer<'_> {
                     );
                 }
                 self.refused += 1;
+            }
+            Err(e) if matches!(self.outlet, Outlet::Udp(..)) => {
+                self.skip(line, &send_failure(self.endpoint, &e).0);
             }
             Err(e) => return Err(send_failure(self.endpoint, &e)),
         }

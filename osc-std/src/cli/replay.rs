@@ -1,11 +1,13 @@
 //! `osc replay`: the lines of a recording read into packets, grouped and paced. No I/O here:
-//! [`net::replay`](super::net::replay) reads the lines, sleeps and sends.
+//! [`net::replay`](super::net::replay()) reads the lines, sleeps and sends.
 //!
 //! A recording is what `osc dump --timestamps` prints, as JSON (`--json`: exact) or as text (liblo's
-//! `oscdump` form, which is what liblo's `oscsendfile` replays). Each packet goes out at its recorded time
-//! relative to the first timed line, divided by the speed. Text lines that share a timetag came out of one
-//! bundle (the receive time of two datagrams never repeats to the 2⁻³² s), so they go out together in a
-//! bundle timed "immediately", as `oscsendfile` does; JSON lines keep their bundles as recorded.
+//! `oscdump` form, which is what liblo's `oscsendfile` replays). Each packet goes out after the gap since
+//! the timed line before it, divided by the speed; see [`Pacer`] for gaps that run backwards or are too
+//! long (a text line from a timed bundle carries the sender's timetag, not the receive time, so one
+//! recording can hold two clocks). Text lines that share a timetag came out of
+//! one bundle (the receive time of two datagrams never repeats to the 2⁻³² s), so they go out together in
+//! a bundle timed "immediately", as `oscsendfile` does; JSON lines keep their bundles as recorded.
 
 use std::time::{Duration, Instant};
 
@@ -54,48 +56,52 @@ pub(crate) fn parse_record(
     }))
 }
 
-/// A packet to send, at the time it was recorded.
+/// A packet to send, at the time it was recorded, from the line it starts on.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Item {
     pub(crate) time: Option<TimeTag>,
     pub(crate) packet: PacketValue,
+    pub(crate) line: usize,
 }
 
 /// Joins consecutive timed text lines with the same time into one bundle.
 #[derive(Debug, Default)]
 pub(crate) struct Grouper {
-    pending: Option<(TimeTag, Vec<PacketValue>)>,
+    /// The time, the first line and the messages of the group being gathered.
+    pending: Option<(TimeTag, usize, Vec<PacketValue>)>,
 }
 
 impl Grouper {
-    /// Takes the next record; returns the items that are now complete, in order.
-    pub(crate) fn push(&mut self, r: Record) -> Vec<Item> {
+    /// Takes the record read from line `line`; returns the items that are now complete, in order.
+    pub(crate) fn push(&mut self, r: Record, line: usize) -> Vec<Item> {
         let mut out = Vec::new();
         match (r.text, r.time) {
             (true, Some(t)) => {
-                if let Some((pt, elements)) = &mut self.pending {
+                if let Some((pt, _, elements)) = &mut self.pending {
                     if *pt == t {
                         elements.push(r.packet);
                         return out;
                     }
                 }
                 out.extend(self.finish());
-                self.pending = Some((t, vec![r.packet]));
+                self.pending = Some((t, line, vec![r.packet]));
             }
             _ => {
                 out.extend(self.finish());
                 out.push(Item {
                     time: r.time,
                     packet: r.packet,
+                    line,
                 });
             }
         }
         out
     }
 
-    /// The item still being gathered, at the end of the input.
+    /// The item still being gathered, at the end of the input. A group of one line goes out as the
+    /// message it holds.
     pub(crate) fn finish(&mut self) -> Option<Item> {
-        let (time, mut elements) = self.pending.take()?;
+        let (time, line, mut elements) = self.pending.take()?;
         let packet = if elements.len() == 1 {
             elements.pop()?
         } else {
@@ -107,47 +113,73 @@ impl Grouper {
         Some(Item {
             time: Some(time),
             packet,
+            line,
         })
     }
 }
 
-/// When each item goes out: the first timed item at once, every later one at its distance from the first
-/// divided by the speed. Items without a time, items timed before the first, and everything when there
-/// is no speed (`--no-wait`) go out at once.
+/// When each item goes out: the first timed item at once, every later one after the gap since the timed
+/// item before it, divided by the speed (counted from when that one was due, so late sends do not add
+/// up). Untimed items and everything without a speed (`--no-wait`) go out at once. A gap that runs
+/// backwards (a bundle's own timetag, slightly ahead of the receive times around it) sends at once and
+/// keeps the clock. A gap longer than the maximum either way is another clock (a sender's timetags, years
+/// off): the item goes out at once, the gap is reported, and the pace continues from it.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     speed: Option<f64>,
-    origin: Option<(TimeTag, Instant)>,
+    max_gap: Duration,
+    /// The last timed item's time and when it was due.
+    last: Option<(TimeTag, Instant)>,
+}
+
+/// When an item goes out, and the recorded gap that was skipped for being too long.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Due {
+    pub(crate) at: Instant,
+    pub(crate) skipped: Option<Duration>,
 }
 
 impl Pacer {
     /// `speed` must be finite and above 0; `None` sends everything at once.
-    pub(crate) fn new(speed: Option<f64>) -> Self {
+    pub(crate) fn new(speed: Option<f64>, max_gap: Duration) -> Self {
         Pacer {
             speed,
-            origin: None,
+            max_gap,
+            last: None,
         }
     }
 
     /// When to send an item recorded at `time`, given the time `now`.
-    pub(crate) fn due(&mut self, time: Option<TimeTag>, now: Instant) -> Result<Instant, String> {
+    pub(crate) fn due(&mut self, time: Option<TimeTag>, now: Instant) -> Due {
+        let mut due = Due {
+            at: now,
+            skipped: None,
+        };
         let (Some(speed), Some(time)) = (self.speed, time) else {
-            return Ok(now);
+            return due;
         };
-        let (first, start) = *self.origin.get_or_insert((time, now));
-        let Some(gap) = time.duration_since(first) else {
-            return Ok(now);
+        let Some((last, last_due)) = self.last else {
+            self.last = Some((time, now));
+            return due;
         };
-        Duration::try_from_secs_f64(gap.as_secs_f64() / speed)
-            .ok()
-            .and_then(|d| start.checked_add(d))
-            .map(|at| at.max(now))
-            .ok_or_else(|| {
-                format!(
-                    "recorded {} s after the first line: too far to wait for",
-                    gap.as_secs()
-                )
-            })
+        let forward = time.duration_since(last);
+        let gap = forward
+            .or_else(|| last.duration_since(time))
+            .unwrap_or(Duration::MAX);
+        if gap > self.max_gap {
+            due.skipped = Some(gap);
+            self.last = Some((time, now));
+            return due;
+        }
+        if forward.is_some() {
+            let wait = Duration::try_from_secs_f64(gap.as_secs_f64() / speed).ok();
+            match wait.and_then(|w| last_due.checked_add(w)) {
+                Some(at) => due.at = at.max(now),
+                None => due.skipped = Some(gap),
+            }
+            self.last = Some((time, due.at));
+        }
+        due
     }
 }
 
@@ -196,9 +228,9 @@ mod tests {
     #[test]
     fn text_lines_with_one_time_become_one_bundle() {
         let mut g = Grouper::default();
-        assert_eq!(g.push(record("00000001.00000000 /a i 1")), []);
-        assert_eq!(g.push(record("00000001.00000000 /b i 2")), []);
-        let out = g.push(record("00000002.00000000 /c i 3"));
+        assert_eq!(g.push(record("00000001.00000000 /a i 1"), 1), []);
+        assert_eq!(g.push(record("00000001.00000000 /b i 2"), 2), []);
+        let out = g.push(record("00000002.00000000 /c i 3"), 3);
         assert_eq!(
             out,
             [Item {
@@ -207,19 +239,21 @@ mod tests {
                     timetag: TimeTag::IMMEDIATELY,
                     elements: vec![message("/a", 1), message("/b", 2)],
                 },
+                line: 1,
             }]
         );
         // A JSON line ends the group; an untimed text line goes out alone.
-        let out = g.push(record(
-            r#"{"time":8589934592,"address":"/d","args":[{"i":4}]}"#,
-        ));
+        let out = g.push(
+            record(r#"{"time":8589934592,"address":"/d","args":[{"i":4}]}"#),
+            5,
+        );
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].packet, message("/c", 3));
-        assert_eq!(out[1].packet, message("/d", 4));
-        assert_eq!(g.push(record("/e i 5")).len(), 1);
-        assert_eq!(g.push(record("/e i 6")).len(), 1);
+        assert_eq!((&out[0].packet, out[0].line), (&message("/c", 3), 3));
+        assert_eq!((&out[1].packet, out[1].line), (&message("/d", 4), 5));
+        assert_eq!(g.push(record("/e i 5"), 6).len(), 1);
+        assert_eq!(g.push(record("/e i 6"), 7).len(), 1);
         assert_eq!(g.finish(), None);
-        g.push(record("00000003.00000000 /f i 7"));
+        g.push(record("00000003.00000000 /f i 7"), 8);
         assert_eq!(g.finish().map(|i| i.packet), Some(message("/f", 7)));
     }
 
@@ -227,25 +261,32 @@ mod tests {
     fn pacing_follows_the_recorded_gaps() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        let mut p = Pacer::new(Some(2.0));
-        assert_eq!(p.due(Some(TimeTag::new(100, 0)), t0), Ok(t0));
+        let at = |at| Due { at, skipped: None };
+        let tt = |s, f| Some(TimeTag::new(s, f));
+        let mut p = Pacer::new(Some(2.0), Duration::from_secs(60));
+        assert_eq!(p.due(tt(100, 0), t0), at(t0));
         // One second later in the recording: half a second later at speed 2.
-        assert_eq!(
-            p.due(Some(TimeTag::new(101, 0)), t0 + ms(1)),
-            Ok(t0 + ms(500))
-        );
-        // Behind schedule: at once. Before the first line, or untimed: at once.
-        assert_eq!(
-            p.due(Some(TimeTag::new(101, 0)), t0 + ms(900)),
-            Ok(t0 + ms(900))
-        );
-        assert_eq!(p.due(Some(TimeTag::new(99, 0)), t0 + ms(1)), Ok(t0 + ms(1)));
-        assert_eq!(p.due(None, t0 + ms(2)), Ok(t0 + ms(2)));
-        let mut burst = Pacer::new(None);
-        assert_eq!(burst.due(Some(TimeTag::new(5, 0)), t0), Ok(t0));
-        assert_eq!(burst.due(Some(TimeTag::new(500, 0)), t0), Ok(t0));
-        let mut slow = Pacer::new(Some(1e-300));
-        slow.due(Some(TimeTag::new(1, 0)), t0).unwrap();
-        assert!(slow.due(Some(TimeTag::new(2, 0)), t0).is_err());
+        assert_eq!(p.due(tt(101, 0), t0 + ms(1)), at(t0 + ms(500)));
+        // Behind schedule: at once, and the next gap counts from when this one was due.
+        assert_eq!(p.due(tt(101, 0x8000_0000), t0 + ms(900)), at(t0 + ms(900)));
+        assert_eq!(p.due(tt(102, 0), t0 + ms(901)), at(t0 + ms(1150)));
+        // A little backwards (a bundle's timetag), untimed: at once, and the clock stays.
+        assert_eq!(p.due(tt(101, 0), t0 + ms(1200)), at(t0 + ms(1200)));
+        assert_eq!(p.due(None, t0 + ms(1201)), at(t0 + ms(1201)));
+        assert_eq!(p.due(tt(103, 0), t0 + ms(1202)), at(t0 + ms(1650)));
+        // Years off either way (another clock): at once, reported, and the pace goes on from there.
+        for far in [90_000_000, 103] {
+            let d = p.due(tt(far, 0), t0 + ms(1700));
+            assert_eq!(d.at, t0 + ms(1700));
+            assert!(d.skipped.is_some_and(|g| g > Duration::from_secs(60)));
+            assert_eq!(p.due(tt(far + 1, 0), t0 + ms(1701)), at(t0 + ms(2200)));
+            p.due(tt(far + 1, 0), t0 + ms(2200));
+        }
+        let mut burst = Pacer::new(None, Duration::from_secs(60));
+        assert_eq!(burst.due(tt(5, 0), t0), at(t0));
+        assert_eq!(burst.due(tt(500, 0), t0), at(t0));
+        let mut slow = Pacer::new(Some(1e-300), Duration::MAX);
+        slow.due(tt(1, 0), t0);
+        assert!(slow.due(tt(2, 0), t0).skipped.is_some());
     }
 }

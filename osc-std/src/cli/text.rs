@@ -30,7 +30,7 @@
 //! [`parse_line`] reads a line back (for `osc replay`): this form, liblo's `oscdump` lines, and the lines
 //! liblo's `oscsendfile` reads (`oscsend` values: bare strings, MIDI as 8 hex digits).
 
-use osc_core::{Message, Packet, TimeTag, TypeTag};
+use osc_core::{Message, Packet, TimeTag, TypeTag, MAX_DEPTH_LIMIT};
 
 use super::typed;
 use super::value::Value;
@@ -85,40 +85,42 @@ pub(crate) struct Line {
 
 /// Parses one line of the text form: `[SENDER] [TIMETAG] ADDRESS [TYPES VALUE …]`.
 ///
-/// `SENDER` (from `--sender`) is a socket address and is skipped; `TIMETAG` is `SSSSSSSS.FFFFFFFF`. Each
-/// value is read in the form the type tag gives it, printed as above or as `oscsend` takes it: a string
-/// `"quoted"` (with the escapes above) or bare, a symbol `'sym` or bare, a char `'A'` or bare, a blob
-/// `[2b 0x01 0xff]` (liblo's `00` and `0x1` too) or bare hex, `MIDI [0x00 0x90 0x3c 0x7f]` or
-/// `00903c7f`, `RGBA [..]` or `ff0000ff`. `T F N I` take their words (`#T #F Nil Infinitum`) where they
-/// are there. A bare value ends at a space; an address or a symbol that holds a space cannot be read
-/// back (the JSON form keeps everything).
+/// `SENDER` (from `--sender`: a socket address or a serial port's path) is skipped; `TIMETAG` is
+/// `SSSSSSSS.FFFFFFFF`. Each value is read in the form its type tag gives it, printed as above or as
+/// `oscsend` takes it: a string `"quoted"` (with the escapes above) or bare, a symbol `'sym` or bare, a char
+/// `'A'` or bare, a blob `[2b 0x01 0xff]` (liblo's `00` and `0x1` too) or bare hex, `MIDI [0x00 0x90 0x3c
+/// 0x7f]` or `00903c7f`, `RGBA [..]` or `ff0000ff`. `T F N I` take their words (`#T #F Nil Infinitum`)
+/// where they are there. Bare values and symbols end at a space or a `]`, so an address or a symbol that
+/// holds one cannot be read back (the JSON form keeps everything).
 pub(crate) fn parse_line(line: &str) -> Result<Line, String> {
-    let mut c = Cursor { rest: line.trim() };
+    let mut c = Cursor {
+        rest: line.trim_matches(LINE_SPACE),
+    };
     let mut first = c.word();
-    if first.parse::<std::net::SocketAddr>().is_ok() {
+    if is_sender(first, c.rest) {
         first = c.word();
     }
     let time = if first.starts_with('/') {
         None
     } else {
-        let t = parse_prefix_time(first)?;
+        let t = typed::parse_timetag(first, || TimeTag::IMMEDIATELY).map_err(|_| {
+            format!("expected a timetag SSSSSSSS.FFFFFFFF or an address, found {first:?}")
+        })?;
         first = c.word();
         Some(t)
     };
     if !first.starts_with('/') {
         return Err(format!(
-            "expected an address starting with '/', found {:?}",
-            first
+            "expected an address starting with '/', found {first:?}"
         ));
     }
     let address = first.to_owned();
     let types = c.word();
-    let tags = types.strip_prefix(',').unwrap_or(types);
+    let tags = types.strip_prefix(',').unwrap_or(types).as_bytes();
     let mut args = Vec::new();
     let mut pos = 0;
-    let bytes = tags.as_bytes();
-    while pos < bytes.len() {
-        args.push(c.value(bytes, &mut pos)?);
+    while pos < tags.len() {
+        args.push(c.value(tags, &mut pos, 0)?);
     }
     c.skip_spaces();
     if !c.rest.is_empty() {
@@ -134,15 +136,22 @@ pub(crate) fn parse_line(line: &str) -> Result<Line, String> {
     })
 }
 
-fn parse_prefix_time(word: &str) -> Result<TimeTag, String> {
-    match word.split_once('.') {
-        Some((s, f)) if s.len() == 8 && f.len() == 8 => {
-            typed::parse_timetag(word, || TimeTag::IMMEDIATELY)
-        }
-        _ => Err(format!(
-            "expected a timetag SSSSSSSS.FFFFFFFF or an address, found {word:?}"
-        )),
+/// The blanks around words; other white space (a no-break space, say) belongs to the values.
+const LINE_SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+/// Whether `first` is `--sender`'s prefix: a socket address, or a serial port's path followed by a
+/// timetag or an address (a type-tag string never starts with `/` or holds a `.`).
+fn is_sender(first: &str, rest: &str) -> bool {
+    if first.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
     }
+    let next = rest.trim_start_matches(LINE_SPACE);
+    first.starts_with('/')
+        && (next.starts_with('/')
+            || next
+                .split(LINE_SPACE)
+                .next()
+                .is_some_and(|w| w.contains('.')))
 }
 
 /// What is left of a line, read from the front.
@@ -152,25 +161,32 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn skip_spaces(&mut self) {
-        self.rest = self.rest.trim_start_matches([' ', '\t']);
+        self.rest = self.rest.trim_start_matches(LINE_SPACE);
     }
 
     /// The next run of characters up to a space (empty at the end).
     fn word(&mut self) -> &'a str {
         self.skip_spaces();
-        let end = self.rest.find([' ', '\t']).unwrap_or(self.rest.len());
+        let end = self.rest.find(LINE_SPACE).unwrap_or(self.rest.len());
         let (w, rest) = self.rest.split_at(end);
         self.rest = rest;
         w
     }
 
-    /// The next bare value: up to a space or the `]` that closes an array or a list.
-    fn token(&mut self) -> &'a str {
+    /// The next bare value: up to a space or the `]` that closes an array or a list. An error at the
+    /// end of the line or of a list: the value is missing.
+    fn token(&mut self, what: &str) -> Result<&'a str, String> {
         self.skip_spaces();
-        let end = self.rest.find([' ', '\t', ']']).unwrap_or(self.rest.len());
+        let end = self
+            .rest
+            .find(|c| LINE_SPACE.contains(&c) || c == ']')
+            .unwrap_or(self.rest.len());
         let (w, rest) = self.rest.split_at(end);
+        if w.is_empty() {
+            return Err(format!("a {what} value is missing"));
+        }
         self.rest = rest;
-        w
+        Ok(w)
     }
 
     /// Takes `c` (after spaces) if it comes next.
@@ -189,7 +205,9 @@ impl<'a> Cursor<'a> {
     fn eat_word(&mut self, w: &str) -> bool {
         self.skip_spaces();
         match self.rest.strip_prefix(w) {
-            Some(rest) if rest.is_empty() || rest.starts_with([' ', '\t', ']']) => {
+            Some(rest)
+                if rest.is_empty() || rest.starts_with(LINE_SPACE) || rest.starts_with(']') =>
+            {
                 self.rest = rest;
                 true
             }
@@ -250,10 +268,9 @@ impl<'a> Cursor<'a> {
             if self.eat(']') {
                 return Ok(out);
             }
-            let t = self.token();
-            if t.is_empty() {
-                return Err("a byte list without its closing ']'".into());
-            }
+            let t = self
+                .token("byte")
+                .map_err(|_| "a byte list without its closing ']'".to_owned())?;
             let digits = t.strip_prefix("0x").unwrap_or(t);
             out.push(
                 u8::from_str_radix(digits, 16)
@@ -262,102 +279,71 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Four bytes as `WORD [0x.. 0x.. 0x.. 0x..]`, or bare as `parse` reads them.
-    fn four<T>(
-        &mut self,
-        word: &str,
-        parse: fn(&str) -> Option<T>,
-        from: fn([u8; 4]) -> T,
-        what: &str,
-    ) -> Result<T, String> {
-        if self.eat_word(word) {
-            self.expect('[', &format!("after {word}"))?;
-            let bytes = self.byte_list()?;
-            return <[u8; 4]>::try_from(bytes)
-                .map(from)
-                .map_err(|b| format!("{what}: expected 4 bytes, found {}", b.len()));
-        }
-        let t = self.token();
-        parse(t).ok_or_else(|| format!("invalid {what} {t:?}"))
-    }
-
-    /// The value of the tag at `tags[*pos]` (an array: all of it), moving `pos` past it.
-    fn value(&mut self, tags: &[u8], pos: &mut usize) -> Result<Value, String> {
+    /// The value of the tag at `tags[*pos]` (an array: all of it, `depth` arrays deep), moving `pos`
+    /// past it.
+    fn value(&mut self, tags: &[u8], pos: &mut usize, depth: usize) -> Result<Value, String> {
         let byte = tags[*pos];
         *pos += 1;
         let tag = TypeTag::from_byte(byte)
             .ok_or_else(|| format!("unknown type {:?} in the type string", char::from(byte)))?;
-        let number = |t: &str, what: &str| format!("invalid {what} value {t:?}");
+        let bare = |c: &mut Self| -> Result<Value, String> {
+            let t = c.token(tag.name())?;
+            typed::parse_value(tag, t, &|| TimeTag::IMMEDIATELY)
+        };
+        // Four bytes printed as `WORD [0x.. 0x.. 0x.. 0x..]`.
+        let four = |c: &mut Self, word: &str| -> Result<Option<[u8; 4]>, String> {
+            if !c.eat_word(word) {
+                return Ok(None);
+            }
+            c.expect('[', &format!("after {word}"))?;
+            let bytes = c.byte_list()?;
+            <[u8; 4]>::try_from(bytes)
+                .map(Some)
+                .map_err(|b| format!("{word}: expected 4 bytes, found {}", b.len()))
+        };
         Ok(match tag {
-            TypeTag::Int => {
-                let t = self.token();
-                Value::Int(t.parse().map_err(|_| number(t, "int32"))?)
-            }
-            TypeTag::Long => {
-                let t = self.token();
-                Value::Long(t.parse().map_err(|_| number(t, "int64"))?)
-            }
-            TypeTag::Float => Value::Float(parse_float(self.token())? as f32),
-            TypeTag::Double => Value::Double(parse_float(self.token())?),
             TypeTag::String => {
-                self.skip_spaces();
                 if self.eat('"') {
                     Value::String(self.escaped(Some('"'))?)
                 } else {
-                    Value::String(self.escaped(None)?)
+                    bare(self)?
                 }
             }
             TypeTag::Symbol => {
-                self.eat('\'');
-                Value::Symbol(self.escaped(None)?)
-            }
-            TypeTag::Char => {
-                let s = if self.eat('\'') {
-                    self.escaped(Some('\''))?
+                if self.eat('\'') {
+                    Value::Symbol(self.escaped(None)?)
                 } else {
-                    self.escaped(None)?
-                };
+                    bare(self)?
+                }
+            }
+            TypeTag::Char if self.eat('\'') => {
+                let s = self.escaped(Some('\''))?;
                 let mut chars = s.chars();
                 match (chars.next(), chars.next()) {
                     (Some(ch), None) => Value::Char(ch),
                     _ => return Err(format!("invalid char {s:?}: expected one character")),
                 }
             }
-            TypeTag::Blob => {
-                if self.eat('[') {
-                    let size = self.token();
-                    let n: usize = size
-                        .strip_suffix('b')
-                        .and_then(|n| n.parse().ok())
-                        .ok_or_else(|| format!("invalid blob size {size:?} (expected e.g. 3b)"))?;
-                    let bytes = self.byte_list()?;
-                    if bytes.len() != n {
-                        return Err(format!("a blob of {n} bytes lists {}", bytes.len()));
-                    }
-                    Value::Blob(bytes)
-                } else {
-                    let t = self.token();
-                    Value::Blob(
-                        super::hex::decode(t, false).map_err(|e| format!("invalid blob: {e}"))?,
-                    )
+            TypeTag::Blob if self.eat('[') => {
+                let size = self.token("blob size")?;
+                let n: usize = size
+                    .strip_suffix('b')
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| format!("invalid blob size {size:?} (expected e.g. 3b)"))?;
+                let bytes = self.byte_list()?;
+                if bytes.len() != n {
+                    return Err(format!("a blob of {n} bytes lists {}", bytes.len()));
                 }
+                Value::Blob(bytes)
             }
-            TypeTag::Midi => Value::Midi(self.four(
-                "MIDI",
-                typed::parse_midi,
-                osc_core::Midi::from_bytes,
-                "MIDI",
-            )?),
-            TypeTag::Color => Value::Color(self.four(
-                "RGBA",
-                typed::parse_color,
-                |b| osc_core::Color::from_u32(u32::from_be_bytes(b)),
-                "RGBA color",
-            )?),
-            TypeTag::Time => {
-                let t = self.token();
-                Value::Time(typed::parse_timetag(t, || TimeTag::IMMEDIATELY)?)
-            }
+            TypeTag::Midi => match four(self, "MIDI")? {
+                Some(b) => Value::Midi(osc_core::Midi::from_bytes(b)),
+                None => bare(self)?,
+            },
+            TypeTag::Color => match four(self, "RGBA")? {
+                Some(b) => Value::Color(osc_core::Color::from_u32(u32::from_be_bytes(b))),
+                None => bare(self)?,
+            },
             TypeTag::True => {
                 self.eat_word("#T");
                 Value::Bool(true)
@@ -375,19 +361,23 @@ impl<'a> Cursor<'a> {
                 Value::Impulse
             }
             TypeTag::ArrayStart => {
+                if depth >= MAX_DEPTH_LIMIT {
+                    return Err(format!("arrays nested deeper than {MAX_DEPTH_LIMIT}"));
+                }
                 self.expect('[', "to open an array")?;
                 let mut items = Vec::new();
                 while tags.get(*pos) != Some(&b']') {
                     if *pos >= tags.len() {
                         return Err("unbalanced '[' in the type string".into());
                     }
-                    items.push(self.value(tags, pos)?);
+                    items.push(self.value(tags, pos, depth + 1)?);
                 }
                 *pos += 1;
                 self.expect(']', "to close an array")?;
                 Value::Array(items)
             }
             TypeTag::ArrayEnd => return Err("unbalanced ']' in the type string".into()),
+            _ => bare(self)?,
         })
     }
 }
@@ -414,14 +404,6 @@ fn unescape(after: &str) -> Result<(char, &str), String> {
         }
         other => (other, rest),
     })
-}
-
-/// A float as printed (`0.500000`, `nan`, `-nan`, `inf`, `-inf`) or written by hand.
-fn parse_float(t: &str) -> Result<f64, String> {
-    match t {
-        "-nan" => Ok(-f64::NAN),
-        _ => typed::parse_f64(t).ok_or_else(|| format!("invalid float value {t:?}")),
-    }
 }
 
 #[cfg(test)]
@@ -506,6 +488,9 @@ mod tests {
         // `--sender` in front.
         let line = format!("127.0.0.1:9000 {}", message_line(&m, Some(t)));
         assert_eq!(reread(&line), (Some(t), want));
+        let nbsp = [Arg::Symbol("x\u{a0}")];
+        let m = Message::new("/y", &nbsp);
+        assert_eq!(reread(&message_line(&m, None)), (None, encoded(&m)));
         let bare = Message::new("/x", &[]);
         assert_eq!(reread("/x"), (None, encoded(&bare)));
     }
@@ -534,6 +519,10 @@ mod tests {
         let (t, bytes) = reread("00000001.00000000 /s ifssmTc 1 0.25 sine \"saw\" 00903c7f x");
         assert_eq!(t, Some(TimeTag::new(1, 0)));
         assert_eq!(bytes, encoded(&want));
+        let (_, bytes) = reread("/dev/ttyUSB0 00000001.00000000 /s i 1");
+        assert_eq!(bytes, encoded(&Message::new("/s", &[Arg::Int(1)])));
+        let (_, bytes) = reread("/dev/ttyUSB0 /s i 1");
+        assert_eq!(bytes, encoded(&Message::new("/s", &[Arg::Int(1)])));
         let nan = parse_line("/n fd -nan nan").unwrap();
         assert!(
             matches!(nan.args[..], [Value::Float(a), Value::Double(b)] if a.is_nan() && a.is_sign_negative() && b.is_nan())
@@ -554,5 +543,15 @@ mod tests {
         assert!(err("/a [i] 1").contains("expected '['"));
         assert!(err("/a q 1").contains("unknown type"));
         assert!(err("/a s \"\\u{zz}\"").contains("escape"));
+        assert!(err("/a ss \"x\"").contains("value is missing"));
+        assert!(err("/a [i]").contains("expected '['"));
+        let deep = format!(
+            "/a {}{} {}{}",
+            "[".repeat(40),
+            "]".repeat(40),
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        assert!(err(&deep).contains("nested deeper"));
     }
 }

@@ -70,7 +70,12 @@ pub(crate) fn parse_f64(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-fn parse_value(tag: TypeTag, text: &str, now: &dyn Fn() -> TimeTag) -> Result<Value, String> {
+/// Parses one value of a type that takes one, written as `oscsend` takes it.
+pub(crate) fn parse_value(
+    tag: TypeTag,
+    text: &str,
+    now: &dyn Fn() -> TimeTag,
+) -> Result<Value, String> {
     let invalid = |why: &str| format!("invalid {} value {text:?}: {why}", tag.name());
     Ok(match tag {
         TypeTag::Int => Value::Int(
