@@ -158,6 +158,15 @@ const OSC_TO_LIBLO_TEXT: &str = "/osc/all ihfdsScbmtTFNI -2147483648 -9223372036
 -1234.567800 \"hello world\" 'sym 'A' [3b 00 0x1 0xff] MIDI [0x00 0x90 0x3c 0x7f] e8754700.80000000 \
 #T #F Nil Infinitum";
 
+/// `osc send OPTIONS… URL` with the [`OSC_TO_LIBLO`] message.
+fn send_osc_to_liblo(url: &str, options: &[&str]) {
+    let mut args = vec!["send"];
+    args.extend_from_slice(options);
+    args.push(url);
+    args.extend_from_slice(&OSC_TO_LIBLO);
+    osc_ok(&args);
+}
+
 #[test]
 fn osc_send_udp_to_oscdump() {
     if !have_liblo("osc_send_udp_to_oscdump") {
@@ -167,9 +176,7 @@ fn osc_send_udp_to_oscdump() {
     let url = format!("udp://127.0.0.1:{port}");
     let dump = start_oscdump(&port.to_string(), &url, &[]);
 
-    let mut args = vec!["send", url.as_str()];
-    args.extend_from_slice(&OSC_TO_LIBLO);
-    osc_ok(&args);
+    send_osc_to_liblo(&url, &[]);
     assert_eq!(strip_timetag(&liblo_line(&dump)), OSC_TO_LIBLO_TEXT);
 
     osc_ok(&["send", &url, "/osc/special", "ffd", "nan", "-inf", "inf"]);
@@ -206,9 +213,7 @@ fn osc_send_tcp_to_oscdump() {
         let port = cli_support::free_tcp_port();
         let url = format!("tcp://127.0.0.1:{port}");
         let dump = start_oscdump(&format!("osc.tcp://:{port}"), &url, &["--framing", framing]);
-        let mut args = vec!["send", "--framing", framing, url.as_str()];
-        args.extend_from_slice(&OSC_TO_LIBLO);
-        osc_ok(&args);
+        send_osc_to_liblo(&url, &["--framing", framing]);
         assert_eq!(
             strip_timetag(&liblo_line(&dump)),
             OSC_TO_LIBLO_TEXT,
@@ -259,9 +264,7 @@ fn oscdump_recordings_play_with_osc_replay() {
     let port = cli_support::free_udp_port();
     let url = format!("udp://127.0.0.1:{port}");
     let liblo = start_oscdump(&port.to_string(), &url, &[]);
-    let mut args = vec!["send", url.as_str()];
-    args.extend_from_slice(&OSC_TO_LIBLO);
-    osc_ok(&args);
+    send_osc_to_liblo(&url, &[]);
     osc_ok(&[
         "send",
         &url,
@@ -276,10 +279,7 @@ fn oscdump_recordings_play_with_osc_replay() {
 
     // What our own dump prints for the same packets sent directly, against what the replay brings.
     let (direct, direct_port) = spawn_dump("udp://127.0.0.1", &["--json"]);
-    let direct_url = format!("udp://127.0.0.1:{direct_port}");
-    let mut args = vec!["send", direct_url.as_str()];
-    args.extend_from_slice(&OSC_TO_LIBLO);
-    osc_ok(&args);
+    send_osc_to_liblo(&format!("udp://127.0.0.1:{direct_port}"), &[]);
     let (played, played_port) = spawn_dump("udp://127.0.0.1", &["--json"]);
     let out = osc_with_input(
         &["replay", &format!("udp://127.0.0.1:{played_port}")],
