@@ -121,6 +121,13 @@ fn start_oscdump(listen: &str, send_url: &str, framing: &[&str]) -> Proc {
     );
 }
 
+/// `oscdump` on a free UDP port of every interface, ready, and the URL that reaches it.
+fn udp_oscdump() -> (Proc, String) {
+    let port = cli_support::free_udp_port();
+    let url = format!("udp://127.0.0.1:{port}");
+    (start_oscdump(&port.to_string(), &url, &[]), url)
+}
+
 /// The next oscdump line that is not a late copy of a readiness probe.
 fn liblo_line(dump: &Proc) -> String {
     loop {
@@ -172,9 +179,7 @@ fn osc_send_udp_to_oscdump() {
     if !have_liblo("osc_send_udp_to_oscdump") {
         return;
     }
-    let port = cli_support::free_udp_port();
-    let url = format!("udp://127.0.0.1:{port}");
-    let dump = start_oscdump(&port.to_string(), &url, &[]);
+    let (dump, url) = udp_oscdump();
 
     send_osc_to_liblo(&url, &[]);
     assert_eq!(strip_timetag(&liblo_line(&dump)), OSC_TO_LIBLO_TEXT);
@@ -229,9 +234,7 @@ fn osc_dump_timestamps_match_oscdump_layout() {
     }
     // The same message through both dumps: with --timestamps the lines differ only in the receive time
     // (and in blob formatting, which this message does not use).
-    let port = cli_support::free_udp_port();
-    let url = format!("udp://127.0.0.1:{port}");
-    let liblo = start_oscdump(&port.to_string(), &url, &[]);
+    let (liblo, url) = udp_oscdump();
     let (ours, our_port) = spawn_dump("udp://127.0.0.1", &["--timestamps"]);
     let message = [
         "/same",
@@ -261,9 +264,7 @@ fn oscdump_recordings_play_with_osc_replay() {
     if !have_liblo("oscdump_recordings_play_with_osc_replay") {
         return;
     }
-    let port = cli_support::free_udp_port();
-    let url = format!("udp://127.0.0.1:{port}");
-    let liblo = start_oscdump(&port.to_string(), &url, &[]);
+    let (liblo, url) = udp_oscdump();
     send_osc_to_liblo(&url, &[]);
     osc_ok(&[
         "send",

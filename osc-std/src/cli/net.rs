@@ -375,12 +375,10 @@ impl Replayer<'_> {
                 return Ok(());
             }
         };
+        let udp = matches!(self.outlet, Outlet::Udp(..));
         match self.outlet.send(&bytes) {
             Ok(()) => self.sent += 1,
-            Err(Error::Io(e))
-                if e.kind() == io::ErrorKind::ConnectionRefused
-                    && matches!(self.outlet, Outlet::Udp(..)) =>
-            {
+            Err(Error::Io(e)) if udp && e.kind() == io::ErrorKind::ConnectionRefused => {
                 if self.refused == 0 {
                     eprintln!(
                         "osc replay: {} refused a packet (nothing listening?); going on",
@@ -389,7 +387,7 @@ impl Replayer<'_> {
                 }
                 self.refused += 1;
             }
-            Err(e) if matches!(self.outlet, Outlet::Udp(..)) => {
+            Err(e) if udp => {
                 self.skip(line, &send_failure(self.endpoint, &e).0);
             }
             Err(e) => return Err(send_failure(self.endpoint, &e)),

@@ -154,6 +154,11 @@ fn is_sender(first: &str, rest: &str) -> bool {
                 .is_some_and(|w| w.contains('.')))
 }
 
+/// Whether `c` ends a bare value: a space, or the `]` that closes an array or a list.
+fn ends_value(c: char) -> bool {
+    LINE_SPACE.contains(&c) || c == ']'
+}
+
 /// What is left of a line, read from the front.
 struct Cursor<'a> {
     rest: &'a str,
@@ -164,28 +169,27 @@ impl<'a> Cursor<'a> {
         self.rest = self.rest.trim_start_matches(LINE_SPACE);
     }
 
-    /// The next run of characters up to a space (empty at the end).
-    fn word(&mut self) -> &'a str {
+    /// The next run of characters (after spaces) up to one for which `stop` holds, or the end.
+    fn take_until(&mut self, stop: impl Fn(char) -> bool) -> &'a str {
         self.skip_spaces();
-        let end = self.rest.find(LINE_SPACE).unwrap_or(self.rest.len());
+        let end = self.rest.find(stop).unwrap_or(self.rest.len());
         let (w, rest) = self.rest.split_at(end);
         self.rest = rest;
         w
     }
 
+    /// The next run of characters up to a space (empty at the end).
+    fn word(&mut self) -> &'a str {
+        self.take_until(|c| LINE_SPACE.contains(&c))
+    }
+
     /// The next bare value: up to a space or the `]` that closes an array or a list. An error at the
     /// end of the line or of a list: the value is missing.
     fn token(&mut self, what: &str) -> Result<&'a str, String> {
-        self.skip_spaces();
-        let end = self
-            .rest
-            .find(|c| LINE_SPACE.contains(&c) || c == ']')
-            .unwrap_or(self.rest.len());
-        let (w, rest) = self.rest.split_at(end);
+        let w = self.take_until(ends_value);
         if w.is_empty() {
             return Err(format!("a {what} value is missing"));
         }
-        self.rest = rest;
         Ok(w)
     }
 
@@ -205,9 +209,7 @@ impl<'a> Cursor<'a> {
     fn eat_word(&mut self, w: &str) -> bool {
         self.skip_spaces();
         match self.rest.strip_prefix(w) {
-            Some(rest)
-                if rest.is_empty() || rest.starts_with(LINE_SPACE) || rest.starts_with(']') =>
-            {
+            Some(rest) if rest.is_empty() || rest.starts_with(ends_value) => {
                 self.rest = rest;
                 true
             }
