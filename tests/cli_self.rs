@@ -203,7 +203,8 @@ fn replay_seconds(stderr: &str) -> f64 {
     stderr
         .lines()
         .find_map(|l| l.strip_prefix("osc replay: sent "))
-        .and_then(|l| l.rsplit(' ').nth(1))
+        .and_then(|l| l.rsplit_once(" in "))
+        .and_then(|(_, l)| l.split(' ').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no summary in {stderr:?}"))
 }
@@ -294,6 +295,57 @@ fn replay_keeps_the_recorded_pace() {
     assert!(replay_seconds(&out.stderr) < 0.6, "{}", out.stderr);
     let played = ["/early", "/beat i 0", "/beat i 3", "/beat i 6"];
     assert_eq!(dump.lines(8), [played, played].concat());
+}
+
+#[test]
+fn replay_loops_a_file_and_retimes_its_bundles() {
+    // A message, a bad line, and 0.1 s later a bundle timed 1.5 s after it was received (2026).
+    let t0 = 0xeeb0_0000u64 << 32;
+    let (tenth, lead) = ((1u64 << 32) / 10, 3 * (1u64 << 32) / 2);
+    let recording = format!(
+        "{{\"time\":{t0},\"address\":\"/a\",\"args\":[{{\"i\":1}}]}}\n/b i one\n\
+         {{\"time\":{},\"timetag\":{},\"elements\":[{{\"address\":\"/c\",\"args\":[]}}]}}\n",
+        t0 + tenth,
+        t0 + tenth + lead
+    );
+    let file = TempFile::new("loop.jsonl", &recording);
+    let (dump, port) = spawn_dump("udp://127.0.0.1", &["--json", "--timestamps"]);
+    let url = format!("udp://127.0.0.1:{port}");
+    let out = osc(&[
+        "replay",
+        &url,
+        file.path(),
+        "--loop",
+        "3",
+        "--retime",
+        "--speed",
+        "2",
+    ]);
+    // Three passes; the bad line is reported (and counted) once.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stderr.matches("skipped: invalid int32").count(), 1);
+    for want in ["sent 6 packets", "(3 passes)", "1 line of"] {
+        assert!(out.stderr.contains(want), "{want:?} in {}", out.stderr);
+    }
+    // Each bundle is timed 0.75 s (1.5 s at speed 2) after it arrived, not at its recorded time.
+    let got = dump.lines(6);
+    for pass in got.chunks(2) {
+        assert!(
+            pass[0].ends_with(r#""address":"/a","args":[{"i":1}]}"#),
+            "{}",
+            pass[0]
+        );
+        let v: serde_json::Value = serde_json::from_str(&pass[1]).unwrap();
+        let (Some(time), Some(timetag)) = (v["time"].as_u64(), v["timetag"].as_u64()) else {
+            panic!("not a timed bundle: {}", pass[1]);
+        };
+        let lead = timetag.wrapping_sub(time) as i64 as f64 / 2f64.powi(32);
+        assert!((0.65..0.8).contains(&lead), "lead {lead} s in {}", pass[1]);
+    }
+    // Only a file can be read again.
+    let out = osc_with_input(&["replay", &url, "--loop", "2"], b"/a\n");
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("--loop needs a FILE"), "{}", out.stderr);
 }
 
 #[test]

@@ -271,8 +271,9 @@ struct EncodeArgs {
 const REPLAY_AFTER: &str = "\
 A recording has one packet per line, as `osc dump --timestamps` prints them:
   JSON (--json): {\"time\":16895498371049897984,\"address\":\"/a\",\"args\":[{\"i\":1}]}
-                 exact: every value, and bundles go out as they came, timetags as recorded. A
-                 \"from\" field (--sender) is ignored.
+                 exact: every value, and bundles go out as they came, timetags as recorded
+                 (--retime moves them to the replay's time). A \"from\" field (--sender) is
+                 ignored.
   text:          e8754700.80000000 /synth/1/freq ifs 440 0.500000 \"sine\"
                  liblo's oscdump lines read too, and the lines liblo's oscsendfile takes (oscsend
                  values: bare strings, MIDI as 00903c7f). Floats keep six decimals. Lines of one
@@ -285,17 +286,21 @@ without a time goes out right after the one before it.
 Pacing: each packet goes out after the recorded gap since the timed line before it, divided by
 --speed. A gap that runs backwards sends at once. A gap longer than --max-gap (either way) is taken
 for another clock, such as a text line carrying a sender's bundle timetag: that packet goes out at
-once, the gap is reported, and the pace goes on from it.
+once, the gap is reported, and the pace goes on from it. With --loop, each pass starts right after
+the last packet of the pass before.
 
 Errors: a line that cannot be read, or a datagram the system refuses to send, is reported on stderr
-and skipped (exit status 1 at the end); a UDP destination that is not listening is reported once and
-the replay goes on; a TCP or serial error ends it. At the end replay prints `osc replay: sent N
-packets to URL in S s` on stderr.
+and skipped (exit status 1 at the end; later --loop passes skip it silently); a UDP destination that
+is not listening is reported once and the replay goes on; a TCP or serial error ends it, and so does
+a pass that sends nothing. At the end replay prints `osc replay: sent N packets to URL in S s` on
+stderr.
 
 Examples:
   osc dump udp://127.0.0.1:9000 --json --timestamps > show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl --speed 0.5      (half speed)
+  osc replay udp://127.0.0.1:9000 show.jsonl --loop forever --retime   (an installation: over and
+                                              over, with timed bundles kept ahead as recorded)
   oscdump 9000 > show.txt; osc replay tcp://127.0.0.1:9000 show.txt --no-wait
   osc dump udp://0.0.0.0:9000 --json | osc replay udp://239.0.0.1:9001 --no-wait   (a live relay;
                                       text lines wait for the next line, to see if it joins them)";
@@ -328,6 +333,16 @@ struct ReplayArgs {
     /// Recorded gaps longer than this many seconds are taken for another clock and skipped.
     #[arg(long, value_name = "SECONDS", default_value = "60")]
     max_gap: f64,
+
+    /// Play the recording N times (or `forever`, until interrupted), each pass right after the one
+    /// before. Needs a FILE.
+    #[arg(long = "loop", value_name = "N|forever", default_value = "1", value_parser = parse_passes)]
+    passes: u64,
+
+    /// Move bundle timetags to the time of the replay: a bundle timed 0.5 s after it was received is
+    /// sent timed 0.5 s (divided by --speed) after it is sent. Without it, they go out as recorded.
+    #[arg(long)]
+    retime: bool,
 
     /// TCP and serial framing: slip (OSC 1.1) or length (OSC 1.0).
     #[arg(long, value_name = "slip|length", default_value = "slip")]
@@ -478,6 +493,17 @@ fn cmd_dump(a: DumpArgs) -> Result<(), Fail> {
     net::dump(endpoint, options)
 }
 
+/// `--loop`: a number of passes (1 or more), or `forever` (as many passes as a u64 counts).
+fn parse_passes(s: &str) -> Result<u64, String> {
+    match s {
+        "forever" => Ok(u64::MAX),
+        _ => match s.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err("expected a number of passes (1 or more) or `forever`".into()),
+        },
+    }
+}
+
 fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
     if !(a.speed.is_finite() && a.speed > 0.0) {
         return Err(Fail(format!(
@@ -497,13 +523,41 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
         broadcast: a.broadcast,
         speed: (!a.no_wait).then_some(a.speed),
         max_gap,
+        passes: a.passes,
+        retime: a.retime,
     };
     match a.file.as_deref() {
-        None | Some("-") => net::replay(endpoint, &mut io::stdin().lock(), "stdin", &options),
+        None | Some("-") => {
+            if options.passes != 1 {
+                return Err(Fail(
+                    "--loop needs a FILE: stdin can be read only once".into(),
+                ));
+            }
+            let mut stdin = Some(io::stdin().lock());
+            net::replay(
+                endpoint,
+                &mut || {
+                    let input = stdin.take().ok_or(Fail("stdin read twice".into()))?;
+                    Ok(Box::new(input))
+                },
+                "stdin",
+                &options,
+            )
+        }
         Some(path) => {
-            let file =
-                std::fs::File::open(path).map_err(|e| Fail(format!("cannot open {path}: {e}")))?;
-            net::replay(endpoint, &mut io::BufReader::new(file), path, &options)
+            let mut open = || {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| Fail(format!("cannot open {path}: {e}")))?;
+                Ok(Box::new(io::BufReader::new(file)) as Box<dyn io::BufRead>)
+            };
+            // Fail at once on a missing file, before the destination is opened.
+            let mut first = Some(open()?);
+            net::replay(
+                endpoint,
+                &mut || first.take().map_or_else(&mut open, Ok),
+                path,
+                &options,
+            )
         }
     }
 }

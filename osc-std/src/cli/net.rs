@@ -270,61 +270,59 @@ pub(crate) struct ReplayOptions {
     pub(crate) speed: Option<f64>,
     /// Longer recorded gaps are skipped (see [`replay::Pacer`]).
     pub(crate) max_gap: Duration,
+    /// How many times to play the recording (`u64::MAX`: until interrupted).
+    pub(crate) passes: u64,
+    /// Move bundle timetags to the replay's time (see [`replay::retime`]).
+    pub(crate) retime: bool,
 }
 
-/// Sends the packets of a recording (`input`, called `name` in messages) at their recorded pace.
+/// The recording of [`replay()`]: opened once per pass.
+pub(crate) type OpenInput<'a> = dyn FnMut() -> Result<Box<dyn io::BufRead + 'a>, Fail> + 'a;
+
+/// Sends the packets of a recording (`open` reads it, `name` names it in messages) at their recorded pace,
+/// as many times as `options` say.
 ///
 /// A line that cannot be read (not UTF-8, not a packet) or encoded, or a datagram the system will not
 /// send (too large, say), is reported and skipped, and the replay goes on; the result is then a failure
-/// that counts them. A UDP destination that refuses a packet (nobody listening) is reported once and the
-/// replay goes on: a device may come back during a show. A TCP or serial error ends the replay.
+/// that counts them. Later passes skip the same lines without a word. A UDP destination that refuses a
+/// packet (nobody listening) is reported once and the replay goes on: a device may come back during a
+/// show. A TCP or serial error ends the replay, and so does a pass that sends nothing (there would be
+/// nothing to loop).
 pub(crate) fn replay(
     endpoint: Endpoint,
-    input: &mut dyn io::BufRead,
+    open: &mut OpenInput<'_>,
     name: &str,
     options: &ReplayOptions,
 ) -> Result<(), Fail> {
     let mut r = Replayer {
         outlet: Outlet::open(&endpoint, options.framing, options.broadcast)?,
         pacer: replay::Pacer::new(options.speed, options.max_gap),
+        retime: options.retime.then(|| options.speed.unwrap_or(1.0)),
         endpoint: &endpoint,
         name,
+        pass: 0,
         sent: 0,
         skipped: 0,
         refused: 0,
     };
-    let mut grouper = replay::Grouper::default();
     let start = Instant::now();
-    let mut bytes = Vec::new();
-    let mut line_no = 0usize;
-    loop {
-        bytes.clear();
-        match input.read_until(b'\n', &mut bytes) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(Fail(format!("cannot read {name}: {e}"))),
+    while r.pass < options.passes {
+        r.pass += 1;
+        r.pacer.restart();
+        let before = r.sent + r.refused;
+        r.play(&mut *open()?)?;
+        if r.sent + r.refused == before {
+            break;
         }
-        line_no += 1;
-        let Ok(line) = std::str::from_utf8(&bytes) else {
-            r.skip(line_no, "not UTF-8 text");
-            continue;
-        };
-        match replay::parse_record(line, &osc_std::time::now) {
-            Ok(Some(record)) => {
-                for item in grouper.push(record, line_no) {
-                    r.send(item)?;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => r.skip(line_no, &e),
-        }
-    }
-    if let Some(item) = grouper.finish() {
-        r.send(item)?;
     }
     let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let passes = if r.pass > 1 {
+        format!(" ({} passes)", r.pass)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "osc replay: sent {} packet{} to {endpoint} in {:.3} s",
+        "osc replay: sent {} packet{} to {endpoint} in {:.3} s{passes}",
         r.sent,
         plural(r.sent),
         start.elapsed().as_secs_f64()
@@ -343,31 +341,76 @@ pub(crate) fn replay(
 struct Replayer<'a> {
     outlet: Outlet,
     pacer: replay::Pacer,
+    /// `--retime`, at this speed.
+    retime: Option<f64>,
     endpoint: &'a Endpoint,
     name: &'a str,
+    /// The pass being played, from 1.
+    pass: u64,
     sent: u64,
     skipped: u64,
     refused: u64,
 }
 
 impl Replayer<'_> {
+    /// One pass over the recording.
+    fn play(&mut self, input: &mut dyn io::BufRead) -> Result<(), Fail> {
+        let mut grouper = replay::Grouper::default();
+        let mut bytes = Vec::new();
+        let mut line_no = 0usize;
+        loop {
+            bytes.clear();
+            match input.read_until(b'\n', &mut bytes) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(Fail(format!("cannot read {}: {e}", self.name))),
+            }
+            line_no += 1;
+            let Ok(line) = std::str::from_utf8(&bytes) else {
+                self.skip(line_no, "not UTF-8 text");
+                continue;
+            };
+            match replay::parse_record(line, &osc_std::time::now) {
+                Ok(Some(record)) => {
+                    for item in grouper.push(record, line_no) {
+                        self.send(item)?;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => self.skip(line_no, &e),
+            }
+        }
+        if let Some(item) = grouper.finish() {
+            self.send(item)?;
+        }
+        Ok(())
+    }
+
+    /// Reports a line skipped (in the first pass; later passes skip the same lines silently).
     fn skip(&mut self, line_no: usize, why: &str) {
-        eprintln!("osc replay: {}:{line_no}: skipped: {why}", self.name);
-        self.skipped += 1;
+        if self.pass <= 1 {
+            eprintln!("osc replay: {}:{line_no}: skipped: {why}", self.name);
+            self.skipped += 1;
+        }
     }
 
     /// Waits for the item's time and sends it.
-    fn send(&mut self, item: replay::Item) -> Result<(), Fail> {
+    fn send(&mut self, mut item: replay::Item) -> Result<(), Fail> {
         let line = item.line;
         let due = self.pacer.due(item.time, Instant::now());
         if let Some(gap) = due.skipped {
-            eprintln!(
-                "osc replay: {}:{line}: skipped a gap of {:.0} s (another clock? --max-gap to keep it)",
-                self.name,
-                gap.as_secs_f64()
-            );
+            if self.pass <= 1 {
+                eprintln!(
+                    "osc replay: {}:{line}: skipped a gap of {:.0} s (another clock? --max-gap to keep it)",
+                    self.name,
+                    gap.as_secs_f64()
+                );
+            }
         }
         thread::sleep(due.at.saturating_duration_since(Instant::now()));
+        if let (Some(speed), Some(recorded)) = (self.retime, item.time) {
+            replay::retime(&mut item.packet, recorded, osc_std::time::now(), speed);
+        }
         let bytes = match item.packet.encode() {
             Ok(b) => b,
             Err(e) => {

@@ -7,7 +7,8 @@
 //! long (a text line from a timed bundle carries the sender's timetag, not the receive time, so one
 //! recording can hold two clocks). Text lines that share a timetag came out of
 //! one bundle (the receive time of two datagrams never repeats to the 2⁻³² s), so they go out together in
-//! a bundle timed "immediately", as `oscsendfile` does; JSON lines keep their bundles as recorded.
+//! a bundle timed "immediately", as `oscsendfile` does; JSON lines keep their bundles as recorded, or
+//! moved to the replay's time by [`retime`] (`--retime`).
 
 use std::time::{Duration, Instant};
 
@@ -149,6 +150,12 @@ impl Pacer {
         }
     }
 
+    /// Starts another pass over the recording (`--loop`): its first timed item goes out at once, right
+    /// after the last one of the pass before.
+    pub(crate) fn restart(&mut self) {
+        self.last = None;
+    }
+
     /// When to send an item recorded at `time`, given the time `now`.
     pub(crate) fn due(&mut self, time: Option<TimeTag>, now: Instant) -> Due {
         let mut due = Due {
@@ -180,6 +187,34 @@ impl Pacer {
             self.last = Some((time, due.at));
         }
         due
+    }
+}
+
+/// Moves the bundle timetags of a packet recorded (received) at `recorded` to a replay that sends it at
+/// `sent` (`--retime`): a bundle timed a duration after (or before) its reception is timed that duration,
+/// divided by `speed`, after (or before) it is sent. Nested bundles move the same way; "immediately" (and
+/// 0, which some senders use for it) stays.
+pub(crate) fn retime(packet: &mut PacketValue, recorded: TimeTag, sent: TimeTag, speed: f64) {
+    let PacketValue::Bundle { timetag, elements } = packet else {
+        return;
+    };
+    if timetag.to_bits() > TimeTag::IMMEDIATELY.to_bits() {
+        // The signed offset from reception in 2^-32 s (serial arithmetic, so across the 2036 era too),
+        // exact at speed 1; `as` saturates an offset too large for the speed.
+        let offset = timetag
+            .to_bits()
+            .wrapping_sub(recorded.to_bits())
+            .cast_signed();
+        let offset = if speed == 1.0 {
+            offset
+        } else {
+            (offset as f64 / speed) as i64
+        };
+        // 0 and 1 would mean "immediately": one or two ticks later is the same instant to 2^-31 s.
+        *timetag = TimeTag::from_bits(sent.to_bits().wrapping_add_signed(offset).max(2));
+    }
+    for element in elements {
+        retime(element, recorded, sent, speed);
     }
 }
 
@@ -288,5 +323,66 @@ mod tests {
         let mut slow = Pacer::new(Some(1e-300), Duration::MAX);
         slow.due(tt(1, 0), t0);
         assert!(slow.due(tt(2, 0), t0).skipped.is_some());
+        // Another pass (`--loop`): its first item at once, then the recorded pace again.
+        let mut looped = Pacer::new(Some(1.0), Duration::from_secs(60));
+        looped.due(tt(100, 0), t0);
+        assert_eq!(looped.due(tt(101, 0), t0), at(t0 + ms(1000)));
+        looped.restart();
+        assert_eq!(looped.due(tt(100, 0), t0 + ms(1000)), at(t0 + ms(1000)));
+        assert_eq!(looped.due(tt(101, 0), t0 + ms(1000)), at(t0 + ms(2000)));
+    }
+
+    fn bundle(timetag: TimeTag, elements: Vec<PacketValue>) -> PacketValue {
+        PacketValue::Bundle { timetag, elements }
+    }
+
+    #[test]
+    fn retiming_keeps_each_bundles_lead_on_its_reception() {
+        let tt = TimeTag::new;
+        // Received at 100 s: a bundle for 100.5 s holding one for 99 s, one for "immediately", one
+        // timed 0 and a message.
+        let recorded = || {
+            bundle(
+                tt(100, 0x8000_0000),
+                vec![
+                    bundle(tt(99, 0), vec![message("/a", 1)]),
+                    bundle(TimeTag::IMMEDIATELY, vec![]),
+                    bundle(TimeTag::from_bits(0), vec![]),
+                    message("/b", 2),
+                ],
+            )
+        };
+        let moved = |outer, inner| {
+            bundle(
+                outer,
+                vec![
+                    bundle(inner, vec![message("/a", 1)]),
+                    bundle(TimeTag::IMMEDIATELY, vec![]),
+                    bundle(TimeTag::from_bits(0), vec![]),
+                    message("/b", 2),
+                ],
+            )
+        };
+        let mut p = recorded();
+        retime(&mut p, tt(100, 0), tt(200, 0), 1.0);
+        assert_eq!(p, moved(tt(200, 0x8000_0000), tt(199, 0)));
+        // At speed 2 the leads are halved.
+        let mut p = recorded();
+        retime(&mut p, tt(100, 0), tt(200, 0), 2.0);
+        assert_eq!(p, moved(tt(200, 0x4000_0000), tt(199, 0x8000_0000)));
+        // Across the 2036 era boundary, both ways.
+        let mut p = recorded();
+        retime(&mut p, tt(100, 0), tt(u32::MAX, 0xc000_0000), 1.0);
+        assert_eq!(p, moved(tt(0, 0x4000_0000), tt(u32::MAX - 1, 0xc000_0000)));
+        let mut p = bundle(tt(0, 0x8000_0000), vec![]);
+        retime(&mut p, tt(u32::MAX, 0), tt(10, 0), 1.0);
+        assert_eq!(p, bundle(tt(11, 0x8000_0000), vec![]));
+        // A result that would read as "immediately" is kept a timetag; a message has none.
+        let mut p = bundle(tt(5, 0), vec![]);
+        retime(&mut p, tt(6, 0), tt(1, 0), 1.0);
+        assert_eq!(p, bundle(TimeTag::from_bits(2), vec![]));
+        let mut m = message("/c", 3);
+        retime(&mut m, tt(1, 0), tt(2, 0), 1.0);
+        assert_eq!(m, message("/c", 3));
     }
 }
