@@ -187,14 +187,17 @@ fn osc_send_to_a_broadcast_address_needs_the_flag() {
 }
 
 #[test]
-fn an_ipv6_group_on_a_link_by_interface_index() {
-    if !inside_netns("an_ipv6_group_on_a_link_by_interface_index") {
+fn an_ipv6_group_on_a_link_by_interface_index_and_name() {
+    if !inside_netns("an_ipv6_group_on_a_link_by_interface_index_and_name") {
         return;
     }
     let index = netns_support::veth_index().expect("the namespace's veth interface");
     let (dump, port) = dump(&format!("udp://[ff02::114]:0?interface={index}"));
-    let url = format!("udp://[ff02::114]:{port}?interface={index}");
-    let out = osc(&["send", &url, "/v6", "i", "6"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(dump.line(), "/v6 i 6");
+    // Sent once on the interface given by its index, once by its name.
+    for interface in [index.to_string(), "oscv0".into()] {
+        let url = format!("udp://[ff02::114]:{port}?interface={interface}");
+        let out = osc(&["send", &url, "/v6", "i", "6"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(dump.line(), "/v6 i 6");
+    }
 }

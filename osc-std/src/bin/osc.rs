@@ -180,7 +180,7 @@ Examples:
   osc dump tcp://127.0.0.1:9000 --framing length --json --count 1
   osc dump serial:///dev/ttyACM0                 (SLIP at 115200 baud; ?baud=N for another rate)
   osc dump udp://239.0.0.1:9000                  (joins the multicast group, sharing the port)
-  osc dump 'udp://[ff02::114]:9000?interface=2'  (IPv6: the interface by its index)";
+  osc dump 'udp://[ff02::114]:9000?interface=eth0'  (IPv6: the interface by its name or index)";
 
 #[derive(Args, Debug)]
 #[command(after_help = DUMP_AFTER)]

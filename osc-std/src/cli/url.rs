@@ -26,7 +26,8 @@ pub(crate) enum Endpoint {
 }
 
 /// The interface a multicast group is joined on and sent from: an IPv4 interface by its address,
-/// an IPv6 one by its index. `0.0.0.0` and 0 (the default) let the system choose by its routes.
+/// an IPv6 one by its index (which [`parse`] also looks up from a name). `0.0.0.0` and 0 (the default)
+/// let the system choose by its routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Interface {
     V4(Ipv4Addr),
@@ -86,8 +87,8 @@ pub(crate) const DEFAULT_BAUD: u32 = 115_200;
 /// Parses an endpoint URL. An empty host means all interfaces (`0.0.0.0`), as in liblo; a bare port
 /// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
 /// addresses (like `localhost`) uses the first IPv4 one, since most OSC peers listen on IPv4 only.
-/// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` (an IPv4 address or
-/// an IPv6 interface index) chooses its interface and `ttl=` how far datagrams sent to it may go
+/// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` (an IPv4 address, or
+/// an IPv6 interface's index or name) chooses its interface and `ttl=` how far datagrams sent to it may go
 /// (`?interface=192.168.1.2&ttl=4`); both are refused for anything else.
 pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
@@ -164,15 +165,40 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
             i.parse()
                 .map_err(|_| bad("an IPv4 group's interface is the interface's IPv4 address"))?,
         ),
-        (SocketAddr::V6(_), Some(i)) => Interface::V6(
-            i.parse()
-                .map_err(|_| bad("an IPv6 group's interface is the interface's index"))?,
-        ),
+        (SocketAddr::V6(_), Some(i)) => Interface::V6(interface_index(i).ok_or_else(|| {
+            bad(&format!(
+                "an IPv6 group's interface is the interface's index{}; {i:?} is neither",
+                if BY_NAME { " or name" } else { "" }
+            ))
+        })?),
     };
     Ok(Endpoint::Multicast {
         group: addr,
         interface,
         ttl,
+    })
+}
+
+/// Whether [`interface_index`] looks up interface names.
+const BY_NAME: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// An IPv6 interface by its index (`2`) or, on Linux and Android, its name (`eth0`): the interfaces
+/// with IPv6 addresses are listed in `/proc/net/if_inet6` (by the network namespace of the process,
+/// unlike `/sys/class/net`), with their indexes in hexadecimal.
+fn interface_index(interface: &str) -> Option<u32> {
+    if let Ok(index) = interface.parse() {
+        return Some(index);
+    }
+    if !BY_NAME {
+        return None;
+    }
+    let list = std::fs::read_to_string("/proc/net/if_inet6").ok()?;
+    list.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [_, index, .., name] if *name == interface => u32::from_str_radix(index, 16).ok(),
+            _ => None,
+        }
     })
 }
 
@@ -266,6 +292,15 @@ mod tests {
         );
         let e = parse("udp://[ff02::114]:9000?interface=3").unwrap();
         assert_eq!(e.to_string(), "udp://[ff02::114]:9000?interface=3");
+        // By name (the loopback interface, where it has an IPv6 address): its index.
+        if let Some(lo) = interface_index("lo") {
+            let e = parse("udp://[ff02::114]:9000?interface=lo").unwrap();
+            assert_eq!(
+                e.to_string(),
+                format!("udp://[ff02::114]:9000?interface={lo}")
+            );
+            assert_eq!(lo, 1);
+        }
         assert_eq!(
             parse("udp://[ff02::114]:9000").unwrap().to_string(),
             "udp://[ff02::114]:9000"
@@ -279,6 +314,7 @@ mod tests {
             "udp://239.1.2.3:9000?hops=4",
             "udp://127.0.0.1:9000?ttl=4",
             "udp://[ff02::1]:9000?interface=::1",
+            "udp://[ff02::1]:9000?interface=no-such-if0",
             "udp://1.2.3.4",
             "http://a:1",
             "udp://[::1:5",
