@@ -317,6 +317,8 @@ fn replay_loops_a_file_and_retimes_its_bundles() {
         file.path(),
         "--loop",
         "3",
+        "--loop-pause",
+        "0.1",
         "--retime",
         "--speed",
         "2",
@@ -327,6 +329,9 @@ fn replay_loops_a_file_and_retimes_its_bundles() {
     for want in ["sent 6 packets", "(3 passes)", "1 line of"] {
         assert!(out.stderr.contains(want), "{want:?} in {}", out.stderr);
     }
+    // Each pass takes 0.05 s (0.1 s at speed 2), with 0.1 s between passes.
+    let took = replay_seconds(&out.stderr);
+    assert!(took >= 0.35, "{took} s");
     // Each bundle is timed 0.75 s (1.5 s at speed 2) after it arrived, not at its recorded time.
     let got = dump.lines(6);
     for pass in got.chunks(2) {
@@ -340,12 +345,51 @@ fn replay_loops_a_file_and_retimes_its_bundles() {
             panic!("not a timed bundle: {}", pass[1]);
         };
         let lead = timetag.wrapping_sub(time) as i64 as f64 / 2f64.powi(32);
-        assert!((0.65..0.8).contains(&lead), "lead {lead} s in {}", pass[1]);
+        assert!((0.5..0.8).contains(&lead), "lead {lead} s in {}", pass[1]);
     }
-    // Only a file can be read again.
+}
+
+#[test]
+fn replay_loops_only_what_it_can() {
+    let (dump, port) = spawn_dump("udp://127.0.0.1", &[]);
+    let url = format!("udp://127.0.0.1:{port}");
+    // One line takes no recorded time: paced, it would loop without pause.
+    let one = TempFile::new("one.txt", "/one i 1\n");
+    let out = osc(&["replay", &url, one.path(), "--loop", "forever"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("plays in no recorded time"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("sent 1 packet to"), "{}", out.stderr);
+    let out = osc(&["replay", &url, one.path(), "--loop", "3", "--no-wait"]);
+    assert!(out.stderr.contains("sent 3 packets"), "{}", out.stderr);
+    assert_eq!(dump.lines(4), ["/one i 1"; 4]);
+    // A pass with nothing to send ends the loop.
+    let none = TempFile::new("none.txt", "# nothing yet\n");
+    let out = osc(&["replay", &url, none.path(), "--loop", "forever"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("had nothing to send; stopping"),
+        "{}",
+        out.stderr
+    );
+    // Only a file can be read again; --retime says when a bundle has no receive time to move from.
     let out = osc_with_input(&["replay", &url, "--loop", "2"], b"/a\n");
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("--loop needs a FILE"), "{}", out.stderr);
+    let out = osc_with_input(
+        &["replay", &url, "--retime"],
+        br#"{"timetag":"+1","elements":[]}"#,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("stdin:1: a bundle without a receive time goes out as recorded"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

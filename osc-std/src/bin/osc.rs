@@ -287,20 +287,22 @@ Pacing: each packet goes out after the recorded gap since the timed line before 
 --speed. A gap that runs backwards sends at once. A gap longer than --max-gap (either way) is taken
 for another clock, such as a text line carrying a sender's bundle timetag: that packet goes out at
 once, the gap is reported, and the pace goes on from it. With --loop, each pass starts right after
-the last packet of the pass before.
+the last packet of the pass before was due (or --loop-pause later), so passes do not drift. A
+recording that plays in no time (one line, or no times) loops only with --loop-pause or --no-wait.
+In a JSON line with a time, timetags written \"now\" or \"+S\" count from that time.
 
-Errors: a line that cannot be read, or a datagram the system refuses to send, is reported on stderr
-and skipped (exit status 1 at the end; later --loop passes skip it silently); a UDP destination that
-is not listening is reported once and the replay goes on; a TCP or serial error ends it, and so does
-a pass that sends nothing. At the end replay prints `osc replay: sent N packets to URL in S s` on
-stderr.
+Errors: a line that cannot be read is reported on stderr and skipped (later --loop passes skip it
+silently), and so is a datagram the system refuses to send (in every pass); the exit status is then 1
+at the end. A UDP destination that is not listening is reported once and the replay goes on; a TCP
+or serial error ends it, and so does a pass with nothing to send. However it ends, replay prints
+`osc replay: sent N packets to URL in S s` on stderr.
 
 Examples:
   osc dump udp://127.0.0.1:9000 --json --timestamps > show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl
   osc replay udp://127.0.0.1:9000 show.jsonl --speed 0.5      (half speed)
-  osc replay udp://127.0.0.1:9000 show.jsonl --loop forever --retime   (an installation: over and
-                                              over, with timed bundles kept ahead as recorded)
+  osc replay udp://127.0.0.1:9000 show.jsonl --loop forever --loop-pause 5 --retime
+                                     (an installation: over and over, timed bundles kept ahead as recorded)
   oscdump 9000 > show.txt; osc replay tcp://127.0.0.1:9000 show.txt --no-wait
   osc dump udp://0.0.0.0:9000 --json | osc replay udp://239.0.0.1:9001 --no-wait   (a live relay;
                                       text lines wait for the next line, to see if it joins them)";
@@ -335,12 +337,17 @@ struct ReplayArgs {
     max_gap: f64,
 
     /// Play the recording N times (or `forever`, until interrupted), each pass right after the one
-    /// before. Needs a FILE.
+    /// before (or --loop-pause later). Needs a FILE.
     #[arg(long = "loop", value_name = "N|forever", default_value = "1", value_parser = parse_passes)]
     passes: u64,
 
+    /// With --loop: the pause between the last packet of one pass and the first of the next.
+    #[arg(long, value_name = "SECONDS", default_value = "0")]
+    loop_pause: f64,
+
     /// Move bundle timetags to the time of the replay: a bundle timed 0.5 s after it was received is
-    /// sent timed 0.5 s (divided by --speed) after it is sent. Without it, they go out as recorded.
+    /// sent timed 0.5 s (divided by --speed) after it is sent. For JSON recordings with receive times
+    /// (`osc dump --json --timestamps`); without it, timetags go out as recorded.
     #[arg(long)]
     retime: bool,
 
@@ -517,6 +524,12 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
             a.max_gap
         ))
     })?;
+    let pause = std::time::Duration::try_from_secs_f64(a.loop_pause).map_err(|_| {
+        Fail(format!(
+            "invalid --loop-pause {}: expected seconds >= 0",
+            a.loop_pause
+        ))
+    })?;
     let endpoint = url::parse(&a.url).map_err(Fail)?;
     let options = net::ReplayOptions {
         framing: a.framing,
@@ -524,6 +537,7 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
         speed: (!a.no_wait).then_some(a.speed),
         max_gap,
         passes: a.passes,
+        pause,
         retime: a.retime,
     };
     match a.file.as_deref() {
@@ -537,7 +551,9 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
             net::replay(
                 endpoint,
                 &mut || {
-                    let input = stdin.take().ok_or(Fail("stdin read twice".into()))?;
+                    let input = stdin
+                        .take()
+                        .ok_or_else(|| Fail("stdin can be read only once".into()))?;
                     Ok(Box::new(input))
                 },
                 "stdin",

@@ -152,7 +152,8 @@ pub(crate) fn packet_to_json_with(
 }
 
 /// One line of a recording (`osc dump --json`): the packet and its `"time"`, if it has one. A
-/// `"from"` is allowed and ignored.
+/// `"from"` is allowed and ignored. In a line with a time, timetags given as `"now"` or `"+S"` count
+/// from that time (the moment the line stands for), not from when it is read.
 pub(crate) fn record_from_json(
     text: &str,
     now: &dyn Fn() -> TimeTag,
@@ -167,7 +168,11 @@ pub(crate) fn record_from_json(
         return Err(format!("from: expected a string, got {}", describe(&from)));
     }
     let time = time.map(|t| parser.timetag(&t, "time")).transpose()?;
-    Ok((time, parser.packet(&json, "packet", 0)?))
+    let packet = match time {
+        Some(t) => Parser { now: &move || t }.packet(&json, "packet", 0)?,
+        None => parser.packet(&json, "packet", 0)?,
+    };
+    Ok((time, packet))
 }
 
 /// Parses the JSON form of a packet. `now` supplies the time for timetags given as `"now"`.
@@ -440,6 +445,25 @@ mod tests {
         );
         let (time, _) = record_from_json(r#"{"address":"/a"}"#, &now).unwrap();
         assert_eq!(time, None);
+        // "now" and "+S" count from the line's time where it has one, else from `now`.
+        let timed = |line: &str| match record_from_json(line, &now).unwrap().1 {
+            PacketValue::Bundle { timetag, .. } => timetag,
+            other => panic!("not a bundle: {other:?}"),
+        };
+        let t = (1u64 << 32) * 100;
+        let plus = r#""timetag":"+1.5","elements":[]}"#;
+        assert_eq!(
+            timed(&format!(r#"{{"time":{t},{plus}"#)),
+            TimeTag::new(101, 0x8000_0000)
+        );
+        assert_eq!(
+            timed(&format!(r#"{{"time":{t},"timetag":"now","elements":[]}}"#)),
+            TimeTag::new(100, 0)
+        );
+        assert_eq!(
+            timed(&format!("{{{plus}")),
+            now().wrapping_add(std::time::Duration::from_millis(1500))
+        );
         let err = record_from_json(r#"{"time":"soon","address":"/a"}"#, &now).unwrap_err();
         assert!(err.starts_with("time: invalid timetag"), "{err}");
         let err = record_from_json(r#"{"from":1,"address":"/a"}"#, &now).unwrap_err();

@@ -14,6 +14,7 @@ use osc_std::udp::UdpServerBuilder;
 use osc_std::{Error, Framing, FramingMode, TcpConnection, UdpClient};
 
 use super::url::{Endpoint, Interface};
+use super::value::PacketValue;
 use super::{json, replay, text};
 use crate::Fail;
 
@@ -270,8 +271,10 @@ pub(crate) struct ReplayOptions {
     pub(crate) speed: Option<f64>,
     /// Longer recorded gaps are skipped (see [`replay::Pacer`]).
     pub(crate) max_gap: Duration,
-    /// How many times to play the recording (`u64::MAX`: until interrupted).
+    /// How many times to play the recording (`u64::MAX`: until interrupted)…
     pub(crate) passes: u64,
+    /// …with this pause between the last packet of one pass and the first of the next.
+    pub(crate) pause: Duration,
     /// Move bundle timetags to the replay's time (see [`replay::retime`]).
     pub(crate) retime: bool,
 }
@@ -282,12 +285,14 @@ pub(crate) type OpenInput<'a> = dyn FnMut() -> Result<Box<dyn io::BufRead + 'a>,
 /// Sends the packets of a recording (`open` reads it, `name` names it in messages) at their recorded pace,
 /// as many times as `options` say.
 ///
-/// A line that cannot be read (not UTF-8, not a packet) or encoded, or a datagram the system will not
-/// send (too large, say), is reported and skipped, and the replay goes on; the result is then a failure
-/// that counts them. Later passes skip the same lines without a word. A UDP destination that refuses a
-/// packet (nobody listening) is reported once and the replay goes on: a device may come back during a
-/// show. A TCP or serial error ends the replay, and so does a pass that sends nothing (there would be
-/// nothing to loop).
+/// A line that cannot be read (not UTF-8, not a packet) or encoded is reported and skipped, in the first
+/// pass only (later passes skip the same lines silently); a datagram the system will not send (too large,
+/// say, or no route) is reported and skipped in every pass. Either way the replay goes on, and the result
+/// is then a failure that counts them. A UDP destination that refuses a packet (nobody listening) is
+/// reported once and the replay goes on: a device may come back during a show. A TCP or serial error ends
+/// the replay. So does a pass with nothing to send, and a paced pass that takes no recorded time when
+/// another would follow without a pause (it would flood the destination). The summary is printed however
+/// the replay ends.
 pub(crate) fn replay(
     endpoint: Endpoint,
     open: &mut OpenInput<'_>,
@@ -301,20 +306,15 @@ pub(crate) fn replay(
         endpoint: &endpoint,
         name,
         pass: 0,
+        items: 0,
         sent: 0,
         skipped: 0,
+        failed: 0,
         refused: 0,
+        unmoved: false,
     };
     let start = Instant::now();
-    while r.pass < options.passes {
-        r.pass += 1;
-        r.pacer.restart();
-        let before = r.sent + r.refused;
-        r.play(&mut *open()?)?;
-        if r.sent + r.refused == before {
-            break;
-        }
-    }
+    let played = r.play_passes(open, options);
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let passes = if r.pass > 1 {
         format!(" ({} passes)", r.pass)
@@ -327,14 +327,23 @@ pub(crate) fn replay(
         plural(r.sent),
         start.elapsed().as_secs_f64()
     );
+    played?;
+    let mut failures = Vec::new();
     if r.skipped > 0 {
-        return Err(Fail(format!(
+        failures.push(format!(
             "{} line{} of {name} skipped",
             r.skipped,
             plural(r.skipped)
-        )));
+        ));
     }
-    Ok(())
+    if r.failed > 0 {
+        failures.push(format!("{} packet{} not sent", r.failed, plural(r.failed)));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Fail(failures.join("; ")))
+    }
 }
 
 /// The sending side of [`replay()`], with its counts.
@@ -345,14 +354,53 @@ struct Replayer<'a> {
     retime: Option<f64>,
     endpoint: &'a Endpoint,
     name: &'a str,
-    /// The pass being played, from 1.
+    /// The passes played or being played (from 1), and the items of the current one.
     pass: u64,
+    items: u64,
     sent: u64,
+    /// Lines skipped (counted in the first pass), datagrams not sent, refused by the destination.
     skipped: u64,
+    failed: u64,
     refused: u64,
+    /// Whether `--retime` has met a bundle it cannot move (reported once).
+    unmoved: bool,
 }
 
 impl Replayer<'_> {
+    /// Every pass, until the last, a pass with nothing to send, or an error.
+    fn play_passes(
+        &mut self,
+        open: &mut OpenInput<'_>,
+        options: &ReplayOptions,
+    ) -> Result<(), Fail> {
+        while self.pass < options.passes {
+            if self.pass > 0 {
+                self.pacer.restart(options.pause);
+            }
+            let mut input = open()?;
+            self.pass += 1;
+            self.items = 0;
+            self.play(&mut *input)?;
+            let more = self.pass < options.passes;
+            if more && self.items == 0 {
+                eprintln!(
+                    "osc replay: pass {} of {} had nothing to send; stopping",
+                    self.pass, self.name
+                );
+                self.pass -= 1;
+                break;
+            }
+            if more && options.speed.is_some() && options.pause.is_zero() && !self.pacer.paced() {
+                return Err(Fail(format!(
+                    "{} plays in no recorded time: looping it would send without pause (give \
+                     --loop-pause SECONDS, or --no-wait to mean it)",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// One pass over the recording.
     fn play(&mut self, input: &mut dyn io::BufRead) -> Result<(), Fail> {
         let mut grouper = replay::Grouper::default();
@@ -386,7 +434,7 @@ impl Replayer<'_> {
         Ok(())
     }
 
-    /// Reports a line skipped (in the first pass; later passes skip the same lines silently).
+    /// Reports a line skipped for what it holds: in the first pass; later passes skip it silently.
     fn skip(&mut self, line_no: usize, why: &str) {
         if self.pass <= 1 {
             eprintln!("osc replay: {}:{line_no}: skipped: {why}", self.name);
@@ -397,6 +445,7 @@ impl Replayer<'_> {
     /// Waits for the item's time and sends it.
     fn send(&mut self, mut item: replay::Item) -> Result<(), Fail> {
         let line = item.line;
+        self.items += 1;
         let due = self.pacer.due(item.time, Instant::now());
         if let Some(gap) = due.skipped {
             if self.pass <= 1 {
@@ -408,8 +457,21 @@ impl Replayer<'_> {
             }
         }
         thread::sleep(due.at.saturating_duration_since(Instant::now()));
-        if let (Some(speed), Some(recorded)) = (self.retime, item.time) {
-            replay::retime(&mut item.packet, recorded, osc_std::time::now(), speed);
+        if let Some(speed) = self.retime {
+            match item.time {
+                Some(recorded) => {
+                    replay::retime(&mut item.packet, recorded, osc_std::time::now(), speed);
+                }
+                None if !self.unmoved && matches!(item.packet, PacketValue::Bundle { .. }) => {
+                    eprintln!(
+                        "osc replay: {}:{line}: a bundle without a receive time goes out as \
+                         recorded (--retime moves those of `osc dump --json --timestamps`)",
+                        self.name
+                    );
+                    self.unmoved = true;
+                }
+                None => {}
+            }
         }
         let bytes = match item.packet.encode() {
             Ok(b) => b,
@@ -431,7 +493,9 @@ impl Replayer<'_> {
                 self.refused += 1;
             }
             Err(e) if udp => {
-                self.skip(line, &send_failure(self.endpoint, &e).0);
+                let why = send_failure(self.endpoint, &e).0;
+                eprintln!("osc replay: {}:{line}: not sent: {why}", self.name);
+                self.failed += 1;
             }
             Err(e) => return Err(send_failure(self.endpoint, &e)),
         }

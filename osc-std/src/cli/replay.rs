@@ -125,12 +125,21 @@ impl Grouper {
 /// backwards (a bundle's own timetag, slightly ahead of the receive times around it) sends at once and
 /// keeps the clock. A gap longer than the maximum either way is another clock (a sender's timetags, years
 /// off): the item goes out at once, the gap is reported, and the pace continues from it.
+///
+/// Another pass over the recording (`--loop`) starts with [`restart`](Self::restart): its first item is
+/// due a given pause after the last item of the pass before was due, so passes do not drift either.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     speed: Option<f64>,
     max_gap: Duration,
     /// The last timed item's time and when it was due.
     last: Option<(TimeTag, Instant)>,
+    /// When the last item (timed or not) was due.
+    previous: Option<Instant>,
+    /// When the first item of this pass is due (from the second pass on).
+    anchor: Option<Instant>,
+    /// Whether any item of this pass waited for a recorded gap.
+    paced: bool,
 }
 
 /// When an item goes out, and the recorded gap that was skipped for being too long.
@@ -147,17 +156,36 @@ impl Pacer {
             speed,
             max_gap,
             last: None,
+            previous: None,
+            anchor: None,
+            paced: false,
         }
     }
 
-    /// Starts another pass over the recording (`--loop`): its first timed item goes out at once, right
-    /// after the last one of the pass before.
-    pub(crate) fn restart(&mut self) {
+    /// Starts another pass over the recording (`--loop`): its first item is due `pause` after the last
+    /// item of the pass before was due, and the recorded gaps count from it.
+    pub(crate) fn restart(&mut self, pause: Duration) {
         self.last = None;
+        self.anchor = self.previous.and_then(|p| p.checked_add(pause));
+        self.paced = false;
+    }
+
+    /// Whether an item of this pass has waited for a recorded gap: a pass that has not takes no time,
+    /// and looping it without a pause would send as fast as the system allows.
+    pub(crate) fn paced(&self) -> bool {
+        self.paced
     }
 
     /// When to send an item recorded at `time`, given the time `now`.
     pub(crate) fn due(&mut self, time: Option<TimeTag>, now: Instant) -> Due {
+        let start = self.anchor.take().map_or(now, |a| a.max(now));
+        let due = self.due_from(time, start);
+        self.previous = Some(due.at);
+        due
+    }
+
+    /// [`due`](Self::due), with `now` no earlier than the pass's start.
+    fn due_from(&mut self, time: Option<TimeTag>, now: Instant) -> Due {
         let mut due = Due {
             at: now,
             skipped: None,
@@ -184,6 +212,7 @@ impl Pacer {
                 Some(at) => due.at = at.max(now),
                 None => due.skipped = Some(gap),
             }
+            self.paced |= !gap.is_zero();
             self.last = Some((time, due.at));
         }
         due
@@ -323,13 +352,38 @@ mod tests {
         let mut slow = Pacer::new(Some(1e-300), Duration::MAX);
         slow.due(tt(1, 0), t0);
         assert!(slow.due(tt(2, 0), t0).skipped.is_some());
-        // Another pass (`--loop`): its first item at once, then the recorded pace again.
-        let mut looped = Pacer::new(Some(1.0), Duration::from_secs(60));
-        looped.due(tt(100, 0), t0);
-        assert_eq!(looped.due(tt(101, 0), t0), at(t0 + ms(1000)));
-        looped.restart();
-        assert_eq!(looped.due(tt(100, 0), t0 + ms(1000)), at(t0 + ms(1000)));
-        assert_eq!(looped.due(tt(101, 0), t0 + ms(1000)), at(t0 + ms(2000)));
+    }
+
+    #[test]
+    fn passes_follow_each_other_without_drift() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let at = |at| Due { at, skipped: None };
+        let tt = |s| Some(TimeTag::new(s, 0));
+        let mut p = Pacer::new(Some(1.0), Duration::from_secs(60));
+        assert!(!p.paced());
+        p.due(tt(100), t0);
+        assert_eq!(p.due(tt(101), t0), at(t0 + ms(1000)));
+        assert!(p.paced());
+        // The next pass starts right after the last item was due, even when it went out late…
+        p.restart(Duration::ZERO);
+        assert!(!p.paced());
+        assert_eq!(p.due(tt(100), t0 + ms(1030)), at(t0 + ms(1030)));
+        assert_eq!(p.due(tt(101), t0 + ms(1031)), at(t0 + ms(2030)));
+        // …or a pause after it, from when it was due (not from when this pass was read).
+        p.restart(ms(500));
+        assert_eq!(p.due(tt(100), t0 + ms(2040)), at(t0 + ms(2530)));
+        // An untimed first item takes the pause; a pass of untimed items is not paced.
+        p.restart(ms(500));
+        assert_eq!(p.due(None, t0 + ms(2600)), at(t0 + ms(3030)));
+        assert_eq!(p.due(None, t0 + ms(3031)), at(t0 + ms(3031)));
+        assert!(!p.paced());
+        // Without a speed (`--no-wait`) the pause holds too.
+        let mut burst = Pacer::new(None, Duration::from_secs(60));
+        burst.due(tt(1), t0);
+        burst.restart(ms(200));
+        assert_eq!(burst.due(tt(1), t0 + ms(1)), at(t0 + ms(200)));
+        assert!(!burst.paced());
     }
 
     fn bundle(timetag: TimeTag, elements: Vec<PacketValue>) -> PacketValue {
