@@ -459,10 +459,7 @@ fn cmd_send(a: SendArgs) -> Result<(), Fail> {
     let endpoint = url::parse(&a.url).map_err(Fail)?;
     let reply = match a.reply {
         None => None,
-        Some(s) => Some(
-            std::time::Duration::try_from_secs_f64(s)
-                .map_err(|_| Fail(format!("invalid --reply {s}: expected seconds >= 0")))?,
-        ),
+        Some(s) => Some(seconds("--reply", s)?),
     };
     let bytes = send_packet_value(&a)?
         .encode()
@@ -500,6 +497,12 @@ fn cmd_dump(a: DumpArgs) -> Result<(), Fail> {
     net::dump(endpoint, options)
 }
 
+/// The duration an option gives in seconds (finite, not negative).
+fn seconds(option: &str, value: f64) -> Result<std::time::Duration, Fail> {
+    std::time::Duration::try_from_secs_f64(value)
+        .map_err(|_| Fail(format!("invalid {option} {value}: expected seconds >= 0")))
+}
+
 /// `--loop`: a number of passes (1 or more), or `forever` (as many passes as a u64 counts).
 fn parse_passes(s: &str) -> Result<u64, String> {
     match s {
@@ -518,18 +521,8 @@ fn cmd_replay(a: ReplayArgs) -> Result<(), Fail> {
             a.speed
         )));
     }
-    let max_gap = std::time::Duration::try_from_secs_f64(a.max_gap).map_err(|_| {
-        Fail(format!(
-            "invalid --max-gap {}: expected seconds >= 0",
-            a.max_gap
-        ))
-    })?;
-    let pause = std::time::Duration::try_from_secs_f64(a.loop_pause).map_err(|_| {
-        Fail(format!(
-            "invalid --loop-pause {}: expected seconds >= 0",
-            a.loop_pause
-        ))
-    })?;
+    let max_gap = seconds("--max-gap", a.max_gap)?;
+    let pause = seconds("--loop-pause", a.loop_pause)?;
     let endpoint = url::parse(&a.url).map_err(Fail)?;
     let options = net::ReplayOptions {
         framing: a.framing,
