@@ -278,6 +278,16 @@ pub(crate) struct Output {
     pub(crate) stderr: String,
 }
 
+impl Output {
+    /// Checks the exit status and that stderr says each of `wants`.
+    pub(crate) fn assert_says(&self, code: i32, wants: &[&str]) {
+        assert_eq!(self.code, code, "{}", self.stderr);
+        for want in wants {
+            assert!(self.stderr.contains(want), "{want:?} in {}", self.stderr);
+        }
+    }
+}
+
 /// Runs a command to completion with bytes on stdin, killing it after [`WAIT`].
 pub(crate) fn run_with_input(cmd: Command, input: &[u8]) -> Output {
     run_timeout(cmd, input, WAIT)
