@@ -306,7 +306,6 @@ pub(crate) fn replay(
         endpoint: &endpoint,
         name,
         pass: 0,
-        items: 0,
         sent: 0,
         skipped: 0,
         failed: 0,
@@ -354,9 +353,8 @@ struct Replayer<'a> {
     retime: Option<f64>,
     endpoint: &'a Endpoint,
     name: &'a str,
-    /// The passes played or being played (from 1), and the items of the current one.
+    /// The passes played or being played (from 1).
     pass: u64,
-    items: u64,
     sent: u64,
     /// Lines skipped (counted in the first pass), datagrams not sent, refused by the destination.
     skipped: u64,
@@ -379,10 +377,9 @@ impl Replayer<'_> {
             }
             let mut input = open()?;
             self.pass += 1;
-            self.items = 0;
-            self.play(&mut *input)?;
+            let items = self.play(&mut *input)?;
             let more = self.pass < options.passes;
-            if more && self.items == 0 {
+            if more && items == 0 {
                 eprintln!(
                     "osc replay: pass {} of {} had nothing to send; stopping",
                     self.pass, self.name
@@ -401,9 +398,10 @@ impl Replayer<'_> {
         Ok(())
     }
 
-    /// One pass over the recording.
-    fn play(&mut self, input: &mut dyn io::BufRead) -> Result<(), Fail> {
+    /// One pass over the recording; returns how many items it had to send.
+    fn play(&mut self, input: &mut dyn io::BufRead) -> Result<u64, Fail> {
         let mut grouper = replay::Grouper::default();
+        let mut items = 0u64;
         let mut bytes = Vec::new();
         let mut line_no = 0usize;
         loop {
@@ -421,6 +419,7 @@ impl Replayer<'_> {
             match replay::parse_record(line, &osc_std::time::now) {
                 Ok(Some(record)) => {
                     for item in grouper.push(record, line_no) {
+                        items += 1;
                         self.send(item)?;
                     }
                 }
@@ -429,9 +428,10 @@ impl Replayer<'_> {
             }
         }
         if let Some(item) = grouper.finish() {
+            items += 1;
             self.send(item)?;
         }
-        Ok(())
+        Ok(items)
     }
 
     /// Reports a line skipped for what it holds: in the first pass; later passes skip it silently.
@@ -445,7 +445,6 @@ impl Replayer<'_> {
     /// Waits for the item's time and sends it.
     fn send(&mut self, mut item: replay::Item) -> Result<(), Fail> {
         let line = item.line;
-        self.items += 1;
         let due = self.pacer.due(item.time, Instant::now());
         if let Some(gap) = due.skipped {
             if self.pass <= 1 {
