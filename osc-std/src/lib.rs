@@ -53,7 +53,7 @@
 //! | threaded UDP | [`udp::ThreadedUdpServer`] | a receive loop + a worker pool fed through bounded queues |
 //! | reuse-port UDP | [`udp::ReusePortUdpServer`] | N sockets on one port (`SO_REUSEPORT`), one thread each |
 //! | threaded TCP | [`tcp::TcpServer`] | an accept loop + one thread per connection, up to a limit |
-//! | async UDP / TCP | `tokio::UdpServer` / `tokio::TcpServer` | tokio tasks (feature `tokio`) |
+//! | async UDP / TCP | `tokio::UdpServer` / `tokio::TcpServer` | tokio tasks (feature `tokio`); synchronous handlers, or async ones with `tokio::AsyncRoutes` |
 //!
 //! The socket options (address reuse, multicast groups on a chosen interface, broadcast, buffer
 //! sizes, time policy, reply buffer, framing, limits, timeouts) are set on
@@ -182,7 +182,8 @@
 //!
 //! ## Feature flags
 //!
-//! - `tokio`: the async servers and clients in `osc_std::tokio` (tokio 1.x).
+//! - `tokio`: the async servers (with synchronous or async handlers) and clients in `osc_std::tokio`
+//!   (tokio 1.x).
 //! - `serial`: serial ports (the `osc_std::serial` module) on the `serialport` crate, without
 //!   libudev.
 //! - `cli`: the `osc` command-line tool (`osc send`, `dump`, `replay`, `decode`, `encode`, over
@@ -202,6 +203,7 @@ mod engine;
 mod error;
 mod framing;
 mod handle;
+mod owned;
 #[cfg(feature = "serial")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serial")))]
 pub mod serial;
@@ -220,6 +222,7 @@ pub use engine::DEFAULT_SCHEDULE_HORIZON;
 pub use error::Error;
 pub use framing::{Framing, FramingMode, ParseFramingError};
 pub use handle::ServerHandle;
+pub use owned::OwnedMessage;
 pub use shutdown::Shutdown;
 pub use stream::StreamConnection;
 pub use tcp::{TcpConnection, TcpServer};

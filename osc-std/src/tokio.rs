@@ -7,9 +7,16 @@
 //! [`UdpClient`] and [`TcpConnection`], are the async forms of the blocking ones, with the same
 //! buffers and framing, and cancel-safe receives.
 //!
-//! Handlers are ordinary synchronous osc-core handlers: they run on the task and must not block.
-//! A future bundle waits in the scheduler while the task goes on receiving; it never blocks the
-//! runtime.
+//! Handlers come in two kinds:
+//!
+//! - `run` takes ordinary synchronous osc-core handlers (a [`Dispatcher`]): they run on the task
+//!   and must not block, and their replies are sent when they return.
+//! - `run_async` takes [`AsyncRoutes`]: handlers that return futures, awaited in order before
+//!   the next packet, each with its message copied out ([`OwnedMessage`](crate::OwnedMessage)) and
+//!   a [`Responder`] to send back to the peer, at once or later from a spawned task.
+//!
+//! Either way a future bundle waits in the scheduler while the task goes on receiving; it never
+//! blocks the runtime.
 //!
 //! ```
 //! use std::net::SocketAddr;
@@ -39,14 +46,16 @@
 //! # }
 //! ```
 
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ::tokio::io::AsyncReadExt;
+use ::tokio::net::tcp::OwnedReadHalf;
 use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
-use ::tokio::sync::{watch, Notify};
+use ::tokio::sync::watch;
 use ::tokio::task::JoinSet;
 use osc_core::{Dispatcher, Handler};
 
@@ -64,8 +73,11 @@ use crate::udp::server::{UdpEngine, UdpServerBuilder};
 use crate::udp::MAX_DATAGRAM;
 
 mod client;
+mod routes;
 
 pub use client::{TcpConnection, UdpClient};
+use routes::{AfterDispatch, AwaitCalls, Done, Link, Pending, TcpOut};
+pub use routes::{AsyncRequest, AsyncRoutes, Responder};
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -75,16 +87,13 @@ impl UdpServerBuilder {
     pub fn bind_tokio(self, addr: impl ToSocketAddrs) -> io::Result<UdpServer> {
         let socket = self.socket(addr)?;
         socket.set_nonblocking(true)?;
-        let socket = UdpSocket::from_std(socket)?;
-        let shutdown = Shutdown::new();
-        let notify = Arc::new(Notify::new());
-        let wake = notify.clone();
-        shutdown.on_shutdown(move || wake.notify_one());
+        let socket = Arc::new(UdpSocket::from_std(socket)?);
+        let (shutdown, stop) = stop_signal();
         Ok(UdpServer {
             socket,
             config: self,
             shutdown,
-            notify,
+            stop,
             counters: Arc::new(Counters::new()),
         })
     }
@@ -97,19 +106,34 @@ impl TcpServerBuilder {
         let listener = self.listener(addr)?;
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
-        let shutdown = Shutdown::new();
-        let (stop_tx, _) = watch::channel(false);
-        let stop = stop_tx.clone();
-        shutdown.on_shutdown(move || {
-            let _ = stop.send(true);
-        });
+        let (shutdown, stop) = stop_signal();
         Ok(TcpServer {
             listener,
             config: Arc::new(self),
             shutdown,
-            stop: stop_tx,
+            stop,
             counters: Arc::new(Counters::new()),
         })
+    }
+}
+
+/// A shutdown handle, and the channel that tells the server's tasks when it fires.
+fn stop_signal() -> (Shutdown, watch::Sender<bool>) {
+    let shutdown = Shutdown::new();
+    let (stop, _) = watch::channel(false);
+    let tx = stop.clone();
+    shutdown.on_shutdown(move || {
+        let _ = tx.send(true);
+    });
+    (shutdown, stop)
+}
+
+/// Waits until `stop` turns true (for ever if its sender is gone without it).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -118,10 +142,10 @@ impl TcpServerBuilder {
 /// [module docs](self) for an example.
 #[derive(Debug)]
 pub struct UdpServer {
-    socket: UdpSocket,
+    socket: Arc<UdpSocket>,
     config: UdpServerBuilder,
     shutdown: Shutdown,
-    notify: Arc<Notify>,
+    stop: watch::Sender<bool>,
     counters: Arc<Counters>,
 }
 
@@ -166,6 +190,32 @@ impl UdpServer {
     where
         H: Handler<C, SocketAddr>,
     {
+        self.serve(dispatcher, ctx, &mut Done).await
+    }
+
+    /// Serves async handlers until the shutdown handle fires: like [`run`](Self::run), but each
+    /// message that reaches a route is copied out and its handler's future awaited, in order,
+    /// before the next datagram is read. See [`AsyncRoutes`] for an example.
+    pub async fn run_async<const N: usize>(
+        &mut self,
+        routes: &mut AsyncRoutes<'_, N>,
+    ) -> io::Result<()> {
+        let link = Link::Udp(self.socket.clone());
+        let stop = self.stop.subscribe();
+        let mut pending = Pending::new(link, self.counters.clone(), stop);
+        self.serve(&mut routes.dispatcher, &mut pending, &mut AwaitCalls)
+            .await
+    }
+
+    async fn serve<'r, H, C, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+        after: &mut impl AfterDispatch<C>,
+    ) -> io::Result<()>
+    where
+        H: Handler<C, SocketAddr>,
+    {
         let mut recv_buf = vec![0u8; MAX_DATAGRAM].into_boxed_slice();
         let mut engine: UdpEngine = Engine::new(
             self.config.time_policy,
@@ -174,17 +224,19 @@ impl UdpServer {
             self.config.decode,
             self.counters.clone(),
         );
+        let mut stop = self.stop.subscribe();
         while !self.shutdown.is_shutdown() {
             let now = time::now();
             while let Some(to) = engine.poll(now, &mut recv_buf, dispatcher, ctx) {
                 send_replies(&self.socket, &engine, to).await;
+                after.after(ctx).await;
             }
             let deadline = engine
                 .next_deadline()
                 .map(|_| engine.wait(now, Duration::MAX));
             let received = ::tokio::select! {
                 biased;
-                () = self.notify.notified() => break,
+                () = stopped(&mut stop) => break,
                 r = self.socket.recv_from(&mut recv_buf) => Some(r),
                 () = sleep_opt(deadline) => None,
             };
@@ -195,6 +247,7 @@ impl UdpServer {
                     let bytes = recv_buf.get(..n).unwrap_or_default();
                     engine.handle(time::now, bytes, from, dispatcher, ctx);
                     send_replies(&self.socket, &engine, from).await;
+                    after.after(ctx).await;
                 }
                 Some(Err(e)) if is_transient(&e) => {}
                 Some(Err(e)) => return Err(e),
@@ -301,6 +354,83 @@ impl TcpServer {
         C: Send + 'static,
     {
         let make = Arc::new(make);
+        self.accept(move |conn| {
+            let make = make.clone();
+            async move {
+                let (mut dispatcher, mut ctx) = make(conn.peer);
+                conn.serve(&mut dispatcher, &mut ctx, &mut Done).await;
+            }
+        })
+        .await
+    }
+
+    /// Serves async handlers until the shutdown handle fires, like [`run`](Self::run): `make(peer)`
+    /// builds a connection's [`AsyncRoutes`]. Each message that reaches a route is copied out and
+    /// its handler's future awaited, in order, before the connection's next frame is handled; the
+    /// [`Responder`] writes frames on the connection, in the framing the peer uses.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use osc_core::Arg;
+    /// use osc_std::{tcp::TcpServerBuilder, tokio::{AsyncRoutes, TcpConnection}, Framing};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rt = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// rt.block_on(async {
+    ///     let mut server = TcpServerBuilder::new().bind_tokio("127.0.0.1:0")?;
+    ///     let (addr, stop) = (server.local_addr()?, server.shutdown_handle());
+    ///     let task = ::tokio::spawn(async move {
+    ///         server.run_async(|_peer| {
+    ///             let mut routes: AsyncRoutes<'static, 4> = AsyncRoutes::new();
+    ///             // Three updates, a little apart, from a task of their own.
+    ///             let _ = routes.map("/watch", |req| async move {
+    ///                 ::tokio::spawn(async move {
+    ///                     for i in 0..3 {
+    ///                         ::tokio::time::sleep(Duration::from_millis(5)).await;
+    ///                         let _ = req.reply.send_message("/level", &[Arg::Int(i)]).await;
+    ///                     }
+    ///                 });
+    ///             });
+    ///             routes
+    ///         }).await
+    ///     });
+    ///     let mut conn = TcpConnection::connect(addr, Framing::Slip).await?;
+    ///     conn.send_message("/watch", &[]).await?;
+    ///     for i in 0..3 {
+    ///         let update = ::tokio::time::timeout(Duration::from_secs(5), conn.recv()).await??;
+    ///         assert_eq!(update.as_message().unwrap().get::<(i32,)>()?, (i,));
+    ///     }
+    ///     stop.shutdown();
+    ///     task.await??;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn run_async<F, const N: usize>(&mut self, make: F) -> io::Result<()>
+    where
+        F: Fn(SocketAddr) -> AsyncRoutes<'static, N> + Send + Sync + 'static,
+    {
+        let make = Arc::new(make);
+        self.accept(move |conn| {
+            let make = make.clone();
+            async move {
+                let mut routes = make(conn.peer);
+                let link = Link::Tcp(conn.out.clone());
+                let stop = conn.stop.clone();
+                let mut pending = Pending::new(link, conn.counters.clone(), stop);
+                conn.serve(&mut routes.dispatcher, &mut pending, &mut AwaitCalls)
+                    .await;
+            }
+        })
+        .await
+    }
+
+    /// The accept loop: `start(conn)` is the task that serves each accepted connection.
+    async fn accept<S, T>(&mut self, start: S) -> io::Result<()>
+    where
+        S: Fn(Conn) -> T,
+        T: Future<Output = ()> + Send + 'static,
+    {
         let mut tasks = JoinSet::new();
         let mut stop = self.stop.subscribe();
         let result = loop {
@@ -330,22 +460,13 @@ impl TcpServer {
                 continue;
             }
             self.counters.add_connections(1);
-            let (make, config, counters) =
-                (make.clone(), self.config.clone(), self.counters.clone());
-            let stop = self.stop.subscribe();
-            tasks.spawn(async move {
-                let (mut dispatcher, mut ctx) = make(peer);
-                serve_connection(
-                    stream,
-                    peer,
-                    &config,
-                    &counters,
-                    stop,
-                    &mut dispatcher,
-                    &mut ctx,
-                )
-                .await;
-            });
+            tasks.spawn(start(Conn::new(
+                stream,
+                peer,
+                self.config.clone(),
+                self.counters.clone(),
+                self.stop.subscribe(),
+            )));
         };
         // Stop the connections (also after an accept error) and wait for them.
         let _ = self.stop.send(true);
@@ -354,112 +475,149 @@ impl TcpServer {
     }
 }
 
-/// Serves one connection until the peer closes, the idle timeout, a fatal framing error, or a stop.
-async fn serve_connection<'r, H, C, const N: usize>(
-    mut stream: TcpStream,
+/// An accepted connection: its reading half, its shared writing half, and what its task needs.
+struct Conn {
+    read: OwnedReadHalf,
+    out: Arc<TcpOut>,
     peer: SocketAddr,
-    config: &TcpServerBuilder,
-    counters: &Arc<Counters>,
-    mut stop: watch::Receiver<bool>,
-    dispatcher: &mut Dispatcher<'r, H, N>,
-    ctx: &mut C,
-) where
-    H: Handler<C, SocketAddr>,
-{
-    let _ = stream.set_nodelay(true);
-    let mut engine: TcpEngine = Engine::new(
-        config.time_policy,
-        config.schedule_horizon,
-        config.reply_buffer_size,
-        config.decode,
-        counters.clone(),
-    );
-    let mut decoder: Option<(Framing, StreamDecoder)> = config
-        .framing
-        .fixed()
-        .map(|f| (f, StreamDecoder::new(f, config.max_frame)));
-    let mut read_buf = vec![0u8; READ_CHUNK].into_boxed_slice();
-    let mut scratch = vec![0u8; config.max_frame.min(TCP_SCHEDULER_BYTES)].into_boxed_slice();
-    let mut out = Vec::with_capacity(2 * config.reply_buffer_size + 16);
-    let mut last_input = Instant::now();
-    'conn: loop {
-        if *stop.borrow() {
-            break;
-        }
-        let now = time::now();
-        if let Some((framing, _)) = decoder.as_ref() {
-            let framing = *framing;
-            while engine.poll(now, &mut scratch, dispatcher, ctx).is_some() {
-                if !write_replies(&mut stream, &engine, framing, &mut out, config).await {
-                    break 'conn;
-                }
-            }
-        }
-        let mut wait = engine
-            .next_deadline()
-            .map(|_| engine.wait(now, Duration::MAX));
-        if let Some(idle) = config.idle_timeout {
-            let left = idle.saturating_sub(last_input.elapsed());
-            if left.is_zero() {
-                break;
-            }
-            wait = Some(wait.map_or(left, |w| w.min(left)));
-        }
-        let read = ::tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            r = stream.read(&mut read_buf) => Some(r),
-            () = sleep_opt(wait) => None,
-        };
-        let n = match read {
-            None => continue,
-            Some(Ok(0) | Err(_)) => break,
-            Some(Ok(n)) => n,
-        };
-        last_input = Instant::now();
-        let mut input = read_buf.get(..n).unwrap_or_default();
-        let Some(&first) = input.first() else {
-            continue;
-        };
-        let (framing, decoder) = decoder_for(&mut decoder, first, config);
-        while !input.is_empty() {
-            let (used, frame) = decoder.feed(input);
-            input = input.get(used..).unwrap_or_default();
-            let Some(frame) = frame else { continue };
-            match handle_frame(frame, &mut engine, counters, peer, dispatcher, ctx) {
-                FrameStep::Done => {}
-                FrameStep::Close => break 'conn,
-                FrameStep::Reply => {
-                    if !write_replies(&mut stream, &engine, *framing, &mut out, config).await {
-                        break 'conn;
-                    }
-                }
-            }
+    config: Arc<TcpServerBuilder>,
+    counters: Arc<Counters>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Conn {
+    fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        config: Arc<TcpServerBuilder>,
+        counters: Arc<Counters>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        let _ = stream.set_nodelay(true);
+        let (read, write) = stream.into_split();
+        let out = Arc::new(TcpOut::new(
+            write,
+            config.framing.fixed(),
+            config.write_timeout,
+        ));
+        Self {
+            read,
+            out,
+            peer,
+            config,
+            counters,
+            stop,
         }
     }
-    let _ = stream.shutdown().await;
+
+    /// Serves the connection until the peer closes, the idle timeout, a fatal framing error, a
+    /// failed write, or a stop.
+    async fn serve<'r, H, C, const N: usize>(
+        mut self,
+        dispatcher: &mut Dispatcher<'r, H, N>,
+        ctx: &mut C,
+        after: &mut impl AfterDispatch<C>,
+    ) where
+        H: Handler<C, SocketAddr>,
+    {
+        let config = &*self.config;
+        let mut engine: TcpEngine = Engine::new(
+            config.time_policy,
+            config.schedule_horizon,
+            config.reply_buffer_size,
+            config.decode,
+            self.counters.clone(),
+        );
+        let mut decoder: Option<(Framing, StreamDecoder)> = config
+            .framing
+            .fixed()
+            .map(|f| (f, StreamDecoder::new(f, config.max_frame)));
+        let mut read_buf = vec![0u8; READ_CHUNK].into_boxed_slice();
+        let mut scratch = vec![0u8; config.max_frame.min(TCP_SCHEDULER_BYTES)].into_boxed_slice();
+        let mut out = Vec::with_capacity(2 * config.reply_buffer_size + 16);
+        let mut last_input = Instant::now();
+        'conn: loop {
+            if *self.stop.borrow() || self.out.is_closed() {
+                break;
+            }
+            let now = time::now();
+            if let Some((framing, _)) = decoder.as_ref() {
+                let framing = *framing;
+                while engine.poll(now, &mut scratch, dispatcher, ctx).is_some() {
+                    if !write_replies(&self.out, &engine, framing, &mut out).await {
+                        break 'conn;
+                    }
+                    after.after(ctx).await;
+                }
+            }
+            let mut wait = engine
+                .next_deadline()
+                .map(|_| engine.wait(now, Duration::MAX));
+            if let Some(idle) = config.idle_timeout {
+                let left = idle.saturating_sub(last_input.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
+            let read = ::tokio::select! {
+                biased;
+                _ = self.stop.changed() => break,
+                r = self.read.read(&mut read_buf) => Some(r),
+                () = sleep_opt(wait) => None,
+            };
+            let n = match read {
+                None => continue,
+                Some(Ok(0) | Err(_)) => break,
+                Some(Ok(n)) => n,
+            };
+            last_input = Instant::now();
+            let mut input = read_buf.get(..n).unwrap_or_default();
+            let Some(&first) = input.first() else {
+                continue;
+            };
+            let (framing, decoder) = decoder_for(&mut decoder, first, config);
+            self.out.set_framing(*framing);
+            while !input.is_empty() {
+                let (used, frame) = decoder.feed(input);
+                input = input.get(used..).unwrap_or_default();
+                let Some(frame) = frame else { continue };
+                let step = handle_frame(
+                    frame,
+                    &mut engine,
+                    &self.counters,
+                    self.peer,
+                    dispatcher,
+                    ctx,
+                );
+                match step {
+                    FrameStep::Done => {}
+                    FrameStep::Close => break 'conn,
+                    FrameStep::Reply => {
+                        if !write_replies(&self.out, &engine, *framing, &mut out).await {
+                            break 'conn;
+                        }
+                    }
+                }
+                after.after(ctx).await;
+            }
+        }
+        self.out.shutdown().await;
+    }
 }
 
 /// Writes the engine's replies, framed; false if the connection should close.
 async fn write_replies(
-    stream: &mut TcpStream,
+    to: &TcpOut,
     engine: &TcpEngine,
     framing: Framing,
     out: &mut Vec<u8>,
-    config: &TcpServerBuilder,
 ) -> bool {
     let count = frame_replies(engine, framing, out);
     if count == 0 {
         return true;
     }
-    let write = stream.write_all(out);
-    let written = match config.write_timeout {
-        Some(t) => ::tokio::time::timeout(t, write)
-            .await
-            .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut))),
-        None => write.await,
-    };
-    match written {
+    match to.write(out).await {
         Ok(()) => {
             engine.counters().add_replies(count);
             true

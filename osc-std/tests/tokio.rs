@@ -1,14 +1,16 @@
 //! The tokio servers (feature `tokio`) on loopback: round trips, bad input, panics, timed bundles,
-//! framing auto-detection, connection limit and shutdown.
+//! framing auto-detection, connection limit and shutdown; async handlers.
 #![cfg(feature = "tokio")]
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, GARBAGE, PATIENCE};
+use common::{dispatcher, eventually, quiet_deliberate_panics, Ctx, GARBAGE, PANIC_TEXT, PATIENCE};
 use osc_core::Arg;
 use osc_std::tcp::TcpServerBuilder;
+use osc_std::tokio::{AsyncRequest, AsyncRoutes, Responder};
 use osc_std::udp::UdpServerBuilder;
 use osc_std::{time, Error, Framing, FramingMode, TcpConnection, UdpClient};
 
@@ -334,4 +336,237 @@ fn async_tcp_receive_is_cancel_safe_and_recovers_from_bad_frames() {
         assert!(conn.recv().await.unwrap_err().is_closed());
         assert!(conn.has_partial_frame());
     });
+}
+
+/// Async routes for the tests: `/slow ms` waits, then replies `/done ms`; `/echo` replies with the
+/// message, its route and whether it came in a bundle; `/late` panics after an await, `/panic`
+/// when called; anything else gets `/unknown <address>`.
+fn async_routes() -> AsyncRoutes<'static, 8> {
+    let mut routes = AsyncRoutes::new();
+    routes
+        .map("/slow", |req: AsyncRequest| async move {
+            let (ms,) = req.message.message().get::<(i32,)>().unwrap();
+            tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+            req.reply
+                .send_message("/done", &[Arg::Int(ms)])
+                .await
+                .unwrap();
+        })
+        .unwrap();
+    routes
+        .map("/echo", |req: AsyncRequest| async move {
+            let message = req.message.message();
+            let (i,) = message.get::<(i32,)>().unwrap();
+            let args = [
+                Arg::Int(i),
+                Arg::String(&req.route),
+                Arg::String(message.address()),
+                Arg::Bool(req.timetag.is_some()),
+            ];
+            req.reply.send_message("/echo", &args).await.unwrap();
+        })
+        .unwrap();
+    routes
+        .map("/late", |_| async {
+            tokio::task::yield_now().await;
+            std::panic::panic_any(PANIC_TEXT);
+        })
+        .unwrap();
+    routes
+        .map("/panic", |_| -> std::future::Ready<()> {
+            std::panic::panic_any(PANIC_TEXT)
+        })
+        .unwrap();
+    routes.set_default(|req: AsyncRequest| async move {
+        assert_eq!(&*req.route, "");
+        let address = req.message.address().to_string();
+        let _ = req
+            .reply
+            .send_message("/unknown", &[Arg::String(&address)])
+            .await;
+    });
+    routes
+}
+
+#[test]
+fn udp_async_handlers_are_awaited_in_order_and_survive_bad_input_and_panics() {
+    quiet_deliberate_panics();
+    let rt = runtime();
+    let mut server = rt
+        .block_on(async { UdpServerBuilder::new().bind_tokio("127.0.0.1:0") })
+        .unwrap();
+    let (addr, stop, counters) = (
+        server.local_addr().unwrap(),
+        server.shutdown_handle(),
+        server.counters(),
+    );
+    let task = rt.spawn(async move { server.run_async(&mut async_routes()).await });
+
+    let mut client = UdpClient::connect(addr).unwrap();
+    let delay = Duration::from_millis(200);
+    let start = Instant::now();
+    client
+        .send_bundle(time::after(delay), 128, |b| {
+            b.message_with("/echo", |m| m.int(-1))
+        })
+        .unwrap();
+    // Awaited one after the other: the slow one's reply comes first.
+    client.send_message("/slow", &[Arg::Int(50)]).unwrap();
+    client.send_message("/slow", &[Arg::Int(0)]).unwrap();
+    for want in [50, 0] {
+        let (p, from) = client.recv(Some(PATIENCE)).unwrap().unwrap();
+        assert_eq!(from, addr);
+        assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (want,));
+    }
+    for i in 0..20 {
+        if i % 5 == 0 {
+            client.send_raw(GARBAGE).unwrap();
+            client.send_message("/panic", &[]).unwrap();
+            client.send_message("/late", &[]).unwrap();
+        }
+        client.send_message("/e*o", &[Arg::Int(i)]).unwrap();
+        let (p, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
+        let got = p
+            .as_message()
+            .unwrap()
+            .get::<(i32, &str, &str, bool)>()
+            .unwrap();
+        assert_eq!(got, (i, "/echo", "/e*o", false));
+    }
+    assert!(start.elapsed() < delay, "the timed bundle held nothing up");
+    let (p, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
+    let got = p
+        .as_message()
+        .unwrap()
+        .get::<(i32, &str, &str, bool)>()
+        .unwrap();
+    assert_eq!(got, (-1, "/echo", "/echo", true));
+    assert!(start.elapsed() >= delay);
+
+    client.send_message("/nowhere", &[]).unwrap();
+    let (p, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
+    let m = p.as_message().unwrap();
+    assert_eq!(
+        (m.address(), m.get::<(&str,)>().unwrap()),
+        ("/unknown", ("/nowhere",))
+    );
+
+    // A reply is counted once sent, which can be just after it arrived.
+    assert!(eventually(PATIENCE, || counters.snapshot().replies == 24));
+    let s = counters.snapshot();
+    assert_eq!(
+        (s.received, s.malformed, s.panics, s.replies, s.reply_errors),
+        (36, 4, 8, 24, 0)
+    );
+
+    // A shutdown does not wait for a handler that is still running: it is dropped.
+    client.send_message("/slow", &[Arg::Int(60_000)]).unwrap();
+    assert!(eventually(PATIENCE, || counters.snapshot().received == 37));
+    let t = Instant::now();
+    stop.shutdown();
+    rt.block_on(task).unwrap().unwrap();
+    assert!(t.elapsed() < PATIENCE);
+}
+
+#[test]
+fn tcp_async_handlers_reply_on_their_connection_now_and_later() {
+    quiet_deliberate_panics();
+    let rt = runtime();
+    let mut server = rt
+        .block_on(async {
+            TcpServerBuilder::new()
+                .framing(FramingMode::Auto)
+                .bind_tokio("127.0.0.1:0")
+        })
+        .unwrap();
+    let (addr, stop, counters) = (
+        server.local_addr().unwrap(),
+        server.shutdown_handle(),
+        server.counters(),
+    );
+    // Responders kept by `/subscribe`, to push to later.
+    let subscribers: Arc<Mutex<Vec<Responder>>> = Arc::default();
+    let kept = subscribers.clone();
+    let task = rt.spawn(async move {
+        server
+            .run_async(move |_peer| {
+                let mut routes = async_routes();
+                let kept = kept.clone();
+                routes
+                    .map("/subscribe", move |req: AsyncRequest| {
+                        kept.lock().unwrap().push(req.reply);
+                        std::future::ready(())
+                    })
+                    .unwrap();
+                routes
+            })
+            .await
+    });
+
+    let mut conns = Vec::new();
+    for framing in [Framing::Slip, Framing::LengthPrefix] {
+        let mut conn = TcpConnection::connect(addr, framing).unwrap();
+        conn.send_message("/slow", &[Arg::Int(50)]).unwrap();
+        conn.send_raw(b"junk").unwrap();
+        conn.send_message("/panic", &[]).unwrap();
+        conn.send_message("/e?ho", &[Arg::Int(7)]).unwrap();
+        conn.send_message("/subscribe", &[]).unwrap();
+        let p = conn.recv(Some(PATIENCE)).unwrap().unwrap();
+        assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (50,));
+        let p = conn.recv(Some(PATIENCE)).unwrap().unwrap();
+        let got = p
+            .as_message()
+            .unwrap()
+            .get::<(i32, &str, &str, bool)>()
+            .unwrap();
+        assert_eq!(got, (7, "/echo", "/e?ho", false));
+        conns.push(conn);
+    }
+    assert!(eventually(PATIENCE, || subscribers.lock().unwrap().len() == 2));
+
+    // Pushed later, from outside any handler, each in its connection's framing.
+    let pushed: Vec<Responder> = subscribers.lock().unwrap().clone();
+    for (i, r) in pushed.iter().enumerate() {
+        rt.block_on(r.send_message("/update", &[Arg::Int(i as i32)]))
+            .unwrap();
+    }
+    for (i, conn) in conns.iter_mut().enumerate() {
+        let p = conn.recv(Some(PATIENCE)).unwrap().unwrap();
+        let m = p.as_message().unwrap();
+        assert_eq!(
+            (m.address(), m.get::<(i32,)>().unwrap()),
+            ("/update", (i as i32,))
+        );
+    }
+
+    // Once a connection has ended, its responder says so.
+    let gone = conns.remove(0);
+    let peer = gone.local_addr().unwrap();
+    drop(gone);
+    let r = pushed.iter().find(|r| r.peer() == peer).unwrap();
+    assert!(eventually(PATIENCE, || {
+        matches!(
+            rt.block_on(r.send_message("/update", &[])),
+            Err(Error::Closed)
+        )
+    }));
+
+    let s = counters.snapshot();
+    assert_eq!((s.connections, s.malformed, s.panics), (2, 2, 2));
+    assert!(s.replies >= 6, "{s:?}");
+    assert!(s.reply_errors >= 1);
+
+    // Nor for a connection's handler that is still running.
+    let busy = &mut conns[0];
+    busy.send_message("/slow", &[Arg::Int(60_000)]).unwrap();
+    let received = s.received + 1;
+    assert!(eventually(PATIENCE, || counters.snapshot().received == received));
+    let t = Instant::now();
+    stop.shutdown();
+    rt.block_on(task).unwrap().unwrap();
+    assert!(t.elapsed() < PATIENCE);
+    assert!(matches!(
+        busy.recv(Some(PATIENCE)),
+        Err(Error::Closed | Error::Io(_))
+    ));
 }
