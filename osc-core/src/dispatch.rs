@@ -36,6 +36,41 @@ pub struct Request<'p, 's, A> {
     pub route: &'s str,
 }
 
+impl<'p, 's, A> Request<'p, 's, A> {
+    /// The parts of the incoming address that the wildcard parts of the matched route stood for,
+    /// in order (see [`pattern::captures`]): for a handler registered under `/ch/*/mix/{fader,pan}`,
+    /// the message `/ch/07/mix/pan` gives `"07"` and `"pan"`. Nothing for a literal route, for the
+    /// default handler, or for an incoming pattern (the wildcards were the sender's).
+    ///
+    /// ```
+    /// use osc_core::{Arg, Dispatcher, Message, Packet, Replies, Request};
+    ///
+    /// let mut channels = [0.0f32; 32];
+    /// let mut d: Dispatcher<fn(&mut [f32; 32], &Request<'_, '_, ()>, &mut Replies<'_>), 4> =
+    ///     Dispatcher::new();
+    /// d.map("/ch/*/mix/fader", |ch, req, _| {
+    ///     let n: Option<usize> = req.captures().next().and_then(|n| n.parse().ok());
+    ///     if let (Some(slot), Ok((level,))) = (n.and_then(|n| ch.get_mut(n)), req.message.get()) {
+    ///         *slot = level;
+    ///     }
+    /// })
+    /// .map_err(|e| e.kind)?;
+    ///
+    /// let fader = [Arg::Float(0.75)];
+    /// let packet = Packet::Message(Message::new("/ch/07/mix/fader", &fader));
+    /// d.dispatch(&packet, &mut channels, &(), &mut Replies::none());
+    /// assert_eq!(channels[7], 0.75);
+    /// # Ok::<(), osc_core::MapErrorKind>(())
+    /// ```
+    pub fn captures(&self) -> pattern::Captures<'s, 'p> {
+        let address = self.message.address();
+        if pattern::is_pattern(address) {
+            return pattern::Captures::default();
+        }
+        pattern::captures(self.route, address).unwrap_or_default()
+    }
+}
+
 /// A message handler. Implemented for every `FnMut(&mut C, &Request<A>, &mut Replies)`.
 pub trait Handler<C, A> {
     /// Handles one message.

@@ -143,6 +143,7 @@
     clippy::arithmetic_side_effects
 )]
 
+mod captures;
 mod compact;
 mod error;
 mod matcher;
@@ -151,6 +152,7 @@ mod syntax;
 #[cfg(test)]
 mod tests;
 
+pub use captures::{captures, Captures};
 pub use error::{AddressError, AddressErrorKind};
 #[cfg_attr(feature = "small", allow(unused_imports))]
 pub(crate) use split::{Part, Parts, Split, MAX_PARTS};

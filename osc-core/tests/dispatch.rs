@@ -168,6 +168,45 @@ fn both_wildcards_compare_as_text() {
 }
 
 #[test]
+fn a_pattern_route_gives_its_handler_the_parts_its_wildcards_matched() {
+    type Seen = Vec<(String, Vec<String>)>;
+    fn seen(log: &mut Seen, req: &Request<'_, '_, u8>, _: &mut Replies<'_>) {
+        let captures = req.captures().map(String::from).collect();
+        log.push((req.route.to_string(), captures));
+    }
+    let mut d: Dispatcher<'static, HandlerFn<Seen, u8>, 4> = Dispatcher::new();
+    d.map("/ch/*/mix/{fader,pan}", seen).unwrap();
+    d.map("/ch/01/mix/fader", seen).unwrap();
+    d.map("//level", seen).unwrap();
+    d.set_default(Some(seen));
+    let mut dispatch = |address: &str| {
+        let mut log = Seen::new();
+        let packet = Packet::Message(Message::new(address, &[]));
+        d.dispatch(&packet, &mut log, &0, &mut Replies::none());
+        log
+    };
+    let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        dispatch("/ch/01/mix/fader"),
+        [
+            ("/ch/*/mix/{fader,pan}".into(), own(&["01", "fader"])),
+            ("/ch/01/mix/fader".into(), own(&[])),
+        ]
+    );
+    assert_eq!(
+        dispatch("/bus/2/level"),
+        [("//level".into(), own(&["bus/2"]))]
+    );
+    // The sender's wildcards capture nothing, nor does the default handler.
+    assert_eq!(
+        dispatch("/ch/0?/mix/fader"),
+        [("/ch/01/mix/fader".into(), own(&[]))]
+    );
+    assert_eq!(dispatch("/ch/*/mix/{fader,pan}")[0].1, own(&[]));
+    assert_eq!(dispatch("/elsewhere"), [("".into(), own(&[]))]);
+}
+
+#[test]
 fn default_handler_only_when_nothing_matches() {
     let mut d: D<4> = Dispatcher::new();
     d.map("/known", record).unwrap();

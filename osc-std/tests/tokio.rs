@@ -339,8 +339,9 @@ fn async_tcp_receive_is_cancel_safe_and_recovers_from_bad_frames() {
 }
 
 /// Async routes for the tests: `/slow ms` waits, then replies `/done ms`; `/echo` replies with the
-/// message, its route and whether it came in a bundle; `/late` panics after an await, `/panic`
-/// when called; anything else gets `/unknown <address>`.
+/// message, its route and whether it came in a bundle; `/ch/*/mix/{fader,pan}` replies with its
+/// captures; `/late` panics after an await, `/panic` when called; anything else gets
+/// `/unknown <address>`.
 fn async_routes() -> AsyncRoutes<'static, 8> {
     let mut routes = AsyncRoutes::new();
     routes
@@ -364,6 +365,13 @@ fn async_routes() -> AsyncRoutes<'static, 8> {
                 Arg::Bool(req.timetag.is_some()),
             ];
             req.reply.send_message("/echo", &args).await.unwrap();
+        })
+        .unwrap();
+    routes
+        .map("/ch/*/mix/{fader,pan}", |req: AsyncRequest| async move {
+            let parts: Vec<String> = req.captures().map(String::from).collect();
+            let args: Vec<Arg<'_>> = parts.iter().map(|p| Arg::String(p)).collect();
+            req.reply.send_message("/captured", &args).await.unwrap();
         })
         .unwrap();
     routes
@@ -443,6 +451,14 @@ fn udp_async_handlers_are_awaited_in_order_and_survive_bad_input_and_panics() {
     assert_eq!(got, (-1, "/echo", "/echo", true));
     assert!(start.elapsed() >= delay);
 
+    client.send_message("/ch/07/mix/pan", &[]).unwrap();
+    let (p, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
+    let m = p.as_message().unwrap();
+    assert_eq!(
+        (m.address(), m.get::<(&str, &str)>().unwrap()),
+        ("/captured", ("07", "pan"))
+    );
+
     client.send_message("/nowhere", &[]).unwrap();
     let (p, _) = client.recv(Some(PATIENCE)).unwrap().unwrap();
     let m = p.as_message().unwrap();
@@ -452,16 +468,16 @@ fn udp_async_handlers_are_awaited_in_order_and_survive_bad_input_and_panics() {
     );
 
     // A reply is counted once sent, which can be just after it arrived.
-    assert!(eventually(PATIENCE, || counters.snapshot().replies == 24));
+    assert!(eventually(PATIENCE, || counters.snapshot().replies == 25));
     let s = counters.snapshot();
     assert_eq!(
         (s.received, s.malformed, s.panics, s.replies, s.reply_errors),
-        (36, 4, 8, 24, 0)
+        (37, 4, 8, 25, 0)
     );
 
     // A shutdown does not wait for a handler that is still running: it is dropped.
     client.send_message("/slow", &[Arg::Int(60_000)]).unwrap();
-    assert!(eventually(PATIENCE, || counters.snapshot().received == 37));
+    assert!(eventually(PATIENCE, || counters.snapshot().received == 38));
     let t = Instant::now();
     stop.shutdown();
     rt.block_on(task).unwrap().unwrap();

@@ -752,6 +752,35 @@ proptest! {
     }
 
     #[test]
+    fn captures_put_back_in_place_of_the_wildcards_give_the_address(p in structured_pattern(), seed: u64) {
+        let a = instantiate(&p, seed | 1);
+        let Some(mut caps) = captures(&p, &a) else {
+            prop_assert!(!matches(&p, &a));
+            return Ok(());
+        };
+        // Each wildcard part by the part it matched, each `//` by the parts it stepped over.
+        let mut rebuilt = String::new();
+        for part in p.split('/').skip(1) {
+            if part.is_empty() || is_pattern(part) {
+                let cap = caps.next();
+                prop_assert!(cap.is_some(), "{:?} {:?}", p, a);
+                let cap = cap.unwrap_or_default();
+                let (part_alone, cap_alone) = (format!("/{}", part), format!("/{}", cap));
+                prop_assert!(part.is_empty() || matches(&part_alone, &cap_alone), "{:?} {:?}", p, a);
+                if !part.is_empty() || !cap.is_empty() {
+                    rebuilt.push('/');
+                    rebuilt.push_str(cap);
+                }
+            } else {
+                rebuilt.push('/');
+                rebuilt.push_str(part);
+            }
+        }
+        prop_assert_eq!(caps.next(), None);
+        prop_assert_eq!(rebuilt, a);
+    }
+
+    #[test]
     fn split_parts_agree_with_matches(p in structured_pattern(), seed: u64, a in r"(/[ab!\-]{0,4}){1,5}") {
         let instantiated = instantiate(&p, seed | 1);
         for address in [a.as_str(), instantiated.as_str()] {

@@ -25,6 +25,7 @@ use ::tokio::io::AsyncWriteExt;
 use ::tokio::net::tcp::OwnedWriteHalf;
 use ::tokio::net::UdpSocket;
 use ::tokio::sync::{watch, Mutex};
+use osc_core::pattern::{self, Captures};
 use osc_core::{
     Arg, Dispatcher, Handler, MapErrorKind, Message, Packet, Replies, Request, TimeTag,
 };
@@ -53,6 +54,18 @@ pub struct AsyncRequest {
     pub route: Arc<str>,
     /// Sends packets back to the sender: from the server's socket (UDP) or on the connection (TCP).
     pub reply: Responder,
+}
+
+impl AsyncRequest {
+    /// The parts of the message's address that the wildcard parts of [`route`](Self::route)
+    /// stood for, in order, as [`Request::captures`] gives them.
+    pub fn captures(&self) -> Captures<'_, '_> {
+        let address = self.message.address();
+        if pattern::is_pattern(address) {
+            return Captures::default();
+        }
+        pattern::captures(&self.route, address).unwrap_or_default()
+    }
 }
 
 /// The routing table of a tokio server's async handlers: [`tokio::UdpServer::run_async`] and
