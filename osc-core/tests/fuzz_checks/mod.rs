@@ -211,6 +211,12 @@ pub fn matcher(data: &[u8]) {
     }
     if let (Ok(p), Ok(a)) = (core::str::from_utf8(p), core::str::from_utf8(a)) {
         assert_eq!(pattern::matches(p, a), got);
+        // Captures exist exactly for a match, and each is a piece of the address.
+        let captures = pattern::captures(p, a);
+        assert_eq!(captures.is_some(), got);
+        for c in captures.into_iter().flatten() {
+            assert!(a.contains(c), "{c:?} is not in {a:?}");
+        }
     }
 }
 
