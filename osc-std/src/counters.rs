@@ -58,7 +58,9 @@ pub struct Stats {
     /// long, a bad SLIP escape, a negative length prefix).
     pub malformed: u64,
     /// Messages dispatched (each message of a bundle counts), at once or when their bundle fired.
-    /// The messages of a packet whose handler panicked are not counted here (see `panics`).
+    /// The messages of a packet whose handler panicked are not counted here (see `panics`); with
+    /// async handlers (`tokio::AsyncRoutes`) a message counts when it is dispatched, before its
+    /// handler's future runs, so one whose future panics is counted both here and in `panics`.
     pub messages: u64,
     /// Messages that matched no route (the default handler, if any, ran for them).
     pub unmatched: u64,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use osc_core::{DecodeConfig, EncodeError, Message, Packet};
+use osc_core::{DecodeConfig, DecodeError, EncodeError, Message, Packet, MAX_DEPTH_LIMIT};
 
 /// A message that owns its bytes, so that it can outlive the receive buffer: `Send + Sync +
 /// 'static`, for a channel, another thread or an async task (the async routes of the tokio servers
@@ -41,7 +41,8 @@ impl OwnedMessage {
     /// Copies `message` (address and arguments) into one owned buffer.
     ///
     /// Errors: the address does not start with `/` or holds a NUL; an argument cannot be encoded
-    /// (a string with a NUL, a blob too large). A decoded message always copies.
+    /// (a string with a NUL, a blob too large); arrays are nested deeper than
+    /// [`MAX_DEPTH_LIMIT`] ([`EncodeError::TooLarge`]). A decoded message always copies.
     pub fn new(message: &Message<'_>) -> Result<Self, EncodeError> {
         let address = message.address().as_bytes();
         if address.first() != Some(&b'/') {
@@ -61,6 +62,10 @@ impl OwnedMessage {
         bytes.extend_from_slice(address);
         bytes.resize(padded, 0);
         bytes.extend_from_slice(tail.get(4..n).unwrap_or_default());
+        // What `message` will decode: only arrays nested too deep for any decoder fail here.
+        if !matches!(read(&bytes), Ok(Packet::Message(_))) {
+            return Err(EncodeError::TooLarge);
+        }
         Ok(Self {
             bytes: bytes.into_boxed_slice(),
         })
@@ -68,10 +73,9 @@ impl OwnedMessage {
 
     /// The message, borrowed from this copy.
     pub fn message(&self) -> Message<'_> {
-        match DecodeConfig::new().decode(&self.bytes) {
+        match read(&self.bytes) {
             Ok(Packet::Message(m)) => m,
-            // Not reached: `new` wrote a well-formed message (a '/' address, NUL padding, then
-            // arguments from osc-core's encoder), which the tolerant decoder always takes back.
+            // Not reached: `new` checked that these bytes decode to a message.
             _ => Message::new("/", &[]),
         }
     }
@@ -85,6 +89,11 @@ impl OwnedMessage {
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// Decodes the bytes of an [`OwnedMessage`], with arrays as deep as any decoder takes them.
+fn read(bytes: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    DecodeConfig::new().max_depth(MAX_DEPTH_LIMIT).decode(bytes)
 }
 
 impl TryFrom<&Message<'_>> for OwnedMessage {
@@ -173,6 +182,28 @@ mod tests {
             OwnedMessage::new(&Message::new("/a", &[Arg::String("a\0")])),
             Err(EncodeError::StringHasNul { offset: 1 })
         );
+    }
+
+    #[test]
+    fn copies_arrays_as_deep_as_any_decoder_takes_them() {
+        fn nest(depth: usize, f: &mut dyn FnMut(&Message<'_>)) {
+            fn go(left: usize, inner: Args<'_>, f: &mut dyn FnMut(&Message<'_>)) {
+                if left == 0 {
+                    f(&Message::with_args("/deep", inner));
+                } else {
+                    let outer = [Arg::Array(inner)];
+                    go(left - 1, Args::from_slice(&outer), f);
+                }
+            }
+            go(depth, Args::from_slice(&[Arg::Int(1)]), f);
+        }
+        nest(MAX_DEPTH_LIMIT, &mut |m| {
+            let owned = OwnedMessage::new(m).unwrap();
+            assert_eq!(owned, *m);
+        });
+        nest(MAX_DEPTH_LIMIT + 1, &mut |m| {
+            assert_eq!(OwnedMessage::new(m), Err(EncodeError::TooLarge));
+        });
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl UdpServer {
         &self.socket
     }
 
-    /// A handle that makes [`run`](Self::run) return.
+    /// A handle that makes [`run`](Self::run) or [`run_async`](Self::run_async) return.
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }
@@ -226,11 +226,12 @@ impl UdpServer {
         );
         let mut stop = self.stop.subscribe();
         while !self.shutdown.is_shutdown() {
-            let now = time::now();
-            while let Some(to) = engine.poll(now, &mut recv_buf, dispatcher, ctx) {
+            // The clock is read again after each fired bundle: its handlers may have awaited.
+            while let Some(to) = engine.poll(time::now(), &mut recv_buf, dispatcher, ctx) {
                 send_replies(&self.socket, &engine, to).await;
                 after.after(ctx).await;
             }
+            let now = time::now();
             let deadline = engine
                 .next_deadline()
                 .map(|_| engine.wait(now, Duration::MAX));
@@ -329,7 +330,7 @@ impl TcpServer {
         self.listener.local_addr()
     }
 
-    /// A handle that makes [`run`](Self::run) return.
+    /// A handle that makes [`run`](Self::run) or [`run_async`](Self::run_async) return.
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
     }
@@ -494,9 +495,12 @@ impl Conn {
         stop: watch::Receiver<bool>,
     ) -> Self {
         let _ = stream.set_nodelay(true);
+        // A second handle on the socket, for shutting it down without waiting for a write.
+        let shut = socket2::SockRef::from(&stream).try_clone().ok();
         let (read, write) = stream.into_split();
         let out = Arc::new(TcpOut::new(
             write,
+            shut,
             config.framing.fixed(),
             config.write_timeout,
         ));
@@ -537,19 +541,29 @@ impl Conn {
         let mut out = Vec::with_capacity(2 * config.reply_buffer_size + 16);
         let mut last_input = Instant::now();
         'conn: loop {
-            if *self.stop.borrow() || self.out.is_closed() {
+            if self.ending() {
                 break;
             }
-            let now = time::now();
             if let Some((framing, _)) = decoder.as_ref() {
                 let framing = *framing;
-                while engine.poll(now, &mut scratch, dispatcher, ctx).is_some() {
+                // The clock is read again after each fired bundle: its handlers may have awaited.
+                while engine
+                    .poll(time::now(), &mut scratch, dispatcher, ctx)
+                    .is_some()
+                {
                     if !write_replies(&self.out, &engine, framing, &mut out).await {
                         break 'conn;
                     }
+                    let t = Instant::now();
                     after.after(ctx).await;
+                    // Time in handlers is not time without input.
+                    last_input += t.elapsed();
+                    if self.ending() {
+                        break 'conn;
+                    }
                 }
             }
+            let now = time::now();
             let mut wait = engine
                 .next_deadline()
                 .map(|_| engine.wait(now, Duration::MAX));
@@ -599,10 +613,29 @@ impl Conn {
                         }
                     }
                 }
+                let t = Instant::now();
                 after.after(ctx).await;
+                last_input += t.elapsed();
+                // A stop, or a failed write, ends the connection here: the frames after it
+                // are not dispatched.
+                if self.ending() {
+                    break 'conn;
+                }
             }
         }
-        self.out.shutdown().await;
+    }
+
+    /// Whether the server is stopping or the connection can no longer be written.
+    fn ending(&self) -> bool {
+        *self.stop.borrow() || self.out.is_closed()
+    }
+}
+
+/// However the connection's task ends (also when it is aborted), the socket is shut down: the
+/// peer gets its FIN, and a [`Responder`] kept elsewhere says [`Closed`](crate::Error::Closed).
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.out.close();
     }
 }
 

@@ -216,6 +216,7 @@ impl Handler<Pending, SocketAddr> for AsyncHandler {
                 link: pending.link.clone(),
                 to: *request.sender,
                 counters: pending.counters.clone(),
+                stop: pending.stop.clone(),
             },
         };
         pending.calls.push((self.call.clone(), req));
@@ -311,16 +312,23 @@ pub(crate) enum Link {
 ///
 /// It is `Clone + Send + Sync + 'static`: keep it in a spawned task or a subscriber list to push
 /// packets later. Each packet sent counts in the server's [`Stats::replies`](crate::Stats::replies)
-/// (or [`reply_errors`](crate::Stats::reply_errors) when the system refuses it). On TCP the sends of
-/// all the responders of a connection and the server's own writes take turns, whole frames at a
-/// time; a send that is dropped before it finishes leaves part of a frame behind, so the connection
-/// refuses further sends. Once the connection has ended, sends return [`Error::Closed`]; a responder
-/// kept after that holds the socket open (shut down for writing) until it is dropped.
+/// (or [`reply_errors`](crate::Stats::reply_errors) when it cannot be sent).
+///
+/// On TCP the sends of all the responders of a connection and the server's own writes take turns,
+/// whole frames at a time. A write that fails, times out, or is dropped before it finishes (which
+/// may leave part of a frame behind) ends the connection.
+///
+/// Once the server has shut down, or (TCP) the connection has ended, sends return
+/// [`Error::Closed`] and [`is_closed`](Self::is_closed) is true. A responder kept after that still
+/// holds the socket (a UDP server's port stays bound, a TCP socket stays shut down but open) until
+/// it is dropped.
 #[derive(Clone, Debug)]
 pub struct Responder {
     link: Link,
     to: SocketAddr,
     counters: Arc<Counters>,
+    /// Turns true when the server shuts down.
+    stop: watch::Receiver<bool>,
 }
 
 impl Responder {
@@ -329,20 +337,38 @@ impl Responder {
         self.to
     }
 
+    /// Whether sends can no longer reach the peer: the server has shut down, or (TCP) the
+    /// connection has ended. A subscriber list can drop such responders without trying a send.
+    pub fn is_closed(&self) -> bool {
+        *self.stop.borrow()
+            || match &self.link {
+                Link::Udp(_) => false,
+                Link::Tcp(out) => out.is_closed(),
+            }
+    }
+
     /// Sends `packet` to the peer.
     ///
-    /// Errors: the packet cannot be encoded, the system refuses it, or (TCP) the connection has
-    /// ended or a write timed out.
+    /// Errors: the packet cannot be encoded, the system refuses it, the server has shut down
+    /// ([`Error::Closed`]), or (TCP) the connection has ended ([`Error::Closed`]) or a write
+    /// timed out.
     pub async fn send(&self, packet: &Packet<'_>) -> Result<(), Error> {
         let mut buf = Vec::new();
         let bytes = encode_packet(packet, &mut buf)?;
+        self.send_raw(bytes).await
+    }
+
+    /// Sends bytes that are already an OSC packet (for example [`OwnedMessage::as_bytes`]), as
+    /// they are: one datagram, or one frame on TCP.
+    pub async fn send_raw(&self, packet: &[u8]) -> Result<(), Error> {
         let sent = match &self.link {
+            _ if *self.stop.borrow() => Err(Error::Closed),
             Link::Udp(socket) => socket
-                .send_to(bytes, self.to)
+                .send_to(packet, self.to)
                 .await
                 .map(drop)
                 .map_err(Error::from),
-            Link::Tcp(out) => out.send(bytes).await,
+            Link::Tcp(out) => out.send(packet).await,
         };
         match &sent {
             Ok(()) => self.counters.add_replies(1),
@@ -363,6 +389,8 @@ impl Responder {
 #[derive(Debug)]
 pub(crate) struct TcpOut {
     half: Mutex<OwnedWriteHalf>,
+    /// Another handle on the socket, to shut it down at once, even while a write holds `half`.
+    shut: Option<socket2::Socket>,
     /// Fixed by the server's framing mode, or by the first byte the peer sent.
     framing: OnceLock<Framing>,
     write_timeout: Option<Duration>,
@@ -373,6 +401,7 @@ pub(crate) struct TcpOut {
 impl TcpOut {
     pub(crate) fn new(
         half: OwnedWriteHalf,
+        shut: Option<socket2::Socket>,
         framing: Option<Framing>,
         write_timeout: Option<Duration>,
     ) -> Self {
@@ -382,6 +411,7 @@ impl TcpOut {
         }
         Self {
             half: Mutex::new(half),
+            shut,
             framing: fixed,
             write_timeout,
             closed: AtomicBool::new(false),
@@ -397,6 +427,16 @@ impl TcpOut {
         self.closed.load(Ordering::Relaxed)
     }
 
+    /// Ends the connection now: no more writes, a FIN to the peer, and a write or read that is
+    /// waiting on the socket fails at once.
+    pub(crate) fn close(&self) {
+        if !self.closed.swap(true, Ordering::Relaxed) {
+            if let Some(socket) = &self.shut {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+
     /// Frames one packet and writes it.
     async fn send(&self, packet: &[u8]) -> Result<(), Error> {
         let framing = *self.framing.get().ok_or(Error::Closed)?;
@@ -405,15 +445,15 @@ impl TcpOut {
         self.write(frame).await
     }
 
-    /// Writes whole frames, within the write timeout; a failure closes the connection for writing.
+    /// Writes whole frames, within the write timeout; a failure closes the connection.
     pub(crate) async fn write(&self, frames: &[u8]) -> Result<(), Error> {
         let mut half = self.half.lock().await;
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        // Closes the connection for writing unless the write below finishes: it fails, or this
-        // future is dropped part way, which may leave part of a frame on the stream.
-        let torn = CloseUnlessDone(&self.closed);
+        // Closes the connection unless the write below finishes: it fails, or this future is
+        // dropped part way, which may leave part of a frame on the stream.
+        let torn = CloseUnlessDone(self);
         let write = half.write_all(frames);
         let written = match self.write_timeout {
             Some(t) => ::tokio::time::timeout(t, write)
@@ -426,20 +466,13 @@ impl TcpOut {
         }
         Ok(written?)
     }
-
-    /// Ends the connection: no more writes, and a FIN to the peer.
-    pub(crate) async fn shutdown(&self) {
-        let mut half = self.half.lock().await;
-        self.closed.store(true, Ordering::Relaxed);
-        let _ = half.shutdown().await;
-    }
 }
 
-/// Sets the flag when dropped; forgotten once the guarded write has finished.
-struct CloseUnlessDone<'a>(&'a AtomicBool);
+/// Closes the connection when dropped; forgotten once the guarded write has finished.
+struct CloseUnlessDone<'a>(&'a TcpOut);
 
 impl Drop for CloseUnlessDone<'_> {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.close();
     }
 }
