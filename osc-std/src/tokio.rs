@@ -61,6 +61,7 @@ use osc_core::{Dispatcher, Handler};
 
 use crate::counters::{Counters, Stats};
 use crate::engine::Engine;
+use crate::error::Error;
 use crate::framing::{Framing, StreamDecoder};
 use crate::shutdown::Shutdown;
 use crate::sock::is_transient;
@@ -551,7 +552,7 @@ impl Conn {
                     .poll(time::now(), &mut scratch, dispatcher, ctx)
                     .is_some()
                 {
-                    if !write_replies(&self.out, &engine, framing, &mut out).await {
+                    if !write_replies(&self.out, &mut self.stop, &engine, framing, &mut out).await {
                         break 'conn;
                     }
                     let t = Instant::now();
@@ -608,7 +609,9 @@ impl Conn {
                     FrameStep::Done => {}
                     FrameStep::Close => break 'conn,
                     FrameStep::Reply => {
-                        if !write_replies(&self.out, &engine, *framing, &mut out).await {
+                        if !write_replies(&self.out, &mut self.stop, &engine, *framing, &mut out)
+                            .await
+                        {
                             break 'conn;
                         }
                     }
@@ -639,9 +642,11 @@ impl Drop for Conn {
     }
 }
 
-/// Writes the engine's replies, framed; false if the connection should close.
+/// Writes the engine's replies, framed; false if the connection should close. A stop while the
+/// write waits (for a peer that does not read, or behind a responder's write) gives it up.
 async fn write_replies(
     to: &TcpOut,
+    stop: &mut watch::Receiver<bool>,
     engine: &TcpEngine,
     framing: Framing,
     out: &mut Vec<u8>,
@@ -650,7 +655,12 @@ async fn write_replies(
     if count == 0 {
         return true;
     }
-    match to.write(out).await {
+    let written = ::tokio::select! {
+        biased;
+        () = stopped(stop) => Err(Error::Closed),
+        r = to.write(out) => r,
+    };
+    match written {
         Ok(()) => {
             engine.counters().add_replies(count);
             true

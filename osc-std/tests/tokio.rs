@@ -597,3 +597,91 @@ fn tcp_async_handlers_reply_on_their_connection_now_and_later() {
         Err(Error::Closed)
     ));
 }
+
+#[test]
+fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
+    let rt = runtime();
+    let mut server = rt
+        .block_on(async {
+            TcpServerBuilder::new()
+                .write_timeout(None)
+                .bind_tokio("127.0.0.1:0")
+        })
+        .unwrap();
+    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    // `/flood` pushes 64 MiB from a task of its own; `/echo` then waits its turn to write.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let task = rt.spawn(async move {
+        server
+            .run_async(move |_| {
+                let mut routes: AsyncRoutes<'static, 4> = AsyncRoutes::new();
+                let done = done_tx.clone();
+                routes
+                    .map("/flood", move |req: AsyncRequest| {
+                        let done = done.clone();
+                        tokio::spawn(async move {
+                            let blob = vec![7u8; 60_000];
+                            let mut result = Ok(());
+                            for _ in 0..1100 {
+                                result = req.reply.send_message("/b", &[Arg::Blob(&blob)]).await;
+                                if result.is_err() {
+                                    break;
+                                }
+                            }
+                            let _ = done.send(result.is_err());
+                        });
+                        std::future::ready(())
+                    })
+                    .unwrap();
+                routes
+                    .map("/echo", |req: AsyncRequest| async move {
+                        let _ = req.reply.send_message("/echo", &[]).await;
+                    })
+                    .unwrap();
+                routes
+            })
+            .await
+    });
+    let mut conn = TcpConnection::connect(addr, Framing::Slip).unwrap();
+    conn.send_message("/flood", &[]).unwrap();
+    conn.send_message("/echo", &[]).unwrap();
+    // Long enough for the pusher to fill the socket buffers and block.
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    stop.shutdown();
+    let ended = rt.block_on(async { tokio::time::timeout(PATIENCE, task).await });
+    ended.expect("run_async returns").unwrap().unwrap();
+    assert!(t.elapsed() < PATIENCE);
+    // The blocked push failed when the connection was shut down.
+    assert_eq!(done_rx.recv_timeout(PATIENCE), Ok(true));
+
+    // The same for the replies of synchronous handlers: 60 KB echoes that are never read.
+    let mut server = rt
+        .block_on(async {
+            TcpServerBuilder::new()
+                .write_timeout(None)
+                .reply_buffer_size(70_000)
+                .bind_tokio("127.0.0.1:0")
+        })
+        .unwrap();
+    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    let task = rt.spawn(async move { server.run(|_| (dispatcher(), Ctx::default())).await });
+    let mut conn = TcpConnection::connect(addr, Framing::Slip).unwrap();
+    let sender = std::thread::spawn(move || {
+        let blob = vec![7u8; 60_000];
+        // Ends when the server closes the connection.
+        for _ in 0..1100 {
+            if conn.send_message("/echo", &[Arg::Blob(&blob)]).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    stop.shutdown();
+    let ended = rt.block_on(async { tokio::time::timeout(PATIENCE, task).await });
+    ended.expect("run_async returns").unwrap().unwrap();
+    assert!(t.elapsed() < PATIENCE);
+    assert!(sender.join().unwrap());
+}
