@@ -32,12 +32,7 @@ fn async_routes() -> AsyncRoutes<'static, 4> {
     let mut routes = AsyncRoutes::new();
     routes
         .map("/lookup", |req: AsyncRequest| async move {
-            let name = req
-                .message
-                .message()
-                .get::<(&str,)>()
-                .map_or("", |(n,)| n)
-                .to_owned();
+            let name = req.message.get::<(&str,)>().map_or("", |(n,)| n).to_owned();
             tokio::time::sleep(Duration::from_millis(20)).await;
             let _ = req
                 .reply

@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use osc_core::{DecodeConfig, DecodeError, EncodeError, Message, Packet, MAX_DEPTH_LIMIT};
+use osc_core::{
+    Arg, ArgError, ArgIter, DecodeConfig, DecodeError, EncodeError, FromArgs, Message, Packet,
+    MAX_DEPTH_LIMIT,
+};
 
 /// A message that owns its bytes, so that it can outlive the receive buffer: `Send + Sync +
 /// 'static`, for a channel, another thread or an async task (the async routes of the tokio servers
@@ -23,7 +26,7 @@ use osc_core::{DecodeConfig, DecodeError, EncodeError, Message, Packet, MAX_DEPT
 /// drop(packet);
 ///
 /// let task = std::thread::spawn(move || {
-///     let (hz, gain, wave): (i32, f32, &str) = owned.message().get().unwrap();
+///     let (hz, gain, wave): (i32, f32, &str) = owned.get().unwrap();
 ///     (owned.address().to_string(), hz, gain, wave.to_string())
 /// });
 /// assert_eq!(task.join().unwrap(), ("/synth/1/freq".into(), 440, 0.5, "sine".into()));
@@ -83,6 +86,39 @@ impl OwnedMessage {
     /// The address (or address pattern).
     pub fn address(&self) -> &str {
         self.message().address()
+    }
+
+    /// Typed extraction of all arguments at once, as [`Message::get`] does.
+    ///
+    /// ```
+    /// use osc_core::{Arg, Message};
+    /// use osc_std::OwnedMessage;
+    ///
+    /// let owned = OwnedMessage::new(&Message::new("/xy", &[Arg::Float(0.25), Arg::String("a")]))?;
+    /// let (x, name): (f32, &str) = owned.get()?;
+    /// assert_eq!((x, name), (0.25, "a"));
+    /// assert_eq!(owned.get_prefix::<(f32,)>()?, (0.25,));
+    /// assert_eq!(owned.arg(1), Some(Arg::String("a")));
+    /// assert_eq!(owned.iter().count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get<'s, T: FromArgs<'s>>(&'s self) -> Result<T, ArgError> {
+        self.message().get()
+    }
+
+    /// Typed extraction of the first arguments, ignoring any that follow ([`Message::get_prefix`]).
+    pub fn get_prefix<'s, T: FromArgs<'s>>(&'s self) -> Result<T, ArgError> {
+        self.message().get_prefix()
+    }
+
+    /// The argument at `index`.
+    pub fn arg(&self, index: usize) -> Option<Arg<'_>> {
+        self.message().arg(index)
+    }
+
+    /// An iterator over the arguments.
+    pub fn iter(&self) -> ArgIter<'_> {
+        self.message().iter()
     }
 
     /// The message's OSC bytes, as a datagram or a stream frame's payload carries them.

@@ -346,7 +346,7 @@ fn async_routes() -> AsyncRoutes<'static, 8> {
     let mut routes = AsyncRoutes::new();
     routes
         .map("/slow", |req: AsyncRequest| async move {
-            let (ms,) = req.message.message().get::<(i32,)>().unwrap();
+            let (ms,) = req.message.get::<(i32,)>().unwrap();
             tokio::time::sleep(Duration::from_millis(ms as u64)).await;
             req.reply
                 .send_message("/done", &[Arg::Int(ms)])

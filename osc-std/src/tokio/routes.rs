@@ -92,7 +92,7 @@ impl AsyncRequest {
 ///     routes.map("/double", |req| async move {
 ///         // Anything async: a lookup, a query to another device, a timer.
 ///         tokio::time::sleep(Duration::from_millis(10)).await;
-///         let (x,) = req.message.message().get::<(i32,)>().unwrap_or((0,));
+///         let (x,) = req.message.get::<(i32,)>().unwrap_or((0,));
 ///         let _ = req.reply.send_message("/double/result", &[Arg::Int(2 * x)]).await;
 ///     })?;
 ///
