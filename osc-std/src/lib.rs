@@ -17,7 +17,7 @@
 //! - [`TcpConnection`]: one TCP stream in [`Framing::Slip`] (OSC 1.1) or
 //!   [`Framing::LengthPrefix`] (OSC 1.0) frames.
 //! - `tokio::UdpClient` and `tokio::TcpConnection` (feature `tokio`): the same, async, with
-//!   cancel-safe receives.
+//!   cancel-safe receives, and `dispatch` / `dispatch_async` for synchronous or async handlers.
 //! - [`udp::UdpServer::client`]: sends from a server's own socket, for pushes to subscribers.
 //! - [`StreamConnection`]: the same framing over any byte stream (a Unix socket, a pipe), with
 //!   [`handle_one`](StreamConnection::handle_one) to dispatch what arrives and reply on the stream.

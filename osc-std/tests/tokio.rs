@@ -685,3 +685,105 @@ fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
     assert!(t.elapsed() < PATIENCE);
     assert!(sender.join().unwrap());
 }
+
+#[test]
+fn async_clients_dispatch_to_synchronous_and_async_handlers() {
+    let rt = runtime();
+    fn wait<F: std::future::Future>(f: F) -> tokio::time::Timeout<F> {
+        tokio::time::timeout(PATIENCE, f)
+    }
+    rt.block_on(async {
+        // UDP: a device answers queries through async handlers, and once more later.
+        let mut device = osc_std::tokio::UdpClient::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let mut asker = osc_std::tokio::UdpClient::connect(device.local_addr().unwrap())
+            .await
+            .unwrap();
+        let mut routes = async_routes();
+        asker.send_message("/slow", &[Arg::Int(10)]).await.unwrap();
+        asker.send_message("/e?ho", &[Arg::Int(3)]).await.unwrap();
+        for _ in 0..2 {
+            let outcome = wait(device.dispatch_async(&mut routes))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(outcome.handler_calls, 1);
+        }
+        let (p, from) = wait(asker.recv()).await.unwrap().unwrap();
+        assert_eq!(from, device.local_addr().unwrap());
+        assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (10,));
+        let (p, _) = wait(asker.recv()).await.unwrap().unwrap();
+        let got = p
+            .as_message()
+            .unwrap()
+            .get::<(i32, &str, &str, bool)>()
+            .unwrap();
+        assert_eq!(got, (3, "/echo", "/e?ho", false));
+        // Not OSC: an error, and the next packet is dispatched.
+        asker.socket().send(GARBAGE).await.unwrap();
+        let e = wait(device.dispatch_async(&mut routes)).await.unwrap();
+        assert!(matches!(e, Err(Error::Decode(_))));
+
+        // TCP, both ways: the client answers the server's requests with synchronous handlers,
+        // the server answers the client's with async ones.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = osc_std::tokio::TcpConnection::connect(addr, Framing::LengthPrefix)
+            .await
+            .unwrap();
+        let stream = listener.accept().await.unwrap().0;
+        let mut server = osc_std::tokio::TcpConnection::from_stream(stream, Framing::LengthPrefix);
+        let mut d = dispatcher();
+        server.send_message("/reply2", &[]).await.unwrap();
+        let outcome = wait(client.dispatch(&mut d, &mut Ctx::default()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(outcome.handler_calls, 1);
+        for i in 1..=2 {
+            let p = wait(server.recv()).await.unwrap().unwrap();
+            assert_eq!(p.as_message().unwrap().get::<(i32,)>().unwrap(), (i,));
+        }
+        client.send_message("/ch/3/mix/fader", &[]).await.unwrap();
+        wait(server.dispatch_async(&mut routes))
+            .await
+            .unwrap()
+            .unwrap();
+        let p = wait(client.recv()).await.unwrap().unwrap();
+        assert_eq!(
+            p.as_message().unwrap().get::<(&str, &str)>().unwrap(),
+            ("3", "fader")
+        );
+
+        // A responder kept after its connection is dropped says so.
+        let kept: Arc<Mutex<Option<Responder>>> = Arc::default();
+        let keep = kept.clone();
+        let mut routes: AsyncRoutes<'static, 2> = AsyncRoutes::new();
+        routes
+            .map("/subscribe", move |req: AsyncRequest| {
+                *keep.lock().unwrap() = Some(req.reply);
+                std::future::ready(())
+            })
+            .unwrap();
+        client.send_message("/subscribe", &[]).await.unwrap();
+        wait(server.dispatch_async(&mut routes))
+            .await
+            .unwrap()
+            .unwrap();
+        let r = kept.lock().unwrap().take().unwrap();
+        r.send_message("/later", &[]).await.unwrap();
+        let p = wait(client.recv()).await.unwrap().unwrap();
+        assert_eq!(p.as_message().unwrap().address(), "/later");
+        drop(server);
+        assert!(r.is_closed());
+        assert!(matches!(
+            r.send_message("/later", &[]).await,
+            Err(Error::Closed)
+        ));
+        assert!(matches!(
+            wait(client.recv()).await.unwrap(),
+            Err(Error::Closed)
+        ));
+    });
+}

@@ -3,15 +3,19 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ::tokio::io::AsyncReadExt;
+use ::tokio::net::tcp::OwnedReadHalf;
 use ::tokio::net::{lookup_host, TcpStream, ToSocketAddrs, UdpSocket};
-use osc_core::{Arg, DecodeConfig, Message, Packet};
+use osc_core::{Arg, DecodeConfig, Dispatcher, Handler, Message, Outcome, Packet, Replies};
 
+use super::routes::{AfterDispatch, AwaitCalls, Link, Pending, TcpOut};
+use super::AsyncRoutes;
 use crate::error::Error;
-use crate::framing::{frame_packet, FrameReader, Framing};
+use crate::framing::{append_frame, frame_packet, FrameReader, Framing};
 use crate::sock::{any_local_for, encode_packet};
-use crate::udp::MAX_DATAGRAM;
+use crate::udp::{MAX_DATAGRAM, REPLY_BUFFER_SIZE};
 
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -44,9 +48,10 @@ const READ_CHUNK: usize = 16 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct UdpClient {
-    socket: UdpSocket,
+    socket: Arc<UdpSocket>,
     recv_buf: Box<[u8]>,
     send_buf: Vec<u8>,
+    reply_buf: Vec<u8>,
     decode: DecodeConfig,
 }
 
@@ -80,9 +85,10 @@ impl UdpClient {
     /// and `UdpSocket::from_std`).
     pub fn from_socket(socket: UdpSocket) -> Self {
         Self {
-            socket,
+            socket: Arc::new(socket),
             recv_buf: vec![0u8; MAX_DATAGRAM].into_boxed_slice(),
             send_buf: Vec::new(),
+            reply_buf: Vec::new(),
             decode: DecodeConfig::new(),
         }
     }
@@ -159,6 +165,88 @@ impl UdpClient {
         let (bytes, from) = self.recv_raw().await?;
         Ok((config.decode(bytes)?, from))
     }
+
+    /// Waits for a packet and dispatches it to `dispatcher` (python-osc's dispatch clients; the
+    /// async form of [`DispatchClient::handle_one`](crate::DispatchClient::handle_one)). Bundles
+    /// are dispatched at once, their timetags shown to the handlers. The handlers' replies go to
+    /// the sender (8 KiB of them at most per packet). A datagram that is not OSC is
+    /// `Err(Error::Decode(_))`, and the next call goes on. Cancel-safe while it waits.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use std::time::Duration;
+    /// use osc_core::{Arg, Dispatcher, HandlerFn};
+    /// use osc_std::tokio::UdpClient;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// rt.block_on(async {
+    ///     let mut mixer = UdpClient::bind("127.0.0.1:0").await?;
+    ///     let mut client = UdpClient::connect(mixer.local_addr()?).await?;
+    ///     client.send_message("/ch/01/mix/fader", &[Arg::Float(0.5)]).await?;
+    ///
+    ///     let mut d: Dispatcher<HandlerFn<Vec<f32>, SocketAddr>, 4> = Dispatcher::new();
+    ///     d.map("/ch/*/mix/fader", |levels, req, _| {
+    ///         levels.extend(req.message.get::<(f32,)>().map(|(l,)| l));
+    ///     })
+    ///     .unwrap();
+    ///     let mut levels = Vec::new();
+    ///     let wait = Duration::from_secs(5);
+    ///     let outcome = tokio::time::timeout(wait, mixer.dispatch(&mut d, &mut levels)).await??;
+    ///     assert_eq!((outcome.handler_calls, levels), (1, vec![0.5]));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn dispatch<H, C, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'_, H, N>,
+        ctx: &mut C,
+    ) -> Result<Outcome, Error>
+    where
+        H: Handler<C, SocketAddr>,
+    {
+        let mut reply_buf = std::mem::take(&mut self.reply_buf);
+        reply_buf.resize(REPLY_BUFFER_SIZE, 0);
+        let (outcome, from, replies) = {
+            let (packet, from) = match self.recv().await {
+                Ok(received) => received,
+                Err(e) => {
+                    self.reply_buf = reply_buf;
+                    return Err(e);
+                }
+            };
+            let mut replies = Replies::new(&mut reply_buf);
+            let outcome = dispatcher.dispatch(&packet, ctx, &from, &mut replies);
+            (outcome, from, replies.as_length_prefixed().len())
+        };
+        let mut sent = Ok(());
+        for reply in osc_core::ReplyIter::new(reply_buf.get(..replies).unwrap_or_default()) {
+            if let Err(e) = self.socket.send_to(reply, from).await {
+                sent = Err(e.into());
+            }
+        }
+        self.reply_buf = reply_buf;
+        sent.map(|()| outcome)
+    }
+
+    /// Waits for a packet and dispatches it to async handlers, awaiting each in order before it
+    /// returns (python-osc's async dispatch); each handler's
+    /// [`Responder`](crate::tokio::Responder) sends from this client's socket to the sender.
+    /// Bundles are dispatched at once. Cancel-safe while it waits for the packet; dropped while
+    /// a handler runs, that handler and the ones after it are dropped.
+    pub async fn dispatch_async<const N: usize>(
+        &mut self,
+        routes: &mut AsyncRoutes<'_, N>,
+    ) -> Result<Outcome, Error> {
+        let mut pending = Pending::detached(Link::Udp(self.socket.clone()));
+        let outcome = {
+            let (packet, from) = self.recv().await?;
+            routes.dispatch_now(&packet, from, &mut pending)
+        };
+        AwaitCalls.after(&mut pending).await;
+        Ok(outcome)
+    }
 }
 
 /// An async TCP connection carrying OSC packets in SLIP or length-prefix frames (feature `tokio`):
@@ -167,9 +255,12 @@ impl UdpClient {
 ///
 /// [`recv`](Self::recv) waits for ever and is cancel-safe: dropped before it finishes, it loses
 /// nothing (bytes already read stay for the next call), so `tokio::time::timeout` or
-/// `tokio::select!` around it are fine. [`send`](Self::send) is not: dropped part way, it leaves
-/// part of a frame on the stream, which a length-prefix peer cannot get past (a SLIP peer skips to
-/// the next frame), so let sends finish.
+/// `tokio::select!` around it are fine. [`send`](Self::send) is not: dropped part way, it would
+/// leave part of a frame on the stream, which a length-prefix peer cannot get past, so the
+/// connection is shut down instead and later sends return [`Error::Closed`]. Let sends finish.
+///
+/// [`dispatch`](Self::dispatch) and [`dispatch_async`](Self::dispatch_async) hand what arrives to
+/// a dispatcher, with synchronous or async handlers, and write their replies on the connection.
 ///
 /// ```
 /// use std::time::Duration;
@@ -195,10 +286,13 @@ impl UdpClient {
 /// ```
 #[derive(Debug)]
 pub struct TcpConnection {
-    stream: TcpStream,
+    read: OwnedReadHalf,
+    /// The writing half, shared with the responders of [`dispatch_async`](Self::dispatch_async).
+    out: Arc<TcpOut>,
     reader: FrameReader,
     packet_buf: Vec<u8>,
     out_buf: Vec<u8>,
+    reply_buf: Vec<u8>,
     decode: DecodeConfig,
 }
 
@@ -213,11 +307,15 @@ impl TcpConnection {
 
     /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
+        let shut = socket2::SockRef::from(&stream).try_clone().ok();
+        let (read, write) = stream.into_split();
         Self {
-            stream,
+            read,
+            out: Arc::new(TcpOut::new(write, shut, Some(framing), None)),
             reader: FrameReader::new(framing, READ_CHUNK),
             packet_buf: Vec::new(),
             out_buf: Vec::new(),
+            reply_buf: Vec::new(),
             decode: DecodeConfig::new(),
         }
     }
@@ -245,17 +343,17 @@ impl TcpConnection {
 
     /// The underlying stream.
     pub fn stream(&self) -> &TcpStream {
-        &self.stream
+        self.read.as_ref()
     }
 
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.peer_addr()
+        self.read.peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
+        self.read.local_addr()
     }
 
     /// Sends one packet, framed; returns the number of bytes written. Not cancel-safe (see the
@@ -267,7 +365,7 @@ impl TcpConnection {
             &mut self.packet_buf,
             &mut self.out_buf,
         )?;
-        self.stream.write_all(framed).await?;
+        self.out.write(framed).await?;
         Ok(framed.len())
     }
 
@@ -287,7 +385,7 @@ impl TcpConnection {
                 Some(Err(e)) => return Err(Error::Frame(e)),
                 None => {}
             }
-            match self.stream.read(self.reader.space()).await {
+            match self.read.read(self.reader.space()).await {
                 Ok(0) => return Err(Error::Closed),
                 Ok(n) => self.reader.filled(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -310,8 +408,106 @@ impl TcpConnection {
         self.reader.has_partial_frame()
     }
 
-    /// Closes the writing half; the peer sees the end of the stream.
+    /// Waits for a packet and dispatches it to `dispatcher` (python-osc's `TCPDispatchClient`).
+    /// Bundles are dispatched at once, their timetags shown to the handlers; the handlers'
+    /// replies (8 KiB of them at most per packet) are written on the connection. Errors as for
+    /// [`recv`](Self::recv); cancel-safe while it waits for the packet.
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use std::time::Duration;
+    /// use osc_core::{Arg, Dispatcher, HandlerFn};
+    /// use osc_std::{tokio::TcpConnection, Framing};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// rt.block_on(async {
+    ///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpConnection::connect(listener.local_addr()?, Framing::Slip).await?;
+    ///     let mut server = TcpConnection::from_stream(listener.accept().await?.0, Framing::Slip);
+    ///
+    ///     // The client answers the server's `/ping` with `/pong`.
+    ///     let mut d: Dispatcher<HandlerFn<(), SocketAddr>, 4> = Dispatcher::new();
+    ///     d.map("/ping", |_, _, r| { let _ = r.message_with("/pong", |m| Ok(m)); }).unwrap();
+    ///     server.send_message("/ping", &[]).await?;
+    ///     let wait = Duration::from_secs(5);
+    ///     tokio::time::timeout(wait, client.dispatch(&mut d, &mut ())).await??;
+    ///     let reply = tokio::time::timeout(wait, server.recv()).await??;
+    ///     assert_eq!(reply.as_message().unwrap().address(), "/pong");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn dispatch<H, C, const N: usize>(
+        &mut self,
+        dispatcher: &mut Dispatcher<'_, H, N>,
+        ctx: &mut C,
+    ) -> Result<Outcome, Error>
+    where
+        H: Handler<C, SocketAddr>,
+    {
+        let peer = self.peer_addr()?;
+        let framing = self.reader.framing();
+        let mut reply_buf = std::mem::take(&mut self.reply_buf);
+        reply_buf.resize(REPLY_BUFFER_SIZE, 0);
+        let mut framed = std::mem::take(&mut self.out_buf);
+        framed.clear();
+        let outcome = {
+            let packet = match self.recv().await {
+                Ok(packet) => packet,
+                Err(e) => {
+                    (self.reply_buf, self.out_buf) = (reply_buf, framed);
+                    return Err(e);
+                }
+            };
+            let mut replies = Replies::new(&mut reply_buf);
+            let outcome = dispatcher.dispatch(&packet, ctx, &peer, &mut replies);
+            for reply in replies.iter() {
+                // Only a reply too large for a length prefix fails, and a reply is at most 8 KiB.
+                let _ = append_frame(framing, reply, &mut framed);
+            }
+            outcome
+        };
+        let written = if framed.is_empty() {
+            Ok(())
+        } else {
+            self.out.write(&framed).await
+        };
+        self.reply_buf = reply_buf;
+        self.out_buf = framed;
+        written.map(|()| outcome)
+    }
+
+    /// Waits for a packet and dispatches it to async handlers, awaiting each in order before it
+    /// returns (python-osc's `AsyncDispatchTCPClient`); each handler's
+    /// [`Responder`](crate::tokio::Responder) writes frames on this connection, now or later
+    /// from a task of its own. Bundles are dispatched at once. Cancel-safe while it waits for the
+    /// packet; dropped while a handler runs, that handler and the ones after it are dropped.
+    pub async fn dispatch_async<const N: usize>(
+        &mut self,
+        routes: &mut AsyncRoutes<'_, N>,
+    ) -> Result<Outcome, Error> {
+        let peer = self.peer_addr()?;
+        let mut pending = Pending::detached(Link::Tcp(self.out.clone()));
+        let outcome = {
+            let packet = self.recv().await?;
+            routes.dispatch_now(&packet, peer, &mut pending)
+        };
+        AwaitCalls.after(&mut pending).await;
+        Ok(outcome)
+    }
+
+    /// Closes the writing half; the peer sees the end of the stream. Nothing more can be sent,
+    /// by this connection or by the responders of its async handlers.
     pub async fn shutdown(&mut self) -> io::Result<()> {
-        self.stream.shutdown().await
+        self.out.finish().await
+    }
+}
+
+/// Shuts the socket down when the connection is dropped, even if a responder of one of its async
+/// handlers is still held somewhere (which then says [`Closed`](crate::Error::Closed)).
+impl Drop for TcpConnection {
+    fn drop(&mut self) {
+        self.out.close();
     }
 }

@@ -27,7 +27,7 @@ use ::tokio::net::UdpSocket;
 use ::tokio::sync::{watch, Mutex};
 use osc_core::pattern::{self, Captures};
 use osc_core::{
-    Arg, Dispatcher, Handler, MapErrorKind, Message, Packet, Replies, Request, TimeTag,
+    Arg, Dispatcher, Handler, MapErrorKind, Message, Outcome, Packet, Replies, Request, TimeTag,
 };
 
 use crate::counters::Counters;
@@ -159,6 +159,18 @@ impl<'r, const N: usize> AsyncRoutes<'r, N> {
     pub fn is_empty(&self) -> bool {
         self.dispatcher.is_empty()
     }
+
+    /// Dispatches `packet` from `from` at once (bundles too), queueing the handlers' calls in
+    /// `pending`.
+    pub(crate) fn dispatch_now(
+        &mut self,
+        packet: &Packet<'_>,
+        from: SocketAddr,
+        pending: &mut Pending,
+    ) -> Outcome {
+        self.dispatcher
+            .dispatch(packet, pending, &from, &mut Replies::none())
+    }
 }
 
 impl<const N: usize> Default for AsyncRoutes<'_, N> {
@@ -240,6 +252,13 @@ impl Pending {
             counters,
             stop,
         }
+    }
+
+    /// For a client: no server to count into or to stop it.
+    pub(crate) fn detached(link: Link) -> Self {
+        // The sender is dropped at once: the receiver reads `false` for ever.
+        let (_, stop) = watch::channel(false);
+        Self::new(link, Arc::new(Counters::new()), stop)
     }
 }
 
@@ -425,6 +444,14 @@ impl TcpOut {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Closes the writing half after any write in progress: the peer sees the end of the stream,
+    /// and nothing more is written.
+    pub(crate) async fn finish(&self) -> io::Result<()> {
+        let mut half = self.half.lock().await;
+        self.closed.store(true, Ordering::Relaxed);
+        half.shutdown().await
     }
 
     /// Ends the connection now: no more writes, a FIN to the peer, and a write or read that is
