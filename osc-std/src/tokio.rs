@@ -555,10 +555,7 @@ impl Conn {
                     if !write_replies(&self.out, &mut self.stop, &engine, framing, &mut out).await {
                         break 'conn;
                     }
-                    let t = Instant::now();
-                    after.after(ctx).await;
-                    // Time in handlers is not time without input.
-                    last_input += t.elapsed();
+                    settle(after, ctx, &mut last_input).await;
                     if self.ending() {
                         break 'conn;
                     }
@@ -616,9 +613,7 @@ impl Conn {
                         }
                     }
                 }
-                let t = Instant::now();
-                after.after(ctx).await;
-                last_input += t.elapsed();
+                settle(after, ctx, &mut last_input).await;
                 // A stop, or a failed write, ends the connection here: the frames after it
                 // are not dispatched.
                 if self.ending() {
@@ -632,6 +627,14 @@ impl Conn {
     fn ending(&self) -> bool {
         *self.stop.borrow() || self.out.is_closed()
     }
+}
+
+/// Awaits the handlers queued by the last dispatch. The time they take is not time without input:
+/// it moves `last_input` on by as much.
+async fn settle<C>(after: &mut impl AfterDispatch<C>, ctx: &mut C, last_input: &mut Instant) {
+    let t = Instant::now();
+    after.after(ctx).await;
+    *last_input += t.elapsed();
 }
 
 /// However the connection's task ends (also when it is aborted), the socket is shut down: the
