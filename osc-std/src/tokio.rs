@@ -201,7 +201,7 @@ impl UdpServer {
         &mut self,
         routes: &mut AsyncRoutes<'_, N>,
     ) -> io::Result<()> {
-        let link = Link::Udp(self.socket.clone());
+        let link = Link::Udp(self.socket.clone(), false);
         let stop = self.stop.subscribe();
         let mut pending = Pending::new(link, self.counters.clone(), stop);
         self.serve(&mut routes.dispatcher, &mut pending, &mut AwaitCalls)

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -609,26 +610,30 @@ fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
         })
         .unwrap();
     let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
-    // `/flood` pushes 64 MiB from a task of its own; `/echo` then waits its turn to write.
+    // `/flood` pushes 64 MiB from a task of its own; `/echo` then waits its turn to write. The
+    // pusher says when it starts, and at the end how many pushes went out and how it stopped.
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let task = rt.spawn(async move {
         server
             .run_async(move |_| {
                 let mut routes: AsyncRoutes<'static, 4> = AsyncRoutes::new();
-                let done = done_tx.clone();
+                let (started, done) = (started_tx.clone(), done_tx.clone());
                 routes
                     .map("/flood", move |req: AsyncRequest| {
-                        let done = done.clone();
+                        let (started, done) = (started.clone(), done.clone());
                         tokio::spawn(async move {
+                            let _ = started.send(());
                             let blob = vec![7u8; 60_000];
-                            let mut result = Ok(());
-                            for _ in 0..1100 {
-                                result = req.reply.send_message("/b", &[Arg::Blob(&blob)]).await;
-                                if result.is_err() {
+                            let args = [Arg::Blob(&blob)];
+                            let mut sent = 0;
+                            while sent < 1100 {
+                                if req.reply.send_message("/b", &args).await.is_err() {
                                     break;
                                 }
+                                sent += 1;
                             }
-                            let _ = done.send(result.is_err());
+                            let _ = done.send(sent);
                         });
                         std::future::ready(())
                     })
@@ -645,15 +650,17 @@ fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
     let mut conn = TcpConnection::connect(addr, Framing::Slip).unwrap();
     conn.send_message("/flood", &[]).unwrap();
     conn.send_message("/echo", &[]).unwrap();
-    // Long enough for the pusher to fill the socket buffers and block.
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    // Long enough for the pusher to fill the socket buffers (a few MB) and block.
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
     stop.shutdown();
     let ended = rt.block_on(async { tokio::time::timeout(PATIENCE, task).await });
     ended.expect("run_async returns").unwrap().unwrap();
     assert!(t.elapsed() < PATIENCE);
-    // The blocked push failed when the connection was shut down.
-    assert_eq!(done_rx.recv_timeout(PATIENCE), Ok(true));
+    // The push that was blocked failed when the connection was shut down.
+    let sent = done_rx.recv_timeout(PATIENCE).unwrap();
+    assert!(sent < 1100, "{sent} pushes");
 
     // The same for the replies of synchronous handlers: 60 KB echoes that are never read.
     let mut server = rt
@@ -681,7 +688,7 @@ fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
     let t = Instant::now();
     stop.shutdown();
     let ended = rt.block_on(async { tokio::time::timeout(PATIENCE, task).await });
-    ended.expect("run_async returns").unwrap().unwrap();
+    ended.expect("run returns").unwrap().unwrap();
     assert!(t.elapsed() < PATIENCE);
     assert!(sender.join().unwrap());
 }
@@ -775,15 +782,28 @@ fn async_clients_dispatch_to_synchronous_and_async_handlers() {
         r.send_message("/later", &[]).await.unwrap();
         let p = wait(client.recv()).await.unwrap().unwrap();
         assert_eq!(p.as_message().unwrap().address(), "/later");
+        // What arrives after this end has shut down its writing half is still dispatched.
+        client.shutdown().await.unwrap();
+        server.send_message("/count", &[]).await.unwrap();
         drop(server);
         assert!(r.is_closed());
         assert!(matches!(
             r.send_message("/later", &[]).await,
             Err(Error::Closed)
         ));
-        assert!(matches!(
-            wait(client.recv()).await.unwrap(),
-            Err(Error::Closed)
-        ));
+        let ctx = Ctx::default();
+        let outcome = wait(client.dispatch(&mut d, &mut ctx.clone()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (outcome.handler_calls, ctx.counted.load(Ordering::SeqCst)),
+            (1, 1)
+        );
+        let end = wait(client.dispatch(&mut d, &mut ctx.clone()))
+            .await
+            .unwrap();
+        assert!(matches!(end, Err(Error::Closed)));
+        assert_eq!(client.peer_addr().unwrap(), addr);
     });
 }

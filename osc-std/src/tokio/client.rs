@@ -144,14 +144,7 @@ impl UdpClient {
 
     /// Waits for a datagram and returns its bytes and sender, without decoding. Cancel-safe.
     pub async fn recv_raw(&mut self) -> Result<(&[u8], SocketAddr), Error> {
-        loop {
-            match self.socket.recv_from(&mut self.recv_buf).await {
-                Ok((n, from)) => return Ok((self.recv_buf.get(..n).unwrap_or_default(), from)),
-                // A signal: try again.
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        recv_datagram(&self.socket, &mut self.recv_buf).await
     }
 
     /// Waits for a datagram and decodes it. A datagram that is not a valid OSC packet is
@@ -206,40 +199,44 @@ impl UdpClient {
     where
         H: Handler<C, SocketAddr>,
     {
-        let mut reply_buf = std::mem::take(&mut self.reply_buf);
-        reply_buf.resize(REPLY_BUFFER_SIZE, 0);
-        let (outcome, from, replies) = {
-            let (packet, from) = match self.recv().await {
-                Ok(received) => received,
-                Err(e) => {
-                    self.reply_buf = reply_buf;
-                    return Err(e);
-                }
-            };
-            let mut replies = Replies::new(&mut reply_buf);
-            let outcome = dispatcher.dispatch(&packet, ctx, &from, &mut replies);
-            (outcome, from, replies.as_length_prefixed().len())
-        };
-        let mut sent = Ok(());
-        for reply in osc_core::ReplyIter::new(reply_buf.get(..replies).unwrap_or_default()) {
-            if let Err(e) = self.socket.send_to(reply, from).await {
-                sent = Err(e.into());
+        let Self {
+            socket,
+            recv_buf,
+            reply_buf,
+            decode,
+            ..
+        } = self;
+        let (bytes, from) = recv_datagram(socket, recv_buf).await?;
+        let packet = decode.decode(bytes)?;
+        if reply_buf.len() < REPLY_BUFFER_SIZE {
+            reply_buf.resize(REPLY_BUFFER_SIZE, 0);
+        }
+        let mut replies = Replies::new(reply_buf);
+        let outcome = dispatcher.dispatch(&packet, ctx, &from, &mut replies);
+        let connected = socket.peer_addr().is_ok();
+        for reply in replies.iter() {
+            if connected {
+                socket.send(reply).await?;
+            } else {
+                socket.send_to(reply, from).await?;
             }
         }
-        self.reply_buf = reply_buf;
-        sent.map(|()| outcome)
+        Ok(outcome)
     }
 
     /// Waits for a packet and dispatches it to async handlers, awaiting each in order before it
     /// returns (python-osc's async dispatch); each handler's
     /// [`Responder`](crate::tokio::Responder) sends from this client's socket to the sender.
     /// Bundles are dispatched at once. Cancel-safe while it waits for the packet; dropped while
-    /// a handler runs, that handler and the ones after it are dropped.
+    /// a handler runs, that handler and the ones after it are dropped. A handler that panics is
+    /// caught and the others still run (a client has no counters to show it). A responder kept
+    /// after the client is dropped keeps its socket, and so its port, open.
     pub async fn dispatch_async<const N: usize>(
         &mut self,
         routes: &mut AsyncRoutes<'_, N>,
     ) -> Result<Outcome, Error> {
-        let mut pending = Pending::detached(Link::Udp(self.socket.clone()));
+        let connected = self.socket.peer_addr().is_ok();
+        let mut pending = Pending::detached(Link::Udp(self.socket.clone(), connected));
         let outcome = {
             let (packet, from) = self.recv().await?;
             routes.dispatch_now(&packet, from, &mut pending)
@@ -249,15 +246,32 @@ impl UdpClient {
     }
 }
 
+/// Waits for a datagram into `buf`; returns its bytes and sender. Cancel-safe.
+async fn recv_datagram<'b>(
+    socket: &UdpSocket,
+    buf: &'b mut [u8],
+) -> Result<(&'b [u8], SocketAddr), Error> {
+    loop {
+        match socket.recv_from(buf).await {
+            Ok((n, from)) => return Ok((buf.get(..n).unwrap_or_default(), from)),
+            // A signal: try again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// An async TCP connection carrying OSC packets in SLIP or length-prefix frames (feature `tokio`):
 /// the async form of [`crate::TcpConnection`], with the same incremental decoders, frame size
 /// limit (64 KiB by default) and recovery after a bad frame.
 ///
 /// [`recv`](Self::recv) waits for ever and is cancel-safe: dropped before it finishes, it loses
 /// nothing (bytes already read stay for the next call), so `tokio::time::timeout` or
-/// `tokio::select!` around it are fine. [`send`](Self::send) is not: dropped part way, it would
-/// leave part of a frame on the stream, which a length-prefix peer cannot get past, so the
-/// connection is shut down instead and later sends return [`Error::Closed`]. Let sends finish.
+/// `tokio::select!` around it are fine. [`send`](Self::send) is not. Dropped after part of a
+/// frame went out, a length-prefix stream is out of step for good, so the connection is shut
+/// down (the peer gets the partial frame, then the end of the stream; later sends return
+/// [`Error::Closed`] and receives end too). A SLIP peer skips the partial frame, so a SLIP
+/// connection goes on. Let sends finish.
 ///
 /// [`dispatch`](Self::dispatch) and [`dispatch_async`](Self::dispatch_async) hand what arrives to
 /// a dispatcher, with synchronous or async handlers, and write their replies on the connection.
@@ -287,6 +301,8 @@ impl UdpClient {
 #[derive(Debug)]
 pub struct TcpConnection {
     read: OwnedReadHalf,
+    /// The remote address, kept: `getpeername` fails once the socket is shut down.
+    peer: Option<SocketAddr>,
     /// The writing half, shared with the responders of [`dispatch_async`](Self::dispatch_async).
     out: Arc<TcpOut>,
     reader: FrameReader,
@@ -308,9 +324,11 @@ impl TcpConnection {
     /// Wraps a connected stream (e.g. one from `TcpListener::accept`).
     pub fn from_stream(stream: TcpStream, framing: Framing) -> Self {
         let shut = socket2::SockRef::from(&stream).try_clone().ok();
+        let peer = stream.peer_addr().ok();
         let (read, write) = stream.into_split();
         Self {
             read,
+            peer,
             out: Arc::new(TcpOut::new(write, shut, Some(framing), None)),
             reader: FrameReader::new(framing, READ_CHUNK),
             packet_buf: Vec::new(),
@@ -346,9 +364,12 @@ impl TcpConnection {
         self.read.as_ref()
     }
 
-    /// The remote address.
+    /// The remote address (known even after the connection has ended).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.read.peer_addr()
+        match self.peer {
+            Some(peer) => Ok(peer),
+            None => self.read.peer_addr(),
+        }
     }
 
     /// The local address.
@@ -379,19 +400,7 @@ impl TcpConnection {
     /// `Err(Error::Closed)` at the end of the stream, `Err(Error::Frame(_))` for a frame that
     /// cannot be delivered (the next call goes on with the next frame). Cancel-safe.
     pub async fn recv_raw(&mut self) -> Result<&[u8], Error> {
-        loop {
-            match self.reader.next_frame() {
-                Some(Ok(())) => return Ok(self.reader.frame()),
-                Some(Err(e)) => return Err(Error::Frame(e)),
-                None => {}
-            }
-            match self.read.read(self.reader.space()).await {
-                Ok(0) => return Err(Error::Closed),
-                Ok(n) => self.reader.filled(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        next_frame(&mut self.read, &mut self.reader).await
     }
 
     /// Waits for the next packet; like [`recv_raw`](Self::recv_raw), and a frame that is not a
@@ -446,48 +455,46 @@ impl TcpConnection {
     where
         H: Handler<C, SocketAddr>,
     {
-        let peer = self.peer_addr()?;
-        let framing = self.reader.framing();
-        let mut reply_buf = std::mem::take(&mut self.reply_buf);
-        reply_buf.resize(REPLY_BUFFER_SIZE, 0);
-        let mut framed = std::mem::take(&mut self.out_buf);
-        framed.clear();
-        let outcome = {
-            let packet = match self.recv().await {
-                Ok(packet) => packet,
-                Err(e) => {
-                    (self.reply_buf, self.out_buf) = (reply_buf, framed);
-                    return Err(e);
-                }
-            };
-            let mut replies = Replies::new(&mut reply_buf);
-            let outcome = dispatcher.dispatch(&packet, ctx, &peer, &mut replies);
-            for reply in replies.iter() {
-                // Only a reply too large for a length prefix fails, and a reply is at most 8 KiB.
-                let _ = append_frame(framing, reply, &mut framed);
-            }
-            outcome
-        };
-        let written = if framed.is_empty() {
-            Ok(())
-        } else {
-            self.out.write(&framed).await
-        };
-        self.reply_buf = reply_buf;
-        self.out_buf = framed;
-        written.map(|()| outcome)
+        let peer = self.peer.unwrap_or(UNKNOWN_PEER);
+        let Self {
+            read,
+            out,
+            reader,
+            out_buf,
+            reply_buf,
+            decode,
+            ..
+        } = self;
+        let framing = reader.framing();
+        let packet = decode.decode(next_frame(read, reader).await?)?;
+        if reply_buf.len() < REPLY_BUFFER_SIZE {
+            reply_buf.resize(REPLY_BUFFER_SIZE, 0);
+        }
+        let mut replies = Replies::new(reply_buf);
+        let outcome = dispatcher.dispatch(&packet, ctx, &peer, &mut replies);
+        out_buf.clear();
+        for reply in replies.iter() {
+            // Only a reply too large for a length prefix fails, and a reply is at most 8 KiB.
+            let _ = append_frame(framing, reply, out_buf);
+        }
+        if !out_buf.is_empty() {
+            out.write(out_buf).await?;
+        }
+        Ok(outcome)
     }
 
     /// Waits for a packet and dispatches it to async handlers, awaiting each in order before it
     /// returns (python-osc's `AsyncDispatchTCPClient`); each handler's
     /// [`Responder`](crate::tokio::Responder) writes frames on this connection, now or later
     /// from a task of its own. Bundles are dispatched at once. Cancel-safe while it waits for the
-    /// packet; dropped while a handler runs, that handler and the ones after it are dropped.
+    /// packet; dropped while a handler runs, that handler and the ones after it are dropped. A
+    /// handler that panics is caught and the others still run (a client has no counters to show
+    /// it).
     pub async fn dispatch_async<const N: usize>(
         &mut self,
         routes: &mut AsyncRoutes<'_, N>,
     ) -> Result<Outcome, Error> {
-        let peer = self.peer_addr()?;
+        let peer = self.peer.unwrap_or(UNKNOWN_PEER);
         let mut pending = Pending::detached(Link::Tcp(self.out.clone()));
         let outcome = {
             let packet = self.recv().await?;
@@ -503,6 +510,33 @@ impl TcpConnection {
         self.out.finish().await
     }
 }
+
+/// Waits for the next frame of a stream; `Err(Error::Closed)` at its end. Cancel-safe.
+async fn next_frame<'r>(
+    read: &mut OwnedReadHalf,
+    reader: &'r mut FrameReader,
+) -> Result<&'r [u8], Error> {
+    loop {
+        match reader.next_frame() {
+            Some(Ok(())) => return Ok(reader.frame()),
+            Some(Err(e)) => return Err(Error::Frame(e)),
+            None => {}
+        }
+        match read.read(reader.space()).await {
+            Ok(0) => return Err(Error::Closed),
+            Ok(n) => reader.filled(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The sender handlers see when a stream's peer address could not be read (an unconnected
+/// socket given to `from_stream`).
+const UNKNOWN_PEER: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::UNSPECIFIED,
+    0,
+));
 
 /// Shuts the socket down when the connection is dropped, even if a responder of one of its async
 /// handlers is still held somewhere (which then says [`Closed`](crate::Error::Closed)).

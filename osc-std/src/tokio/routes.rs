@@ -321,7 +321,9 @@ impl Future for CatchUnwind {
 /// Where replies go: a UDP server's socket, or a TCP connection's writing half.
 #[derive(Clone, Debug)]
 pub(crate) enum Link {
-    Udp(Arc<UdpSocket>),
+    /// The socket, and whether it is connected (to the peer: then `send`, as BSD and macOS refuse
+    /// `send_to` on a connected socket).
+    Udp(Arc<UdpSocket>, bool),
     Tcp(Arc<TcpOut>),
 }
 
@@ -361,7 +363,7 @@ impl Responder {
     pub fn is_closed(&self) -> bool {
         *self.stop.borrow()
             || match &self.link {
-                Link::Udp(_) => false,
+                Link::Udp(..) => false,
                 Link::Tcp(out) => out.is_closed(),
             }
     }
@@ -382,7 +384,8 @@ impl Responder {
     pub async fn send_raw(&self, packet: &[u8]) -> Result<(), Error> {
         let sent = match &self.link {
             _ if *self.stop.borrow() => Err(Error::Closed),
-            Link::Udp(socket) => socket
+            Link::Udp(socket, true) => socket.send(packet).await.map(drop).map_err(Error::from),
+            Link::Udp(socket, false) => socket
                 .send_to(packet, self.to)
                 .await
                 .map(drop)
@@ -446,21 +449,22 @@ impl TcpOut {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Closes the writing half after any write in progress: the peer sees the end of the stream,
-    /// and nothing more is written.
+    /// Closes the writing half: the peer sees the end of the stream, and nothing more is written.
+    /// A write in progress fails (and, part way through a frame, ends the connection).
     pub(crate) async fn finish(&self) -> io::Result<()> {
-        let mut half = self.half.lock().await;
         self.closed.store(true, Ordering::Relaxed);
-        half.shutdown().await
+        match &self.shut {
+            Some(socket) => socket.shutdown(std::net::Shutdown::Write),
+            None => self.half.lock().await.shutdown().await,
+        }
     }
 
     /// Ends the connection now: no more writes, a FIN to the peer, and a write or read that is
     /// waiting on the socket fails at once.
     pub(crate) fn close(&self) {
-        if !self.closed.swap(true, Ordering::Relaxed) {
-            if let Some(socket) = &self.shut {
-                let _ = socket.shutdown(std::net::Shutdown::Both);
-            }
+        self.closed.store(true, Ordering::Relaxed);
+        if let Some(socket) = &self.shut {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
         }
     }
 
@@ -472,34 +476,56 @@ impl TcpOut {
         self.write(frame).await
     }
 
-    /// Writes whole frames, within the write timeout; a failure closes the connection.
+    /// Writes whole frames, within the write timeout. A failure closes the connection, and so
+    /// does a write dropped part way through a length-prefix frame (which would leave the stream
+    /// out of step for good; a SLIP peer skips the partial frame).
     pub(crate) async fn write(&self, frames: &[u8]) -> Result<(), Error> {
         let mut half = self.half.lock().await;
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        // Closes the connection unless the write below finishes: it fails, or this future is
-        // dropped part way, which may leave part of a frame on the stream.
-        let torn = CloseUnlessDone(self);
-        let write = half.write_all(frames);
+        let mut progress = Progress {
+            out: self,
+            written: 0,
+            len: frames.len(),
+        };
+        let write = async {
+            while let Some(rest) = frames.get(progress.written..).filter(|r| !r.is_empty()) {
+                match half.write(rest).await {
+                    Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                    Ok(n) => progress.written += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        };
         let written = match self.write_timeout {
             Some(t) => ::tokio::time::timeout(t, write)
                 .await
                 .unwrap_or_else(|_| Err(io::Error::from(io::ErrorKind::TimedOut))),
             None => write.await,
         };
-        if written.is_ok() {
-            std::mem::forget(torn);
+        if written.is_err() {
+            self.close();
         }
         Ok(written?)
     }
 }
 
-/// Closes the connection when dropped; forgotten once the guarded write has finished.
-struct CloseUnlessDone<'a>(&'a TcpOut);
+/// How far a write has gone. Dropped part way through a length-prefix frame, it closes the
+/// connection.
+struct Progress<'a> {
+    out: &'a TcpOut,
+    written: usize,
+    len: usize,
+}
 
-impl Drop for CloseUnlessDone<'_> {
+impl Drop for Progress<'_> {
     fn drop(&mut self) {
-        self.0.close();
+        let torn = self.written != 0 && self.written < self.len;
+        if torn && self.out.framing.get() == Some(&Framing::LengthPrefix) {
+            self.out.close();
+        }
     }
 }
