@@ -346,8 +346,14 @@ impl<'r, H, const N: usize> DispatchClient<'r, H, N> {
         let packet = config.decode(bytes)?;
         let mut replies = Replies::new(reply_buf);
         dispatcher.dispatch(&packet, ctx, &from, &mut replies);
+        // A connected socket sends with `send`: BSD and macOS refuse `send_to` on one.
+        let connected = client.socket.peer_addr().is_ok();
         for reply in replies.iter() {
-            client.socket.send_to(reply, from)?;
+            if connected {
+                client.socket.send(reply)?;
+            } else {
+                client.socket.send_to(reply, from)?;
+            }
         }
         Ok(true)
     }
