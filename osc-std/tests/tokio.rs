@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +14,9 @@ use osc_core::{Arg, Message};
 use osc_std::tcp::TcpServerBuilder;
 use osc_std::tokio::{AsyncRequest, AsyncRoutes, Responder};
 use osc_std::udp::UdpServerBuilder;
-use osc_std::{time, Error, Framing, FramingMode, OwnedMessage, TcpConnection, UdpClient};
+use osc_std::{
+    time, Counters, Error, Framing, FramingMode, OwnedMessage, Shutdown, TcpConnection, UdpClient,
+};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -23,18 +26,48 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A tokio UDP server of `builder` on a loopback port, with its address, shutdown handle and
+/// counters.
+fn udp_server(
+    rt: &tokio::runtime::Runtime,
+    builder: UdpServerBuilder,
+) -> (
+    osc_std::tokio::UdpServer,
+    SocketAddr,
+    Shutdown,
+    Arc<Counters>,
+) {
+    let server = rt
+        .block_on(async { builder.bind_tokio("127.0.0.1:0") })
+        .unwrap();
+    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    let counters = server.counters();
+    (server, addr, stop, counters)
+}
+
+/// The same for a tokio TCP server.
+fn tcp_server(
+    rt: &tokio::runtime::Runtime,
+    builder: TcpServerBuilder,
+) -> (
+    osc_std::tokio::TcpServer,
+    SocketAddr,
+    Shutdown,
+    Arc<Counters>,
+) {
+    let server = rt
+        .block_on(async { builder.bind_tokio("127.0.0.1:0") })
+        .unwrap();
+    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    let counters = server.counters();
+    (server, addr, stop, counters)
+}
+
 #[test]
 fn udp_server_round_trip_bad_input_panics_and_a_timed_bundle() {
     quiet_deliberate_panics();
     let rt = runtime();
-    let mut server = rt
-        .block_on(async { UdpServerBuilder::new().bind_tokio("127.0.0.1:0") })
-        .unwrap();
-    let (addr, stop, counters) = (
-        server.local_addr().unwrap(),
-        server.shutdown_handle(),
-        server.counters(),
-    );
+    let (mut server, addr, stop, counters) = udp_server(&rt, UdpServerBuilder::new());
     let task = rt.spawn(async move {
         let mut d = dispatcher();
         server.run(&mut d, &mut Ctx::default()).await
@@ -83,19 +116,10 @@ fn udp_server_round_trip_bad_input_panics_and_a_timed_bundle() {
 #[test]
 fn tcp_server_round_trips_in_both_framings_with_bad_frames() {
     let rt = runtime();
-    let mut server = rt
-        .block_on(async {
-            TcpServerBuilder::new()
-                .framing(FramingMode::Auto)
-                .max_frame_size(256)
-                .bind_tokio("127.0.0.1:0")
-        })
-        .unwrap();
-    let (addr, stop, counters) = (
-        server.local_addr().unwrap(),
-        server.shutdown_handle(),
-        server.counters(),
-    );
+    let builder = TcpServerBuilder::new()
+        .framing(FramingMode::Auto)
+        .max_frame_size(256);
+    let (mut server, addr, stop, counters) = tcp_server(&rt, builder);
     let task = rt.spawn(async move { server.run(|_| (dispatcher(), Ctx::default())).await });
 
     for framing in [Framing::Slip, Framing::LengthPrefix] {
@@ -143,19 +167,10 @@ fn tcp_server_round_trips_in_both_framings_with_bad_frames() {
 fn tcp_server_limits_connections_and_closes_idle_ones() {
     let rt = runtime();
     let idle = Duration::from_millis(150);
-    let mut server = rt
-        .block_on(async {
-            TcpServerBuilder::new()
-                .max_connections(1)
-                .idle_timeout(Some(idle))
-                .bind_tokio("127.0.0.1:0")
-        })
-        .unwrap();
-    let (addr, stop, counters) = (
-        server.local_addr().unwrap(),
-        server.shutdown_handle(),
-        server.counters(),
-    );
+    let builder = TcpServerBuilder::new()
+        .max_connections(1)
+        .idle_timeout(Some(idle));
+    let (mut server, addr, stop, counters) = tcp_server(&rt, builder);
     let task = rt.spawn(async move { server.run(|_| (dispatcher(), Ctx::default())).await });
 
     let mut first = TcpConnection::connect(addr, Framing::Slip).unwrap();
@@ -401,14 +416,7 @@ fn async_routes() -> AsyncRoutes<'static, 8> {
 fn udp_async_handlers_are_awaited_in_order_and_survive_bad_input_and_panics() {
     quiet_deliberate_panics();
     let rt = runtime();
-    let mut server = rt
-        .block_on(async { UdpServerBuilder::new().bind_tokio("127.0.0.1:0") })
-        .unwrap();
-    let (addr, stop, counters) = (
-        server.local_addr().unwrap(),
-        server.shutdown_handle(),
-        server.counters(),
-    );
+    let (mut server, addr, stop, counters) = udp_server(&rt, UdpServerBuilder::new());
     let task = rt.spawn(async move { server.run_async(&mut async_routes()).await });
 
     let mut client = UdpClient::connect(addr).unwrap();
@@ -490,18 +498,8 @@ fn udp_async_handlers_are_awaited_in_order_and_survive_bad_input_and_panics() {
 fn tcp_async_handlers_reply_on_their_connection_now_and_later() {
     quiet_deliberate_panics();
     let rt = runtime();
-    let mut server = rt
-        .block_on(async {
-            TcpServerBuilder::new()
-                .framing(FramingMode::Auto)
-                .bind_tokio("127.0.0.1:0")
-        })
-        .unwrap();
-    let (addr, stop, counters) = (
-        server.local_addr().unwrap(),
-        server.shutdown_handle(),
-        server.counters(),
-    );
+    let builder = TcpServerBuilder::new().framing(FramingMode::Auto);
+    let (mut server, addr, stop, counters) = tcp_server(&rt, builder);
     // Responders kept by `/subscribe`, to push to later.
     let subscribers: Arc<Mutex<Vec<Responder>>> = Arc::default();
     let kept = subscribers.clone();
@@ -602,14 +600,8 @@ fn tcp_async_handlers_reply_on_their_connection_now_and_later() {
 #[test]
 fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
     let rt = runtime();
-    let mut server = rt
-        .block_on(async {
-            TcpServerBuilder::new()
-                .write_timeout(None)
-                .bind_tokio("127.0.0.1:0")
-        })
-        .unwrap();
-    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    let builder = TcpServerBuilder::new().write_timeout(None);
+    let (mut server, addr, stop, _) = tcp_server(&rt, builder);
     // `/flood` pushes 64 MiB from a task of its own; `/echo` then waits its turn to write. The
     // pusher says when it starts, and at the end how many pushes went out and how it stopped.
     let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -663,15 +655,10 @@ fn shutdown_does_not_wait_for_a_peer_that_stops_reading() {
     assert!(sent < 1100, "{sent} pushes");
 
     // The same for the replies of synchronous handlers: 60 KB echoes that are never read.
-    let mut server = rt
-        .block_on(async {
-            TcpServerBuilder::new()
-                .write_timeout(None)
-                .reply_buffer_size(70_000)
-                .bind_tokio("127.0.0.1:0")
-        })
-        .unwrap();
-    let (addr, stop) = (server.local_addr().unwrap(), server.shutdown_handle());
+    let builder = TcpServerBuilder::new()
+        .write_timeout(None)
+        .reply_buffer_size(70_000);
+    let (mut server, addr, stop, _) = tcp_server(&rt, builder);
     let task = rt.spawn(async move { server.run(|_| (dispatcher(), Ctx::default())).await });
     let mut conn = TcpConnection::connect(addr, Framing::Slip).unwrap();
     let sender = std::thread::spawn(move || {
