@@ -49,6 +49,9 @@ const READ_CHUNK: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct UdpClient {
     socket: Arc<UdpSocket>,
+    /// Whether the socket is connected: replies then go with `send` (BSD and macOS refuse
+    /// `send_to` on a connected socket).
+    connected: bool,
     recv_buf: Box<[u8]>,
     send_buf: Vec<u8>,
     reply_buf: Vec<u8>,
@@ -85,6 +88,7 @@ impl UdpClient {
     /// and `UdpSocket::from_std`).
     pub fn from_socket(socket: UdpSocket) -> Self {
         Self {
+            connected: socket.peer_addr().is_ok(),
             socket: Arc::new(socket),
             recv_buf: vec![0u8; MAX_DATAGRAM].into_boxed_slice(),
             send_buf: Vec::new(),
@@ -201,6 +205,7 @@ impl UdpClient {
     {
         let Self {
             socket,
+            connected,
             recv_buf,
             reply_buf,
             decode,
@@ -213,9 +218,8 @@ impl UdpClient {
         }
         let mut replies = Replies::new(reply_buf);
         let outcome = dispatcher.dispatch(&packet, ctx, &from, &mut replies);
-        let connected = socket.peer_addr().is_ok();
         for reply in replies.iter() {
-            if connected {
+            if *connected {
                 socket.send(reply).await?;
             } else {
                 socket.send_to(reply, from).await?;
@@ -235,8 +239,8 @@ impl UdpClient {
         &mut self,
         routes: &mut AsyncRoutes<'_, N>,
     ) -> Result<Outcome, Error> {
-        let connected = self.socket.peer_addr().is_ok();
-        let mut pending = Pending::detached(Link::Udp(self.socket.clone(), connected));
+        let link = Link::Udp(self.socket.clone(), self.connected);
+        let mut pending = Pending::detached(link);
         let outcome = {
             let (packet, from) = self.recv().await?;
             routes.dispatch_now(&packet, from, &mut pending)

@@ -347,7 +347,7 @@ impl<'r, H, const N: usize> DispatchClient<'r, H, N> {
         let mut replies = Replies::new(reply_buf);
         dispatcher.dispatch(&packet, ctx, &from, &mut replies);
         // A connected socket sends with `send`: BSD and macOS refuse `send_to` on one.
-        let connected = client.socket.peer_addr().is_ok();
+        let connected = !replies.is_empty() && client.socket.peer_addr().is_ok();
         for reply in replies.iter() {
             if connected {
                 client.socket.send(reply)?;
