@@ -21,7 +21,8 @@
 //! - **Time** — [`TimeTag`]: NTP 64-bit timestamps with exact integer conversions.
 //! - **Stream framing** — [`slip`] (OSC 1.1) and [`len_prefix`] (OSC 1.0) encoders and incremental
 //!   decoders.
-//! - **Address patterns** — [`pattern`]: validation and the spec-exact matcher, OSC 1.1 `//` included.
+//! - **Address patterns** — [`pattern`]: validation and the spec-exact matcher, OSC 1.1 `//` included,
+//!   and the address parts a pattern's wildcards matched ([`pattern::captures`]).
 //!
 //! ## Guarantees
 //!

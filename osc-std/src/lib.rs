@@ -158,7 +158,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! **tokio**: see the `osc_std::tokio` module (feature `tokio`).
+//! **tokio**: see the `osc_std::tokio` module (feature `tokio`), where `run_async` serves async
+//! handlers.
+//!
+//! A message that must outlive its receive buffer (for a channel, another thread or a task) is
+//! copied into an [`OwnedMessage`].
 //!
 //! ## Guarantees
 //!
@@ -174,6 +178,8 @@
 //! - **Bounded memory, no allocation per packet** after start-up on the UDP servers, the TCP
 //!   server and the clients (tested with a counting allocator): buffers, queues and scheduler
 //!   storage are sized up front. A full queue or scheduler drops and counts ([`Stats::dropped`]).
+//!   The async handlers of the tokio servers and clients are the exception: each call copies its
+//!   message into an [`OwnedMessage`] and boxes its future.
 //! - **No datagram is truncated**: UDP receive buffers hold 64 KiB.
 //! - **Batched UDP on Linux and Android**: the blocking and reuse-port receive loops take up to 32
 //!   datagrams per `recvmmsg` call and send the replies to them with one `sendmmsg`
