@@ -84,7 +84,7 @@ Examples:
   osc send udp://127.0.0.1:9000 --at +0.5 /later T
   osc send udp://127.0.0.1:9000 --packet '{\"timetag\":1,\"elements\":[{\"address\":\"/a\"}]}'
   osc send udp://127.0.0.1:57110 --reply 1 --json /status
-  osc send udp://239.0.0.1:9000 /cue i 4          (a multicast group; ?interface=ADDR picks the NIC)
+  osc send udp://239.0.0.1:9000 /cue i 4          (a multicast group; ?interface=ADDR or NAME picks the NIC)
   osc send udp://192.168.1.255:10023 --broadcast --reply 1 --sender /xinfo";
 
 #[derive(Args, Debug)]
@@ -180,6 +180,7 @@ Examples:
   osc dump tcp://127.0.0.1:9000 --framing length --json --count 1
   osc dump serial:///dev/ttyACM0                 (SLIP at 115200 baud; ?baud=N for another rate)
   osc dump udp://239.0.0.1:9000                  (joins the multicast group, sharing the port)
+  osc dump 'udp://239.0.0.1:9000?interface=eth0'   (the interface by its name, or its address)
   osc dump 'udp://[ff02::114]:9000?interface=eth0'  (IPv6: the interface by its name or index)";
 
 #[derive(Args, Debug)]

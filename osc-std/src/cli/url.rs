@@ -26,8 +26,8 @@ pub(crate) enum Endpoint {
 }
 
 /// The interface a multicast group is joined on and sent from: an IPv4 interface by its address,
-/// an IPv6 one by its index (which [`parse`] also looks up from a name). `0.0.0.0` and 0 (the default)
-/// let the system choose by its routes.
+/// an IPv6 one by its index ([`parse`] looks either up from a name). `0.0.0.0` and 0 (the
+/// default) let the system choose by its routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Interface {
     V4(Ipv4Addr),
@@ -87,9 +87,10 @@ pub(crate) const DEFAULT_BAUD: u32 = 115_200;
 /// Parses an endpoint URL. An empty host means all interfaces (`0.0.0.0`), as in liblo; a bare port
 /// number means `udp://0.0.0.0:PORT`. Host names are resolved; a name with both IPv4 and IPv6
 /// addresses (like `localhost`) uses the first IPv4 one, since most OSC peers listen on IPv4 only.
-/// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` (an IPv4 address, or
-/// an IPv6 interface's index or name) chooses its interface and `ttl=` how far datagrams sent to it may go
-/// (`?interface=192.168.1.2&ttl=4`); both are refused for anything else.
+/// A UDP multicast address is a [`Endpoint::Multicast`] group; `?interface=` chooses its
+/// interface (for IPv4 the interface's address or name, for IPv6 its index or name) and `ttl=` how
+/// far datagrams sent to it may go (`?interface=192.168.1.2&ttl=4`, `?interface=eth0`); both are
+/// refused for anything else.
 pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     let bad = |why: &str| format!("invalid URL {text:?}: {why} (expected {URL_HELP})");
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -163,12 +164,18 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
         (SocketAddr::V6(_), None) => Interface::V6(0),
         (SocketAddr::V4(_), Some(i)) => Interface::V4(
             i.parse()
-                .map_err(|_| bad("an IPv4 group's interface is the interface's IPv4 address"))?,
+                .ok()
+                .or_else(|| interface_address_v4(i))
+                .ok_or_else(|| {
+                    bad(&format!(
+                        "an IPv4 group's interface is the interface's IPv4 address or name (of \
+                         an interface with an IPv4 address); {i:?} is neither"
+                    ))
+                })?,
         ),
         (SocketAddr::V6(_), Some(i)) => Interface::V6(interface_index(i).ok_or_else(|| {
             bad(&format!(
-                "an IPv6 group's interface is the interface's index{}; {i:?} is neither",
-                if BY_NAME { " or name" } else { "" }
+                "an IPv6 group's interface is the interface's index or name; {i:?} is neither"
             ))
         })?),
     };
@@ -179,27 +186,46 @@ pub(crate) fn parse(text: &str) -> Result<Endpoint, String> {
     })
 }
 
-/// Whether [`interface_index`] looks up interface names.
-const BY_NAME: bool = cfg!(any(target_os = "linux", target_os = "android"));
-
-/// An IPv6 interface by its index (`2`) or, on Linux and Android, its name (`eth0`): the interfaces
-/// with IPv6 addresses are listed in `/proc/net/if_inet6` (by the network namespace of the process,
-/// unlike `/sys/class/net`), with their indexes in hexadecimal.
+/// An IPv6 interface by its index (`2`) or its name (`eth0`, `en0`).
+///
+/// On Linux and Android the names come from `/proc/net/if_inet6`, which lists every interface with
+/// an IPv6 address, link-local ones included (the `ff02::` groups' usual case), by the network
+/// namespace of the process (unlike `/sys/class/net`), with its index in hexadecimal. Elsewhere,
+/// and for a name not found there, the system's interface list (`getifaddrs`) gives the index.
 fn interface_index(interface: &str) -> Option<u32> {
     if let Ok(index) = interface.parse() {
         return Some(index);
     }
-    if !BY_NAME {
-        return None;
-    }
-    let list = std::fs::read_to_string("/proc/net/if_inet6").ok()?;
-    list.lines().find_map(|line| {
+    let listed = std::fs::read_to_string("/proc/net/if_inet6").unwrap_or_default();
+    let in_proc = listed.lines().find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         match fields.as_slice() {
             [_, index, .., name] if *name == interface => u32::from_str_radix(index, 16).ok(),
             _ => None,
         }
+    });
+    in_proc.or_else(|| {
+        if_addrs::get_if_addrs()
+            .ok()?
+            .into_iter()
+            .find(|i| i.name == interface)
+            .and_then(|i| i.index)
     })
+}
+
+/// The IPv4 address of the interface named `name` (its first, if it has several).
+///
+/// The interfaces come from the system (`getifaddrs`, or its Windows equivalent, through the
+/// `if-addrs` crate), so they are those of the process's network namespace. (That list leaves
+/// out IPv6 link-local addresses, which is why IPv6 names are looked up in `/proc` first.)
+fn interface_address_v4(name: &str) -> Option<Ipv4Addr> {
+    if_addrs::get_if_addrs()
+        .ok()?
+        .into_iter()
+        .find_map(|i| match i.addr {
+            if_addrs::IfAddr::V4(v4) if i.name == name => Some(v4.ip),
+            _ => None,
+        })
 }
 
 /// The part of a `serial://` URL after the scheme: a path (`/dev/ttyACM0`, so three slashes in all,
@@ -305,11 +331,21 @@ mod tests {
             parse("udp://[ff02::114]:9000").unwrap().to_string(),
             "udp://[ff02::114]:9000"
         );
+        // An IPv4 interface by name: its address.
+        if cfg!(target_os = "linux") {
+            assert_eq!(interface_address_v4("lo"), Some(Ipv4Addr::LOCALHOST));
+            assert_eq!(
+                parse("udp://239.1.2.3:9000?interface=lo")
+                    .unwrap()
+                    .to_string(),
+                "udp://239.1.2.3:9000?interface=127.0.0.1"
+            );
+        }
         for bad in [
             "",
             "udp://127.0.0.1:9000?interface=127.0.0.1",
             "tcp://239.1.2.3:9000?interface=127.0.0.1",
-            "udp://239.1.2.3:9000?interface=eth0",
+            "udp://239.1.2.3:9000?interface=no-such-if0",
             "udp://239.1.2.3:9000?ttl=256",
             "udp://239.1.2.3:9000?hops=4",
             "udp://127.0.0.1:9000?ttl=4",
