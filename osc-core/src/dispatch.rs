@@ -63,11 +63,7 @@ impl<'p, 's, A> Request<'p, 's, A> {
     /// # Ok::<(), osc_core::MapErrorKind>(())
     /// ```
     pub fn captures(&self) -> pattern::Captures<'s, 'p> {
-        let address = self.message.address();
-        if pattern::is_pattern(address) {
-            return pattern::Captures::default();
-        }
-        pattern::captures(self.route, address).unwrap_or_default()
+        pattern::route_captures(self.route, self.message.address())
     }
 }
 

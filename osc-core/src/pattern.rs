@@ -152,7 +152,7 @@ mod syntax;
 #[cfg(test)]
 mod tests;
 
-pub use captures::{captures, Captures};
+pub use captures::{captures, route_captures, Captures};
 pub use error::{AddressError, AddressErrorKind};
 #[cfg_attr(feature = "small", allow(unused_imports))]
 pub(crate) use split::{Part, Parts, Split, MAX_PARTS};

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use osc_core::len_prefix::{self, LenPrefixDecoder};
 use osc_core::slip::{self, SlipDecoder};
-use osc_core::{FrameError, Packet};
+use osc_core::{FrameError, Packet, ReplyIter};
 
 use crate::error::Error;
 use crate::sock::encode_packet;
@@ -375,6 +375,19 @@ pub(crate) fn frame_packet<'o>(
 ) -> Result<&'o [u8], Error> {
     let bytes = encode_packet(packet, packet_buf)?;
     Ok(framing.encode(bytes, out)?)
+}
+
+/// Frames `replies` into `out` (cleared first); returns how many. A reply too large for a length
+/// prefix is left out.
+pub(crate) fn frame_replies(replies: ReplyIter<'_>, framing: Framing, out: &mut Vec<u8>) -> u64 {
+    out.clear();
+    let mut count = 0;
+    for reply in replies {
+        if append_frame(framing, reply, out).is_ok() {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// Appends `packet`, framed, to `out`.

@@ -62,12 +62,11 @@ use osc_core::{Dispatcher, Handler};
 use crate::counters::{Counters, Stats};
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::framing::{Framing, StreamDecoder};
+use crate::framing::{frame_replies, Framing, StreamDecoder};
 use crate::shutdown::Shutdown;
 use crate::sock::is_transient;
 use crate::tcp::server::{
-    decoder_for, frame_replies, handle_frame, FrameStep, TcpEngine, TcpServerBuilder,
-    TCP_SCHEDULER_BYTES,
+    decoder_for, handle_frame, FrameStep, TcpEngine, TcpServerBuilder, TCP_SCHEDULER_BYTES,
 };
 use crate::time;
 use crate::udp::server::{UdpEngine, UdpServerBuilder};
@@ -654,7 +653,7 @@ async fn write_replies(
     framing: Framing,
     out: &mut Vec<u8>,
 ) -> bool {
-    let count = frame_replies(engine, framing, out);
+    let count = frame_replies(engine.replies(), framing, out);
     if count == 0 {
         return true;
     }

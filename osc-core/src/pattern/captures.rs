@@ -32,6 +32,24 @@ pub fn captures<'p, 'a>(pattern: &'p str, address: &'a str) -> Option<Captures<'
     Some(Captures { pattern, address })
 }
 
+/// What a handler registered under `route` gets from the incoming `address`: its [`captures`]
+/// when `address` is a literal address that `route` matches, and nothing otherwise (for a literal
+/// route, an address it does not match, or an incoming pattern, whose wildcards are the sender's).
+/// [`Request::captures`](crate::Request::captures) is this for the route that matched.
+///
+/// ```
+/// use osc_core::pattern::route_captures;
+///
+/// assert_eq!(route_captures("/ch/*/mix", "/ch/07/mix").collect::<Vec<_>>(), ["07"]);
+/// assert_eq!(route_captures("/ch/*/mix", "/ch/0?/mix").count(), 0);
+/// ```
+pub fn route_captures<'p, 'a>(route: &'p str, address: &'a str) -> Captures<'p, 'a> {
+    if is_pattern(address) {
+        return Captures::default();
+    }
+    captures(route, address).unwrap_or_default()
+}
+
 /// The iterator of [`captures`] and [`Request::captures`](crate::Request::captures): one `&str`,
 /// borrowed from the address, per wildcard part of the pattern.
 ///

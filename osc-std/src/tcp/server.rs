@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::counters::{Counters, Malformed, MalformedError, Stats};
 use crate::engine::{Engine, Wait, DEFAULT_SCHEDULE_HORIZON};
-use crate::framing::{append_frame, Framing, FramingMode, StreamDecoder};
+use crate::framing::{frame_replies, Framing, FramingMode, StreamDecoder};
 use crate::handle::ServerHandle;
 use crate::shutdown::Shutdown;
 use crate::sock::{is_timeout, ReadTimeout};
@@ -676,18 +676,6 @@ pub(crate) fn decoder_for<'d>(
     })
 }
 
-/// Frames the engine's replies into `out` (cleared first); returns how many.
-pub(crate) fn frame_replies(engine: &TcpEngine, framing: Framing, out: &mut Vec<u8>) -> u64 {
-    out.clear();
-    let mut count = 0;
-    for reply in engine.replies() {
-        if append_frame(framing, reply, out).is_ok() {
-            count += 1;
-        }
-    }
-    count
-}
-
 /// Frames the engine's replies into `out` and writes them in one go.
 fn write_replies(
     stream: &mut TcpStream,
@@ -696,7 +684,7 @@ fn write_replies(
     framing: Framing,
     out: &mut Vec<u8>,
 ) -> Step {
-    let count = frame_replies(engine, framing, out);
+    let count = frame_replies(engine.replies(), framing, out);
     if count == 0 {
         return Step::Continue;
     }

@@ -13,7 +13,7 @@ use osc_core::{Arg, DecodeConfig, Dispatcher, Handler, Message, Outcome, Packet,
 use super::routes::{AfterDispatch, AwaitCalls, Link, Pending, TcpOut};
 use super::AsyncRoutes;
 use crate::error::Error;
-use crate::framing::{append_frame, frame_packet, FrameReader, Framing};
+use crate::framing::{frame_packet, frame_replies, FrameReader, Framing};
 use crate::sock::{any_local_for, encode_packet};
 use crate::udp::{MAX_DATAGRAM, REPLY_BUFFER_SIZE};
 
@@ -476,12 +476,7 @@ impl TcpConnection {
         }
         let mut replies = Replies::new(reply_buf);
         let outcome = dispatcher.dispatch(&packet, ctx, &peer, &mut replies);
-        out_buf.clear();
-        for reply in replies.iter() {
-            // Only a reply too large for a length prefix fails, and a reply is at most 8 KiB.
-            let _ = append_frame(framing, reply, out_buf);
-        }
-        if !out_buf.is_empty() {
+        if frame_replies(replies.iter(), framing, out_buf) != 0 {
             out.write(out_buf).await?;
         }
         Ok(outcome)

@@ -60,11 +60,7 @@ impl AsyncRequest {
     /// The parts of the message's address that the wildcard parts of [`route`](Self::route)
     /// stood for, in order, as [`Request::captures`] gives them.
     pub fn captures(&self) -> Captures<'_, '_> {
-        let address = self.message.address();
-        if pattern::is_pattern(address) {
-            return Captures::default();
-        }
-        pattern::captures(&self.route, address).unwrap_or_default()
+        pattern::route_captures(&self.route, self.message.address())
     }
 }
 
