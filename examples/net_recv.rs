@@ -5,7 +5,7 @@
 //! from the first datagram to the last.
 //!
 //! ```text
-//! net_recv --peer osc|raw-std|raw-mmsg|raw-mmsg-addr|rosc [--bind 127.0.0.1:0]
+//! net_recv --peer osc|osc-tokio|raw-std|raw-mmsg|raw-mmsg-addr|rosc [--bind 127.0.0.1:0]
 //! ```
 //!
 //! - `osc`: osc-std's blocking `UdpServer` (batched receive on Linux) with one route,
@@ -13,6 +13,8 @@
 //!   handler also reads the clock at its first call and at every 64th after it, for the first and
 //!   last arrival (so the last is known to within 63 datagrams); a watcher thread applies the
 //!   stop rule from the server's `received` counter, every 50 ms.
+//! - `osc-tokio` (with the example crate's `tokio` feature): osc-std's tokio `UdpServer` on a
+//!   current-thread runtime, with the same route and handler, and the watcher as a task.
 //! - `raw-std`: a `std::net::UdpSocket::recv` loop (`bad`: not 40 bytes).
 //! - `raw-mmsg`: a `recvmmsg(64, MSG_WAITFORONE)` loop into 2 KiB slots, without sender addresses
 //!   (Linux; `bad`: not 40 bytes).
@@ -94,24 +96,52 @@ struct Calls {
     last: Option<Instant>,
 }
 
+/// The osc receivers' one handler: counts calls, and reads the clock at the first call and every
+/// [`STAMP_EVERY`]th.
+fn count(c: &mut Calls, _: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
+    c.calls += 1;
+    if c.calls % STAMP_EVERY == 1 {
+        let now = Instant::now();
+        c.first.get_or_insert(now);
+        c.last = Some(now);
+    }
+}
+
+/// A dispatcher with [`ROUTE`] mapped to [`count`].
+fn counting_dispatcher() -> Dispatcher<'static, osc_core::HandlerFn<Calls, SocketAddr>, 1> {
+    let mut dispatcher = Dispatcher::new();
+    dispatcher
+        .map(ROUTE, count as osc_core::HandlerFn<Calls, SocketAddr>)
+        .map_err(|e| e.kind)
+        .expect("a valid address");
+    dispatcher
+}
+
+/// Whether the osc receivers' watcher should stop the server, given the `received` counter now
+/// and what it saw last (updated here).
+fn watch_says_stop(start: Instant, received: u64, seen: &mut (u64, Instant)) -> bool {
+    let now = Instant::now();
+    if received != seen.0 {
+        *seen = (received, now);
+    }
+    (seen.0 > 0 && now - seen.1 >= IDLE) || start.elapsed() >= LIMIT
+}
+
+/// The tally of an osc receiver from its server's `received` counter and its handler's calls.
+fn osc_tally(received: u64, calls: &Calls) -> Tally {
+    Tally {
+        received,
+        bad: received - calls.calls,
+        first: calls.first,
+        last: calls.last,
+    }
+}
+
 /// The osc-std blocking server. Arrival times come from the handler (see [`Calls`]); a watcher
 /// thread reads the server's `received` counter every [`WATCH`] for the stop rule, so the server's
 /// loop is unchanged.
 fn run_osc(bind: &str) -> Tally {
-    fn count(c: &mut Calls, _: &Request<'_, '_, SocketAddr>, _: &mut Replies<'_>) {
-        c.calls += 1;
-        if c.calls % STAMP_EVERY == 1 {
-            let now = Instant::now();
-            c.first.get_or_insert(now);
-            c.last = Some(now);
-        }
-    }
-    let mut dispatcher: Dispatcher<'_, osc_core::HandlerFn<Calls, SocketAddr>, 1> =
-        Dispatcher::new();
-    dispatcher
-        .map(ROUTE, count)
-        .map_err(|e| e.kind)
-        .expect("a valid address");
+    let mut dispatcher = counting_dispatcher();
     let mut server = UdpServer::bind(bind).expect("bind");
     ready(server.local_addr().expect("local address"));
     let (stop, counters) = (server.shutdown_handle(), server.counters());
@@ -119,29 +149,60 @@ fn run_osc(bind: &str) -> Tally {
     let start = Instant::now();
     std::thread::scope(|s| {
         let serving = s.spawn(|| server.run(&mut dispatcher, &mut calls));
-        let (mut seen, mut seen_at) = (0u64, start);
+        let mut seen = (0u64, start);
         loop {
             std::thread::sleep(WATCH);
-            let now = Instant::now();
-            let received = counters.snapshot().received;
-            if received != seen {
-                (seen, seen_at) = (received, now);
-            }
-            let idle = seen > 0 && now - seen_at >= IDLE;
-            if idle || start.elapsed() >= LIMIT {
+            if watch_says_stop(start, counters.snapshot().received, &mut seen) {
                 break;
             }
         }
         stop.shutdown();
         serving.join().expect("server thread").expect("server");
     });
-    let received = counters.snapshot().received;
-    Tally {
-        received,
-        bad: received - calls.calls,
-        first: calls.first,
-        last: calls.last,
-    }
+    osc_tally(counters.snapshot().received, &calls)
+}
+
+/// osc-std's tokio server on a current-thread runtime (one thread, like the blocking server),
+/// with the same handler, and the watcher as a task on the same runtime.
+#[cfg(feature = "tokio")]
+fn run_osc_tokio(bind: &str) -> Tally {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut dispatcher = counting_dispatcher();
+        let mut server = osc_std::tokio::UdpServer::bind(bind).expect("bind");
+        ready(server.local_addr().expect("local address"));
+        let (stop, counters) = (server.shutdown_handle(), server.counters());
+        let start = Instant::now();
+        let watcher = tokio::spawn({
+            let counters = counters.clone();
+            async move {
+                let mut seen = (0u64, start);
+                loop {
+                    tokio::time::sleep(WATCH).await;
+                    if watch_says_stop(start, counters.snapshot().received, &mut seen) {
+                        break;
+                    }
+                }
+                stop.shutdown();
+            }
+        });
+        let mut calls = Calls::default();
+        server
+            .run(&mut dispatcher, &mut calls)
+            .await
+            .expect("server");
+        watcher.await.expect("watcher");
+        osc_tally(counters.snapshot().received, &calls)
+    })
+}
+
+#[cfg(not(feature = "tokio"))]
+fn run_osc_tokio(_: &str) -> Tally {
+    eprintln!("net_recv: osc-tokio needs the example crate's `tokio` feature");
+    std::process::exit(2);
 }
 
 fn run_raw_std(bind: &str) -> Tally {
@@ -297,13 +358,14 @@ fn main() {
     let bind = value("--bind").unwrap_or_else(|| "127.0.0.1:0".into());
     let tally = match peer.as_str() {
         "osc" => run_osc(&bind),
+        "osc-tokio" => run_osc_tokio(&bind),
         "raw-std" => run_raw_std(&bind),
         "raw-mmsg" => run_raw_mmsg(&bind, false),
         "raw-mmsg-addr" => run_raw_mmsg(&bind, true),
         "rosc" => run_rosc(&bind),
         other => {
             eprintln!(
-                "net_recv: unknown --peer {other} (osc, raw-std, raw-mmsg, raw-mmsg-addr, rosc)"
+                "net_recv: unknown --peer {other} (osc, osc-tokio, raw-std, raw-mmsg, raw-mmsg-addr, rosc)"
             );
             std::process::exit(2);
         }

@@ -52,12 +52,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::tokio::io::AsyncReadExt;
+use ::tokio::io::{AsyncReadExt, Interest};
 use ::tokio::net::tcp::OwnedReadHalf;
 use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
 use ::tokio::sync::watch;
 use ::tokio::task::JoinSet;
 use osc_core::{Dispatcher, Handler};
+use socket2::SockRef;
 
 use crate::counters::{Counters, Stats};
 use crate::engine::Engine;
@@ -69,8 +70,8 @@ use crate::tcp::server::{
     decoder_for, handle_frame, FrameStep, TcpEngine, TcpServerBuilder, TCP_SCHEDULER_BYTES,
 };
 use crate::time;
+use crate::udp::batch::RecvBatch;
 use crate::udp::server::{UdpEngine, UdpServerBuilder};
-use crate::udp::MAX_DATAGRAM;
 
 mod client;
 mod routes;
@@ -140,6 +141,11 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// An async UDP server: one task receives, dispatches and replies, like the blocking
 /// [`UdpServer`](crate::udp::UdpServer). Built with [`UdpServerBuilder::bind_tokio`]; see the
 /// [module docs](self) for an example.
+///
+/// Each time the socket turns readable, one receive takes the datagrams queued in it, up to
+/// [`recv_batch`](UdpServerBuilder::recv_batch) (one `recvmmsg` on Linux and Android, one
+/// `recv_from` elsewhere). They are handled in order, each one's replies sent, and each one's
+/// async handlers awaited, before the next.
 #[derive(Debug)]
 pub struct UdpServer {
     socket: Arc<UdpSocket>,
@@ -216,7 +222,10 @@ impl UdpServer {
     where
         H: Handler<C, SocketAddr>,
     {
-        let mut recv_buf = vec![0u8; MAX_DATAGRAM].into_boxed_slice();
+        // The batch receives through a second handle on the same (non-blocking) socket, inside
+        // tokio's readiness check: `recvmmsg` where the platform has it, `recv_from` elsewhere.
+        let batch_socket: std::net::UdpSocket = SockRef::from(&*self.socket).try_clone()?.into();
+        let mut recv = RecvBatch::new(self.config.recv_batch);
         let mut engine: UdpEngine = Engine::new(
             self.config.time_policy,
             self.config.schedule_horizon,
@@ -227,7 +236,7 @@ impl UdpServer {
         let mut stop = self.stop.subscribe();
         while !self.shutdown.is_shutdown() {
             // The clock is read again after each fired bundle: its handlers may have awaited.
-            while let Some(to) = engine.poll(time::now(), &mut recv_buf, dispatcher, ctx) {
+            while let Some(to) = engine.poll(time::now(), recv.scratch(), dispatcher, ctx) {
                 send_replies(&self.socket, &engine, to).await;
                 after.after(ctx).await;
             }
@@ -238,23 +247,61 @@ impl UdpServer {
             let received = ::tokio::select! {
                 biased;
                 () = stopped(&mut stop) => break,
-                r = self.socket.recv_from(&mut recv_buf) => Some(r),
+                r = recv_batch(&self.socket, &batch_socket, &mut recv) => Some(r),
                 () = sleep_opt(deadline) => None,
             };
             match received {
                 None => {}
-                Some(Ok((n, from))) => {
-                    self.counters.add_received(1);
-                    let bytes = recv_buf.get(..n).unwrap_or_default();
-                    engine.handle(time::now, bytes, from, dispatcher, ctx);
-                    send_replies(&self.socket, &engine, from).await;
-                    after.after(ctx).await;
+                Some(Ok(n)) => {
+                    self.counters.add_received(n as u64);
+                    for i in 0..n {
+                        if self.shutdown.is_shutdown() {
+                            break;
+                        }
+                        let Some((bytes, from)) = recv.get(i) else {
+                            break;
+                        };
+                        let Some(&from) = from else {
+                            // A sender address of a family this crate does not read.
+                            self.counters.add_dropped(1);
+                            continue;
+                        };
+                        engine.handle(time::now, bytes, from, dispatcher, ctx);
+                        send_replies(&self.socket, &engine, from).await;
+                        after.after(ctx).await;
+                    }
                 }
                 Some(Err(e)) if is_transient(&e) => {}
                 Some(Err(e)) => return Err(e),
             }
         }
         Ok(())
+    }
+}
+
+/// Waits until `socket` is readable and receives a batch through `batch_socket` (the same socket).
+///
+/// A batch that does not fill `recv` emptied the socket's queue: that is reported to tokio as if
+/// the receive had found nothing, which makes the next wait go to the system's event queue instead
+/// of first trying a receive that would find nothing. Tokio keeps a readiness event that arrived in
+/// the meantime, so nothing is missed.
+async fn recv_batch(
+    socket: &UdpSocket,
+    batch_socket: &std::net::UdpSocket,
+    recv: &mut RecvBatch,
+) -> io::Result<usize> {
+    loop {
+        socket.readable().await?;
+        let cap = recv.capacity();
+        let r = socket.try_io(Interest::READABLE, || match recv.recv(batch_socket)? {
+            n if n < cap => Err(io::ErrorKind::WouldBlock.into()),
+            n => Ok(n),
+        });
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && recv.len() == 0 => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(recv.len()),
+            r => return r,
+        }
     }
 }
 

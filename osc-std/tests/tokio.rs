@@ -114,6 +114,76 @@ fn udp_server_round_trip_bad_input_panics_and_a_timed_bundle() {
 }
 
 #[test]
+fn udp_server_takes_queued_bursts_in_batches_and_answers_each_sender_in_order() {
+    // Datagrams queued before the server runs: from three senders, interleaved, of mixed sizes
+    // (up to 48 000 bytes, which must arrive whole), with garbage and panics among them. Every
+    // batch size must give the same echoes, in order, and exact counters.
+    quiet_deliberate_panics();
+    const PER_CLIENT: i32 = 30;
+    let size = |i: i32| if i % 7 == 3 { 48_000 } else { (i as usize) % 5 };
+    for batch in [1, 7, 64] {
+        let rt = runtime();
+        let builder = UdpServerBuilder::new()
+            .recv_batch(batch)
+            .recv_buffer_size(1 << 21)
+            .reply_buffer_size(70_000);
+        let (mut server, addr, stop, counters) = udp_server(&rt, builder);
+        let mut clients: Vec<UdpClient> =
+            (0..3).map(|_| UdpClient::connect(addr).unwrap()).collect();
+        for c in &clients {
+            socket2::SockRef::from(c.socket())
+                .set_recv_buffer_size(1 << 21)
+                .unwrap();
+        }
+        for i in 0..PER_CLIENT {
+            for c in &mut clients {
+                if i % 10 == 5 {
+                    c.send_raw(GARBAGE).unwrap();
+                    c.send_message("/panic", &[]).unwrap();
+                }
+                let blob = vec![0x5A; size(i)];
+                c.send_message("/echo", &[Arg::Int(i), Arg::Blob(&blob)])
+                    .unwrap();
+            }
+        }
+        let task = rt.spawn(async move {
+            let mut d = dispatcher();
+            server.run(&mut d, &mut Ctx::default()).await
+        });
+        for c in &mut clients {
+            for i in 0..PER_CLIENT {
+                let (p, from) = c.recv(Some(PATIENCE)).unwrap().expect("an echo");
+                assert_eq!(from, addr);
+                let (got, blob) = p.as_message().unwrap().get::<(i32, &[u8])>().unwrap();
+                assert_eq!(
+                    (got, blob.len()),
+                    (i, size(i)),
+                    "batch {batch}: in order, whole"
+                );
+            }
+        }
+        let echoes = 3 * PER_CLIENT as u64;
+        assert!(eventually(PATIENCE, || counters.snapshot().replies == echoes));
+        let s = counters.snapshot();
+        assert_eq!(
+            (
+                s.received,
+                s.messages,
+                s.malformed,
+                s.panics,
+                s.reply_errors
+            ),
+            // Three garbage datagrams and three panics per sender; a panicking message is not
+            // counted in `messages`.
+            (echoes + 18, echoes, 9, 9, 0),
+            "batch {batch}"
+        );
+        stop.shutdown();
+        rt.block_on(task).unwrap().unwrap();
+    }
+}
+
+#[test]
 fn tcp_server_round_trips_in_both_framings_with_bad_frames() {
     let rt = runtime();
     let builder = TcpServerBuilder::new()

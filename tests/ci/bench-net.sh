@@ -5,7 +5,8 @@
 #     bash tests/ci/bench-net.sh
 #
 # - N1: each receiver fed by its own sender, as fast as it can send, for 3 s.
-# - N1b: each receiver fed by the raw sendmmsg sender. N1b also measures `raw-mmsg-addr`, which is
+# - N1b: each receiver fed by the raw sendmmsg sender. N1b also measures osc-std's tokio server
+#   (`osc-tokio`, on a current-thread runtime; not a WORKLOADS.md peer), and `raw-mmsg-addr`, which is
 #   not a WORKLOADS.md peer: the raw recvmmsg loop (64 per call, MSG_WAITFORONE) asking for each
 #   datagram's sender address, into 64 KiB slots. That is the kernel work any server that replies
 #   (and receives any datagram whole) needs, and so the floor for osc-std's receiver; the plain
@@ -48,7 +49,7 @@ need_gnu_time
 
 TARGET_DIR=$(target_dir)
 readonly TARGET_DIR
-cargo build --release -q -p osc-examples --example net_send --example net_recv
+cargo build --release -q -p osc-examples --features tokio --example net_send --example net_recv
 readonly BIN=$TARGET_DIR/release/examples
 WORK=$(mktemp -d)
 readonly WORK
@@ -143,7 +144,7 @@ if [[ $TESTS == *" N1 "* ]]; then
     done
 fi
 if [[ $TESTS == *" N1b "* ]]; then
-    for peer in osc raw-std raw-mmsg raw-mmsg-addr rosc; do
+    for peer in osc osc-tokio raw-std raw-mmsg raw-mmsg-addr rosc; do
         measure N1b "$peer" raw-mmsg 0
     done
 fi

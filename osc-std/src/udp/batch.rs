@@ -61,6 +61,18 @@ impl RecvBatch {
         Ok(self.count)
     }
 
+    /// How many datagrams one receive takes at most.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len() / MAX_DATAGRAM
+    }
+
+    /// How many datagrams the last receive took.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
     /// Datagram `i` of the last receive: its bytes and its sender. The sender is `None` for an
     /// address family this module does not read (never seen on an IP socket).
     pub(crate) fn get(&self, i: usize) -> Option<(&[u8], Option<&SocketAddr>)> {

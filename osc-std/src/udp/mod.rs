@@ -1,6 +1,6 @@
 //! OSC over UDP: clients and servers.
 
-mod batch;
+pub(crate) mod batch;
 mod client;
 pub(crate) mod server;
 mod threaded;

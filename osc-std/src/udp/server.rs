@@ -67,7 +67,7 @@ pub enum MulticastGroup {
 /// | [`poll_interval`](Self::poll_interval) (how often idle threads check for shutdown) | 50 ms |
 /// | [`workers`](Self::workers) (threaded and reuse-port forms) | 4 |
 /// | [`queue_capacity`](Self::queue_capacity) (threaded form: datagrams waiting for a worker) | 64 |
-/// | [`recv_batch`](Self::recv_batch) (blocking and reuse-port forms: datagrams per receive call) | 32 |
+/// | [`recv_batch`](Self::recv_batch) (blocking, reuse-port and tokio forms: datagrams per receive call) | 32 |
 ///
 /// ```
 /// use osc_core::TimePolicy;
@@ -231,10 +231,12 @@ impl UdpServerBuilder {
         self
     }
 
-    /// Datagrams the blocking and reuse-port forms take per receive system call (default 32;
-    /// 1..=64). On Linux and Android a receive is one `recvmmsg` that waits for the first datagram
-    /// and takes those already queued behind it, and the replies to them leave in one `sendmmsg`;
-    /// elsewhere every datagram is one `recv_from`, whatever this says.
+    /// Datagrams the blocking, reuse-port and tokio forms take per receive system call (default
+    /// 32; 1..=64). On Linux and Android a receive is one `recvmmsg` that waits for the first
+    /// datagram and takes those already queued behind it, and the replies to them leave in one
+    /// `sendmmsg`; elsewhere every datagram is one `recv_from`, whatever this says. The tokio
+    /// server makes the same `recvmmsg` call, without waiting, each time its socket turns
+    /// readable, and sends each datagram's replies before it handles the next.
     ///
     /// Each slot is a 64 KiB buffer (no datagram is truncated), so a receive loop reserves
     /// `n × 64 KiB` of address space; the system maps its pages only as datagrams fill them.
