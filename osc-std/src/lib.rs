@@ -183,8 +183,9 @@
 //! - **No datagram is truncated**: UDP receive buffers hold 64 KiB.
 //! - **Batched UDP on Linux and Android**: the blocking and reuse-port receive loops take up to 32
 //!   datagrams per `recvmmsg` call and send the replies to them with one `sendmmsg`
-//!   ([`udp::UdpServerBuilder::recv_batch`]); the tokio server takes its datagrams the same way
-//!   each time its socket is readable. Elsewhere one datagram per call. Those two calls are
+//!   ([`udp::UdpServerBuilder::recv_batch`]); the tokio server receives the same way each time
+//!   its socket is readable, and sends each reply with its own `send_to`. Elsewhere one datagram
+//!   per call. Those two calls are
 //!   the crate's only `unsafe` code, in one small module.
 //!
 //! ## Feature flags

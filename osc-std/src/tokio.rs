@@ -58,7 +58,6 @@ use ::tokio::net::{TcpListener, TcpStream, UdpSocket};
 use ::tokio::sync::watch;
 use ::tokio::task::JoinSet;
 use osc_core::{Dispatcher, Handler};
-use socket2::SockRef;
 
 use crate::counters::{Counters, Stats};
 use crate::engine::Engine;
@@ -145,7 +144,9 @@ pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// Each time the socket turns readable, one receive takes the datagrams queued in it, up to
 /// [`recv_batch`](UdpServerBuilder::recv_batch) (one `recvmmsg` on Linux and Android, one
 /// `recv_from` elsewhere). They are handled in order, each one's replies sent, and each one's
-/// async handlers awaited, before the next.
+/// async handlers awaited, before the next. Like the blocking server's, each `run` reserves
+/// `recv_batch` × 64 KiB of receive buffers (2 MiB by default), which the system maps only as
+/// datagrams fill them.
 #[derive(Debug)]
 pub struct UdpServer {
     socket: Arc<UdpSocket>,
@@ -222,9 +223,6 @@ impl UdpServer {
     where
         H: Handler<C, SocketAddr>,
     {
-        // The batch receives through a second handle on the same (non-blocking) socket, inside
-        // tokio's readiness check: `recvmmsg` where the platform has it, `recv_from` elsewhere.
-        let batch_socket: std::net::UdpSocket = SockRef::from(&*self.socket).try_clone()?.into();
         let mut recv = RecvBatch::new(self.config.recv_batch);
         let mut engine: UdpEngine = Engine::new(
             self.config.time_policy,
@@ -247,13 +245,14 @@ impl UdpServer {
             let received = ::tokio::select! {
                 biased;
                 () = stopped(&mut stop) => break,
-                r = recv_batch(&self.socket, &batch_socket, &mut recv) => Some(r),
+                r = recv_batch(&self.socket, &mut recv) => Some(r),
                 () = sleep_opt(deadline) => None,
             };
             match received {
                 None => {}
                 Some(Ok(n)) => {
-                    self.counters.add_received(n as u64);
+                    // A bundle that falls due during the batch fires after it, as in the
+                    // blocking server. Datagrams left when a shutdown comes are not counted.
                     for i in 0..n {
                         if self.shutdown.is_shutdown() {
                             break;
@@ -261,6 +260,7 @@ impl UdpServer {
                         let Some((bytes, from)) = recv.get(i) else {
                             break;
                         };
+                        self.counters.add_received(1);
                         let Some(&from) = from else {
                             // A sender address of a family this crate does not read.
                             self.counters.add_dropped(1);
@@ -279,21 +279,24 @@ impl UdpServer {
     }
 }
 
-/// Waits until `socket` is readable and receives a batch through `batch_socket` (the same socket).
+/// Waits until `socket` is readable and receives a batch from it. Cancel-safe: nothing is
+/// received at an await point.
 ///
-/// A batch that does not fill `recv` emptied the socket's queue: that is reported to tokio as if
-/// the receive had found nothing, which makes the next wait go to the system's event queue instead
-/// of first trying a receive that would find nothing. Tokio keeps a readiness event that arrived in
-/// the meantime, so nothing is missed.
-async fn recv_batch(
-    socket: &UdpSocket,
-    batch_socket: &std::net::UdpSocket,
-    recv: &mut RecvBatch,
-) -> io::Result<usize> {
+/// A batch that does not fill `recv` has emptied the socket's queue (a `recvmmsg` that has taken
+/// a datagram stops early only when the queue is empty, or on an error, which the server's
+/// unconnected socket does not get part way through a batch). That is reported to tokio as if the
+/// receive had found nothing, so that the next wait goes straight to the system's event queue
+/// instead of first making a receive call that finds nothing. A datagram that arrived in the
+/// meantime is not missed: tokio keeps the readiness event it brought.
+///
+/// Each call takes a unit of the task's cooperative budget (as tokio's own receives do), so a
+/// flood of datagrams cannot keep the runtime from its other tasks and timers.
+async fn recv_batch(socket: &UdpSocket, recv: &mut RecvBatch) -> io::Result<usize> {
+    ::tokio::task::coop::consume_budget().await;
     loop {
         socket.readable().await?;
         let cap = recv.capacity();
-        let r = socket.try_io(Interest::READABLE, || match recv.recv(batch_socket)? {
+        let r = socket.try_io(Interest::READABLE, || match recv.recv(socket)? {
             n if n < cap => Err(io::ErrorKind::WouldBlock.into()),
             n => Ok(n),
         });
@@ -718,5 +721,67 @@ async fn write_replies(
             engine.counters().add_reply_errors(count);
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::udp::batch::BATCHED;
+
+    /// Sends `n` datagrams of one byte to `to` from `from`.
+    fn send(from: &std::net::UdpSocket, to: SocketAddr, n: usize) {
+        for i in 0..n {
+            from.send_to(&[i as u8], to).unwrap();
+        }
+    }
+
+    #[test]
+    fn recv_batch_takes_what_is_queued_and_still_wakes_after_a_short_batch() {
+        let rt = ::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let to = socket.local_addr().unwrap();
+            let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut recv = RecvBatch::new(7);
+            send(&client, to, 10);
+            // Loopback delivers at once; give the reactor a turn to see the socket readable.
+            ::tokio::time::sleep(Duration::from_millis(20)).await;
+            let mut taken = Vec::new();
+            while taken.iter().sum::<usize>() < 10 {
+                let n = recv_batch(&socket, &mut recv).await.unwrap();
+                for i in 0..n {
+                    let (bytes, from) = recv.get(i).unwrap();
+                    assert_eq!(from, Some(&client.local_addr().unwrap()));
+                    assert_eq!(bytes, [taken.iter().sum::<usize>() as u8 + i as u8]);
+                }
+                taken.push(n);
+            }
+            if BATCHED {
+                assert_eq!(taken, [7, 3]);
+            } else {
+                assert_eq!(taken, [1; 10]);
+            }
+            // The short batch cleared the readiness: nothing more is received…
+            let wait = Duration::from_millis(50);
+            let idle = ::tokio::time::timeout(wait, recv_batch(&socket, &mut recv)).await;
+            assert!(idle.is_err(), "nothing is queued");
+            // …until a datagram arrives, which wakes the wait.
+            let waiting = recv_batch(&socket, &mut recv);
+            let sender = async {
+                ::tokio::time::sleep(Duration::from_millis(20)).await;
+                send(&client, to, 1);
+                std::future::pending::<()>().await;
+            };
+            let n = ::tokio::select! {
+                n = waiting => n.unwrap(),
+                () = sender => unreachable!(),
+                () = ::tokio::time::sleep(Duration::from_secs(10)) => panic!("not woken"),
+            };
+            assert_eq!(n, 1);
+        });
     }
 }

@@ -26,6 +26,43 @@ pub(crate) const BATCHED: bool = cfg!(any(target_os = "linux", target_os = "andr
 /// sent on its own).
 const SEND_BYTES: usize = 64 * 1024;
 
+/// A UDP socket that [`RecvBatch`] receives from: std's (blocking or not, as it is set), and with
+/// feature `tokio` tokio's, which never waits.
+pub(crate) trait RecvSocket {
+    /// The socket's descriptor, for `recvmmsg`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn fd(&self) -> std::os::fd::RawFd;
+
+    /// Receives one datagram, where there is no `recvmmsg`.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn recv_one(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>;
+}
+
+impl RecvSocket for UdpSocket {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(self)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn recv_one(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.recv_from(buf)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl RecvSocket for tokio::net::UdpSocket {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(self)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn recv_one(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.try_recv_from(buf)
+    }
+}
+
 /// Receive buffers for up to `slots` datagrams, each slot [`MAX_DATAGRAM`] bytes, so that no
 /// datagram is truncated. The slots are one allocation of zeroed memory, which the system maps
 /// page by page as datagrams land in it: a batch of small datagrams touches a page per slot.
@@ -55,7 +92,7 @@ impl RecvBatch {
     /// Waits for a datagram (as the socket's blocking mode and read timeout say) and, where the
     /// platform batches, takes those already queued behind it up to the batch size. Returns how
     /// many it took.
-    pub(crate) fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
+    pub(crate) fn recv(&mut self, socket: &impl RecvSocket) -> io::Result<usize> {
         self.count = 0;
         self.count = self.sys.recv(socket, &mut self.buf)?;
         Ok(self.count)
@@ -157,6 +194,7 @@ mod sys {
     use std::io;
     use std::net::{SocketAddr, UdpSocket};
 
+    use super::RecvSocket;
     use crate::udp::MAX_DATAGRAM;
 
     /// The replies queued for sending: (offset, length, destination); and the length and sender of
@@ -184,10 +222,14 @@ mod sys {
             self.queued == 0
         }
 
-        pub(super) fn recv(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+        pub(super) fn recv(
+            &mut self,
+            socket: &impl RecvSocket,
+            buf: &mut [u8],
+        ) -> io::Result<usize> {
             self.got = None;
             let slot = buf.get_mut(..MAX_DATAGRAM).unwrap_or_default();
-            let (len, from) = socket.recv_from(slot)?;
+            let (len, from) = socket.recv_one(slot)?;
             self.got = Some((len, from));
             Ok(1)
         }
@@ -233,6 +275,7 @@ mod sys {
 
     use libc::{c_int, c_uint, iovec, mmsghdr, sockaddr_in, sockaddr_in6, sockaddr_storage};
 
+    use super::RecvSocket;
     use crate::udp::MAX_DATAGRAM;
 
     const NAME_LEN: libc::socklen_t = size_of::<sockaddr_storage>() as libc::socklen_t;
@@ -323,7 +366,11 @@ mod sys {
 
         /// One `recvmmsg(MSG_WAITFORONE)` into the slots of `buf` (one per entry); returns how many
         /// datagrams it took ([`received`](Self::received) reads their lengths and senders).
-        pub(super) fn recv(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+        pub(super) fn recv(
+            &mut self,
+            socket: &impl RecvSocket,
+            buf: &mut [u8],
+        ) -> io::Result<usize> {
             let entries = self.msgs.len().min(buf.len() / MAX_DATAGRAM);
             if self.recv_slots != (buf.as_mut_ptr(), entries) {
                 for (i, slot) in buf.chunks_exact_mut(MAX_DATAGRAM).take(entries).enumerate() {
@@ -340,10 +387,11 @@ mod sys {
             // SAFETY: the first `entries` headers point at disjoint `MAX_DATAGRAM`-byte slots of
             // `buf` (set up above for this very buffer, which is borrowed mutably for the
             // duration of the call) and at address slots of `names`; the count passed is
-            // `entries`; a null timeout is allowed.
+            // `entries`; a null timeout is allowed; `socket` is borrowed, so its descriptor stays
+            // open for the call.
             let n = unsafe {
                 libc::recvmmsg(
-                    socket.as_raw_fd(),
+                    socket.fd(),
                     self.msgs.as_mut_ptr(),
                     entries as c_uint,
                     libc::MSG_WAITFORONE as _,

@@ -444,7 +444,7 @@ impl BlockingLoop {
                 }
             };
             timeout.apply(&**socket, Some(wait.read_timeout()))?;
-            let received = recv.recv(socket);
+            let received = recv.recv(&**socket);
             if shutdown.is_shutdown() {
                 break;
             }
