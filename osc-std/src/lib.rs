@@ -185,8 +185,7 @@
 //!   datagrams per `recvmmsg` call and send the replies to them with one `sendmmsg`
 //!   ([`udp::UdpServerBuilder::recv_batch`]); the tokio server receives the same way each time
 //!   its socket is readable, and sends each reply with its own `send_to`. Elsewhere one datagram
-//!   per call. Those two calls are
-//!   the crate's only `unsafe` code, in one small module.
+//!   per call. Those two calls are the crate's only `unsafe` code, in one small module.
 //!
 //! ## Feature flags
 //!
