@@ -5,7 +5,7 @@
 //! from the first datagram to the last.
 //!
 //! ```text
-//! net_recv --peer osc|osc-tokio|raw-std|raw-mmsg|raw-mmsg-addr|rosc [--bind 127.0.0.1:0]
+//! net_recv --peer osc|osc-tokio|raw-std|raw-mmsg|raw-mmsg-addr|raw-mmsg-core|rosc [--bind 127.0.0.1:0]
 //! ```
 //!
 //! - `osc`: osc-std's blocking `UdpServer` (batched receive on Linux) with one route,
@@ -21,6 +21,10 @@
 //! - `raw-mmsg-addr`: the same loop with what a server that replies cannot do without: each
 //!   datagram's sender address, and 64 KiB slots, so that no datagram is truncated (osc-std's
 //!   receive buffers). Not a WORKLOADS.md peer: the floor for osc-std's receiver.
+//! - `raw-mmsg-core`: the `raw-mmsg-addr` loop calling osc-core's `decode` and `Dispatcher` (the
+//!   same route and handler as `osc`) on each datagram, with its sender's address: what osc-std's
+//!   server does, without the server. Not a WORKLOADS.md peer: it splits the server's cost from
+//!   the codec's. `bad`: datagrams that did not reach the handler.
 //! - `rosc`: `recv_from` + `rosc::decoder::decode_udp` + a `Matcher` against the one route.
 
 use std::io::Write as _;
@@ -260,14 +264,27 @@ fn run_rosc(bind: &str) -> Tally {
     tally
 }
 
-/// The `recvmmsg` loop: `raw-mmsg` (2 KiB slots, no sender addresses) or, with `addresses`,
-/// `raw-mmsg-addr` (64 KiB slots and each datagram's sender address, as a replying server needs).
+/// What the `recvmmsg` loop does with each datagram.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mmsg {
+    /// `raw-mmsg`: 2 KiB slots, no sender addresses; checks the length.
+    Raw,
+    /// `raw-mmsg-addr`: 64 KiB slots and each datagram's sender address, as a replying server
+    /// needs; checks the length.
+    Addresses,
+    /// `raw-mmsg-core`: as `Addresses`, then osc-core's decoder and dispatcher on each datagram,
+    /// with the sender's address and the osc receiver's route and handler.
+    Core,
+}
+
+/// The `recvmmsg` loop (see [`Mmsg`]).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(unsafe_code)]
-fn run_raw_mmsg(bind: &str, addresses: bool) -> Tally {
+fn run_raw_mmsg(bind: &str, mode: Mmsg) -> Tally {
     use std::os::fd::AsRawFd;
     const BATCH: usize = 64;
     const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as _;
+    let addresses = mode != Mmsg::Raw;
     let slot = if addresses {
         osc_std::udp::MAX_DATAGRAM
     } else {
@@ -298,6 +315,8 @@ fn run_raw_mmsg(bind: &str, addresses: bool) -> Tally {
         }
     }
     let mut tally = Tally::default();
+    let (mut dispatcher, mut calls) = (counting_dispatcher(), Calls::default());
+    let mut reply_buf = vec![0u8; 16 * 1024];
     let start = Instant::now();
     loop {
         // SAFETY: the 64 headers point at 64 disjoint `slot`-byte slots of `buf`, at their own
@@ -315,10 +334,22 @@ fn run_raw_mmsg(bind: &str, addresses: bool) -> Tally {
         match usize::try_from(n) {
             Ok(n) => {
                 tally.arrived(n as u64);
-                tally.bad += msgs[..n]
-                    .iter()
-                    .filter(|m| m.msg_len as usize != W1_LEN)
-                    .count() as u64;
+                if mode == Mmsg::Core {
+                    for (i, (msg, name)) in msgs[..n].iter().zip(&names).enumerate() {
+                        let bytes = &buf[i * slot..i * slot + msg.msg_len as usize];
+                        let Ok(packet) = osc_core::decode(bytes) else {
+                            continue;
+                        };
+                        let mut replies = Replies::new(&mut reply_buf);
+                        let from = sender_v4(name);
+                        dispatcher.dispatch(&packet, &mut calls, &from, &mut replies);
+                    }
+                } else {
+                    tally.bad += msgs[..n]
+                        .iter()
+                        .filter(|m| m.msg_len as usize != W1_LEN)
+                        .count() as u64;
+                }
                 if addresses {
                     // The kernel wrote each sender's address length.
                     for msg in &mut msgs[..n] {
@@ -337,11 +368,26 @@ fn run_raw_mmsg(bind: &str, addresses: bool) -> Tally {
             }
         }
     }
+    if mode == Mmsg::Core {
+        tally.bad = tally.received - calls.calls;
+    }
     tally
 }
 
+/// The sender address the kernel wrote into `name` for the IPv4 socket of [`run_raw_mmsg`].
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+fn sender_v4(name: &libc::sockaddr_storage) -> SocketAddr {
+    // SAFETY: `sockaddr_storage` is large and aligned enough for any socket address, and the
+    // socket is bound to an IPv4 address, so the kernel wrote a `sockaddr_in` (or, before the
+    // first datagram, nothing: all zeros, a valid `sockaddr_in`).
+    let sin = unsafe { &*std::ptr::from_ref(name).cast::<libc::sockaddr_in>() };
+    let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+    SocketAddr::from((ip, u16::from_be(sin.sin_port)))
+}
+
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn run_raw_mmsg(_: &str, _: bool) -> Tally {
+fn run_raw_mmsg(_: &str, _: Mmsg) -> Tally {
     eprintln!("net_recv: recvmmsg is Linux-only");
     std::process::exit(2);
 }
@@ -360,12 +406,13 @@ fn main() {
         "osc" => run_osc(&bind),
         "osc-tokio" => run_osc_tokio(&bind),
         "raw-std" => run_raw_std(&bind),
-        "raw-mmsg" => run_raw_mmsg(&bind, false),
-        "raw-mmsg-addr" => run_raw_mmsg(&bind, true),
+        "raw-mmsg" => run_raw_mmsg(&bind, Mmsg::Raw),
+        "raw-mmsg-addr" => run_raw_mmsg(&bind, Mmsg::Addresses),
+        "raw-mmsg-core" => run_raw_mmsg(&bind, Mmsg::Core),
         "rosc" => run_rosc(&bind),
         other => {
             eprintln!(
-                "net_recv: unknown --peer {other} (osc, osc-tokio, raw-std, raw-mmsg, raw-mmsg-addr, rosc)"
+                "net_recv: unknown --peer {other} (osc, osc-tokio, raw-std, raw-mmsg, raw-mmsg-addr, raw-mmsg-core, rosc)"
             );
             std::process::exit(2);
         }

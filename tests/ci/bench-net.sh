@@ -10,7 +10,10 @@
 #   not a WORKLOADS.md peer: the raw recvmmsg loop (64 per call, MSG_WAITFORONE) asking for each
 #   datagram's sender address, into 64 KiB slots. That is the kernel work any server that replies
 #   (and receives any datagram whole) needs, and so the floor for osc-std's receiver; the plain
-#   raw-mmsg loop (2 KiB slots, no addresses) stays as WORKLOADS.md defines it.
+#   raw-mmsg loop (2 KiB slots, no addresses) stays as WORKLOADS.md defines it. `raw-mmsg-core` (not
+#   a WORKLOADS.md peer either) is raw-mmsg-addr calling osc-core's decoder and dispatcher on each
+#   datagram, with the osc receiver's route and handler: what osc-std's server does, without the
+#   server, so that its cost and the codec's can be told apart.
 # - N1@rate: osc-std's receiver fed at a fixed offered rate (NET_RATE, 300000 msg/s), by the raw
 #   sendmmsg sender and by osc-std's sender; and the raw recvmmsg loop fed the same way, as the
 #   control for the losses (they are socket-buffer overflows while the receiver is not running).
@@ -144,7 +147,7 @@ if [[ $TESTS == *" N1 "* ]]; then
     done
 fi
 if [[ $TESTS == *" N1b "* ]]; then
-    for peer in osc osc-tokio raw-std raw-mmsg raw-mmsg-addr rosc; do
+    for peer in osc osc-tokio raw-std raw-mmsg raw-mmsg-addr raw-mmsg-core rosc; do
         measure N1b "$peer" raw-mmsg 0
     done
 fi
@@ -158,10 +161,12 @@ awk '
     $1 == "N1b" && $2 == "osc" { ours = $8 }
     $1 == "N1b" && $2 == "raw-mmsg" { raw = $8 }
     $1 == "N1b" && $2 == "raw-mmsg-addr" { addr = $8 }
+    $1 == "N1b" && $2 == "raw-mmsg-core" { core = $8 }
     $1 == "N1" && $2 == "osc" { ours1 = $8 }
     $1 == "N1" && $2 == "raw-mmsg" { raw1 = $8 }
     END {
         if (raw > 0) printf "N1b: osc receiver CPU per message = %.3f x the raw recvmmsg loop (%.3f vs %.3f us)\n", ours / raw, ours, raw
         if (addr > 0) printf "N1b: osc receiver CPU per message = %.3f x the raw recvmmsg loop with sender addresses and 64 KiB slots (%.3f vs %.3f us)\n", ours / addr, ours, addr
+        if (core > 0) printf "N1b: osc receiver CPU per message = %.3f x the same loop calling osc-core decode + dispatch (%.3f vs %.3f us)\n", ours / core, ours, core
         if (raw1 > 0) printf "N1:  osc receiver CPU per message = %.3f x the raw recvmmsg loop (%.3f vs %.3f us)\n", ours1 / raw1, ours1, raw1
     }' "$WORK/rows"
