@@ -315,8 +315,14 @@ fn run_raw_mmsg(bind: &str, mode: Mmsg) -> Tally {
         }
     }
     let mut tally = Tally::default();
-    let (mut dispatcher, mut calls) = (counting_dispatcher(), Calls::default());
-    let mut reply_buf = vec![0u8; 16 * 1024];
+    // `Core`'s dispatcher, its handler's calls, and a reply buffer like the osc-std server's.
+    let mut core = (mode == Mmsg::Core).then(|| {
+        (
+            counting_dispatcher(),
+            Calls::default(),
+            vec![0u8; 16 * 1024],
+        )
+    });
     let start = Instant::now();
     loop {
         // SAFETY: the 64 headers point at 64 disjoint `slot`-byte slots of `buf`, at their own
@@ -334,15 +340,15 @@ fn run_raw_mmsg(bind: &str, mode: Mmsg) -> Tally {
         match usize::try_from(n) {
             Ok(n) => {
                 tally.arrived(n as u64);
-                if mode == Mmsg::Core {
+                if let Some((dispatcher, calls, reply_buf)) = &mut core {
                     for (i, (msg, name)) in msgs[..n].iter().zip(&names).enumerate() {
                         let bytes = &buf[i * slot..i * slot + msg.msg_len as usize];
-                        let Ok(packet) = osc_core::decode(bytes) else {
+                        let (Ok(packet), Some(from)) = (osc_core::decode(bytes), sender(name))
+                        else {
                             continue;
                         };
-                        let mut replies = Replies::new(&mut reply_buf);
-                        let from = sender_v4(name);
-                        dispatcher.dispatch(&packet, &mut calls, &from, &mut replies);
+                        let mut replies = Replies::new(reply_buf);
+                        dispatcher.dispatch(&packet, calls, &from, &mut replies);
                     }
                 } else {
                     tally.bad += msgs[..n]
@@ -368,22 +374,39 @@ fn run_raw_mmsg(bind: &str, mode: Mmsg) -> Tally {
             }
         }
     }
-    if mode == Mmsg::Core {
-        tally.bad = tally.received - calls.calls;
+    if let Some((_, calls, _)) = &core {
+        tally.bad = tally.received.saturating_sub(calls.calls);
     }
     tally
 }
 
-/// The sender address the kernel wrote into `name` for the IPv4 socket of [`run_raw_mmsg`].
+/// The sender address the kernel wrote into `name` (IPv4 or IPv6; `None` for another family).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(unsafe_code)]
-fn sender_v4(name: &libc::sockaddr_storage) -> SocketAddr {
-    // SAFETY: `sockaddr_storage` is large and aligned enough for any socket address, and the
-    // socket is bound to an IPv4 address, so the kernel wrote a `sockaddr_in` (or, before the
-    // first datagram, nothing: all zeros, a valid `sockaddr_in`).
-    let sin = unsafe { &*std::ptr::from_ref(name).cast::<libc::sockaddr_in>() };
-    let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-    SocketAddr::from((ip, u16::from_be(sin.sin_port)))
+fn sender(name: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    let family = i32::from(name.ss_family);
+    let name = std::ptr::from_ref(name);
+    match family {
+        libc::AF_INET => {
+            // SAFETY: `sockaddr_storage` is large and aligned enough for every socket address
+            // type, and every bit pattern is a valid `sockaddr_in` (integers only).
+            let sin = unsafe { &*name.cast::<libc::sockaddr_in>() };
+            let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+            Some(SocketAddr::from((ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for `sockaddr_in6`.
+            let sin6 = unsafe { &*name.cast::<libc::sockaddr_in6>() };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(std::net::SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

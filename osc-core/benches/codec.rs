@@ -155,9 +155,9 @@ impl Acc {
         self.add(s.len() as u64);
     }
 
-    /// Hands both words to `black_box` one by one. As a pair, they would be stored as two words and
-    /// reloaded as one 16-byte value, which store-to-load forwarding cannot serve: a stall of a few
-    /// nanoseconds in every op, which is neither library's work.
+    /// Hands both words to `black_box` one by one. As a pair they were stored as two words and
+    /// reloaded as one 16-byte value (x86-64, as compiled here), which store-to-load forwarding
+    /// cannot serve: a stall of a few nanoseconds in every op, which is neither library's work.
     #[inline(always)]
     fn sink(self) {
         black_box(self.digest);
